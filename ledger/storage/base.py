@@ -1,0 +1,113 @@
+"""The storage contract: everything the log needs from a database, and nothing more.
+
+Drivers translate their own exceptions into ``ledger.errors`` at this boundary: ``StorageUnavailableError``
+when writes cannot happen now (read-only, disk full, lost lease), ``StorageError`` otherwise. Every driver
+passes the one conformance suite in ``tests/storage_conformance.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ledger.merkle import NodeId
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    seq: int
+    event_id: str
+    type: str
+    subject: str
+    occurred_at: str
+    recorded_at: str
+    entry: bytes  # the exact leaf bytes (RFC 8785 JSON)
+    leaf_hash: bytes
+    data: bytes | None  # canonical JSON of ``data``; None once erased
+    salt: bytes | None  # None once erased
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    root: bytes
+    note: bytes  # the signed note, verbatim
+    published_at: str
+
+
+class AppendConflict(Exception):
+    """Internal signal: the tree head moved or an event_id exists already; the sequencer re-reads and retries.
+
+    Not a LedgerError: it never reaches a client.
+    """
+
+
+class Storage(Protocol):
+    """Async store of the log. All methods are safe to call concurrently from one event loop."""
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    # -- the tree -------------------------------------------------------------------------------
+    async def tree_size(self) -> int:
+        """Number of committed entries."""
+        ...
+
+    async def append(
+        self, entries: Sequence[StoredEntry], nodes: Mapping[NodeId, bytes], *, expected_size: int, term: int = 0
+    ) -> None:
+        """Atomically add ``entries`` (seqs ``expected_size`` onward, contiguous) and their tree ``nodes``.
+
+        Raises AppendConflict, writing nothing, when the committed size is not ``expected_size``, an
+        ``event_id`` is already recorded, or (for drivers with leases) ``term`` is no longer the current
+        sequencer term. Durable when it returns.
+        """
+        ...
+
+    async def get_nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """Hashes of the given perfect nodes; missing ids are absent from the result."""
+        ...
+
+    # -- entries --------------------------------------------------------------------------------
+    async def get_entry(self, seq: int) -> StoredEntry | None: ...
+
+    async def get_entries_by_event_id(self, event_ids: Sequence[str]) -> dict[str, StoredEntry]: ...
+
+    async def scan_entries(
+        self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None
+    ) -> list[StoredEntry]:
+        """Entries with seq >= from_seq in seq order, optionally filtered, at most ``limit``."""
+        ...
+
+    async def erase_data(self, seqs: Sequence[int]) -> int:
+        """Drop data and salt of the given entries (the leaf stays); returns how many changed."""
+        ...
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    async def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Store a published checkpoint. Storing another root for a size already stored raises
+        IntegrityError; storing the identical one again is a no-op."""
+        ...
+
+    async def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+
+    async def get_checkpoint(self, size: int) -> StoredCheckpoint | None: ...
+
+    async def list_checkpoints(self, *, min_size: int = 0, max_size: int | None = None) -> list[StoredCheckpoint]:
+        """Checkpoints with min_size <= size <= max_size, by size."""
+        ...
+
+    # -- small documents (tokens, timestamps, deliveries, settings) -------------------------------
+    async def put_record(self, kind: str, key: str, doc: Mapping[str, Any]) -> None:
+        """Insert or replace one JSON-serialisable document."""
+        ...
+
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    async def list_records(self, kind: str, *, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]:
+        """Documents of one kind ordered by key."""
+        ...
+
+    async def delete_record(self, kind: str, key: str) -> bool: ...
