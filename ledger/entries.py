@@ -41,7 +41,9 @@ def parse_rfc3339(value: Any, field: str) -> datetime:
         raise ValidationError(field, "must be an RFC 3339 date-time string")
     m = _RFC3339.match(value)
     if not m:
-        raise ValidationError(field, f"{value!r} is not an RFC 3339 date-time with offset (e.g. 2026-03-02T09:00:00+08:00)")
+        raise ValidationError(
+            field, f"{value!r} is not an RFC 3339 date-time with offset (e.g. 2026-03-02T09:00:00+08:00)"
+        )
     frac = (m.group(7) or "")[:7].ljust(7, "0") if m.group(7) else ""
     text = value[: m.start(7)] if m.group(7) else value[: m.start(8)]
     offset = m.group(8)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from ledger.errors import VerificationError
 
@@ -22,7 +22,8 @@ NODE_PREFIX = b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-class NodeId(NamedTuple):
+@dataclass(frozen=True, slots=True, order=True)
+class NodeId:
     level: int
     index: int
 
