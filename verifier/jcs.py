@@ -1,0 +1,96 @@
+"""RFC 8785 JSON Canonicalization Scheme (JCS) for values decoded by ``json.loads``.
+
+Section 3.2.2: literals as ``null``/``true``/``false``; strings with the minimal JSON escapes (which is
+what ``json.dumps(..., ensure_ascii=False)`` writes); numbers as ECMAScript (ES6) Number-to-String;
+section 3.2.3: object members sorted by the UTF-16 code units of their names; no whitespace.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from decimal import Decimal
+from typing import Any
+
+MAX_SAFE_INTEGER = 2**53 - 1  # I-JSON (RFC 7493) / RFC 8785 section 3.2.2.3
+
+
+class CanonicalError(ValueError):
+    """The value has no RFC 8785 form (NaN, infinity, an unsafe integer, a lone surrogate...)."""
+
+
+def es6_number(value: float) -> str:
+    """ECMA-262 Number::toString (7.1.12.1) for a finite double, as RFC 8785 3.2.2.3 requires."""
+    if math.isnan(value) or math.isinf(value):
+        raise CanonicalError("NaN and Infinity are not JSON numbers")
+    if value == 0:
+        return "0"  # also -0
+    sign = "-" if value < 0 else ""
+    # repr() gives the shortest digit string that round-trips, which is the s of the ES6 algorithm.
+    tup = Decimal(repr(abs(value))).as_tuple()
+    digits = "".join(map(str, tup.digits)).rstrip("0")
+    assert isinstance(tup.exponent, int)
+    exponent = tup.exponent + (len(tup.digits) - len(digits))
+    k = len(digits)
+    n = exponent + k  # value = 0.digits * 10**n
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+        out = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
+    return sign + out
+
+
+def _string(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalError("a string holds a lone surrogate, which is not Unicode") from None
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise CanonicalError(f"the integer {value} is outside the I-JSON safe range")
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(es6_number(value))
+    elif isinstance(value, str):
+        out.append(_string(value))
+    elif isinstance(value, list):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))):
+            if i:
+                out.append(",")
+            out.append(_string(key))
+            out.append(":")
+            _write(value[key], out)
+        out.append("}")
+    else:
+        raise CanonicalError(f"{type(value).__name__} is not a JSON value")
+
+
+def canonicalize(value: Any) -> bytes:
+    """The RFC 8785 UTF-8 bytes of a JSON value."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out).encode("utf-8")
