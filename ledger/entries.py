@@ -39,7 +39,7 @@ def parse_rfc3339(value: Any, field: str) -> datetime:
     """An RFC 3339 date-time with an explicit offset; naive or loose formats are refused."""
     if not isinstance(value, str):
         raise ValidationError(field, "must be an RFC 3339 date-time string")
-    m = _RFC3339.match(value)
+    m = _RFC3339.fullmatch(value)
     if not m:
         raise ValidationError(
             field, f"{value!r} is not an RFC 3339 date-time with offset (e.g. 2026-03-02T09:00:00+08:00)"
@@ -100,6 +100,20 @@ def _text(obj: dict[str, Any], field: str, max_len: int) -> str:
     return value
 
 
+def _check_numbers(value: Any, field: str) -> None:
+    """Refuse floats beyond I-JSON's exact range: RFC 8785 writes 1e17 as an integer literal that no
+    longer canonicalises once read back, so the stored data could never be re-checked against its digest."""
+    stack = [(value, field)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and abs(item) >= 2.0**53:
+            raise ValidationError(path, "numbers must lie within ±2^53 (I-JSON); send large values as strings")
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+
+
 def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) -> Event:
     """The checks every event passes whatever its type; raises ValidationError naming the field."""
     if not isinstance(obj, dict):
@@ -122,6 +136,7 @@ def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) ->
     data = obj.get("data")
     if not isinstance(data, dict):
         raise ValidationError("data", "must be a JSON object")
+    _check_numbers(data, "data")
     if len(canonical_json(data)) > MAX_DATA_BYTES:
         raise ValidationError("data", f"is larger than {MAX_DATA_BYTES} bytes")
     assert isinstance(occurred_raw, str)
@@ -150,9 +165,12 @@ def parse_leaf(entry: bytes) -> dict[str, Any]:
     """Decode a stored leaf and check it is in canonical form (fsck and the verifier rely on this)."""
     try:
         obj = json.loads(entry.decode("utf-8"))
+        canonical = rfc8785.dumps(obj)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError("entry", f"is not UTF-8 JSON: {exc}") from None
-    if not isinstance(obj, dict) or rfc8785.dumps(obj) != entry:
+    except (rfc8785.CanonicalizationError, RecursionError, ValueError) as exc:
+        raise ValidationError("entry", f"cannot be canonicalised: {exc}") from None
+    if not isinstance(obj, dict) or canonical != entry:
         raise ValidationError("entry", "is not an RFC 8785 canonical JSON object")
     return obj
 

@@ -241,6 +241,8 @@ def verify_consistency(
     if old_size == 0:
         if proof:
             raise VerificationError("consistency: proof must be empty from the empty tree")
+        if old_root != EMPTY_ROOT:
+            raise VerificationError("consistency: the root of the empty tree must be SHA-256 of nothing")
         return
     if not proof:
         raise VerificationError("consistency: empty proof")

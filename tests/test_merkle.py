@@ -389,7 +389,6 @@ def test_consistency_edge_cases() -> None:
     verify_consistency(4, 5, root(4), root(6), proof)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG ledger/merkle.py: verify_consistency ignores old_root when old_size == 0")
 def test_consistency_from_empty_tree_checks_the_old_root() -> None:
     # A checkpoint of size 0 can only have the empty root; anything else is not a tree of size 0.
     with refused("consistency"):
