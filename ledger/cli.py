@@ -1,0 +1,183 @@
+"""The ``hrledger`` command line (SPEC section 6)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from ledger.datadir import DataDir, init_datadir, load_datadir
+from ledger.errors import LedgerError
+from ledger.log import Log
+from ledger.storage.base import Storage
+
+T = TypeVar("T")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _with_store(datadir: DataDir, store_uri: str | None, fn: Callable[[Storage], Awaitable[T]]) -> T:
+    store = datadir.open_store(store_uri)
+    await store.open()
+    try:
+        return await fn(store)
+    finally:
+        await store.close()
+
+
+async def _with_log(datadir: DataDir, store_uri: str | None, fn: Callable[[Log], Awaitable[T]]) -> T:
+    async def run(store: Storage) -> T:
+        log = Log(store, datadir.signer(), clock=_now, random_bytes=os.urandom)
+        await log.start()
+        try:
+            return await fn(log)
+        finally:
+            await log.stop()
+
+    return await _with_store(datadir, store_uri, run)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    datadir = init_datadir(Path(args.data), origin=args.origin, store_uri=args.store)
+
+    async def prepare(store: Storage) -> None:
+        return None
+
+    asyncio.run(_with_store(datadir, None, prepare))
+    print(f"created ledger {datadir.origin} in {datadir.path}")
+    print(f"verifier key: {datadir.signer().vkey}")
+    return 0
+
+
+def cmd_key_show(args: argparse.Namespace) -> int:
+    print(load_datadir(Path(args.data)).signer().vkey)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from ledger import tokens
+
+    datadir = load_datadir(Path(args.data))
+
+    async def run(store: Storage) -> int:
+        if args.token_cmd == "create":
+            token, info = await tokens.create_token(store, role=args.role, name=args.name,
+                                                    created_at=_now().isoformat(), secret=os.urandom(32))
+            print(f"created {info.role} token {info.token_id} ({info.name}); it is shown only once:")
+            print(token)
+        elif args.token_cmd == "list":
+            for info in await tokens.list_tokens(store):
+                state = "revoked" if info.revoked else "active"
+                print(f"{info.token_id}  {info.role:<8} {state:<8} {info.created_at}  {info.name}")
+        else:
+            for info in await tokens.revoke_token(store, args.token):
+                print(f"revoked {info.token_id} ({info.name}, {info.role})")
+        return 0
+
+    return asyncio.run(_with_store(datadir, args.store, run))
+
+
+def cmd_fsck(args: argparse.Namespace) -> int:
+    from ledger.fsck import fsck
+
+    datadir = load_datadir(Path(args.data))
+    verifier = datadir.signer().verifier()
+    report = asyncio.run(_with_store(datadir, args.store, lambda store: fsck(store, verifier)))
+    for problem in report.problems:
+        print(f"fsck: {problem}", file=sys.stderr)
+    state = "ok" if report.ok else f"FAILED ({len(report.problems)} problems)"
+    print(f"fsck {state}: {report.entries} entries, {report.nodes} tree nodes, {report.checkpoints} checkpoints")
+    return 0 if report.ok else 1
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from ledger.erase import erase_subject
+
+    datadir = load_datadir(Path(args.data))
+    result = asyncio.run(_with_log(datadir, args.store, lambda log: erase_subject(log, args.subject, now=_now())))
+    if result.record_seq is None:
+        print(f"nothing to erase for {args.subject}")
+    else:
+        print(f"erased data of {len(result.seqs)} entries of {args.subject}; recorded as seq {result.record_seq}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.server import serve
+
+    serve(Path(args.data), host=args.host, port=args.port, store_uri=args.store, tick=args.tick,
+          policy_path=Path(args.policy) if args.policy else None)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hrledger", description="Evidence ledger for absence after leave.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(fn=fn)
+        return p
+
+    p = command("init", cmd_init, "create a new ledger: store and Ed25519 signing key")
+    p.add_argument("--data", required=True, help="data directory (created)")
+    p.add_argument("--origin", help="log origin, e.g. hr.example.com/ledger (default: a random local name)")
+    p.add_argument("--store", help="store URI (default: embedded SQLite in the data directory)")
+
+    p = command("serve", cmd_serve, "run the HTTP service")
+    p.add_argument("--data", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--store", help="override the store URI, e.g. mongodb://HOST:PORT/DB")
+    p.add_argument("--tick", type=float, default=60.0, help="seconds between escalation evaluations")
+    p.add_argument("--policy", help="company policy file (TOML)")
+
+    p = command("token", cmd_token, "create, list or revoke API tokens")
+    token_sub = p.add_subparsers(dest="token_cmd", required=True)
+    for name in ("create", "list", "revoke"):
+        tp = token_sub.add_parser(name)
+        tp.add_argument("--data", required=True)
+        tp.add_argument("--store")
+        if name == "create":
+            tp.add_argument("--role", required=True, choices=["writer", "auditor", "legal", "admin"])
+            tp.add_argument("--name", required=True)
+        if name == "revoke":
+            tp.add_argument("token", help="token id or name")
+
+    p = command("key", cmd_key_show, "show the verifier key")
+    key_sub = p.add_subparsers(dest="key_cmd", required=True)
+    kp = key_sub.add_parser("show")
+    kp.add_argument("--data", required=True)
+
+    p = command("fsck", cmd_fsck, "recompute every leaf and node and check every checkpoint")
+    p.add_argument("--data", required=True)
+    p.add_argument("--store")
+
+    p = command("erase", cmd_erase, "erase the personal data of one employee; proofs keep verifying")
+    p.add_argument("--data", required=True)
+    p.add_argument("--subject", required=True)
+    p.add_argument("--store")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.fn(args)
+    except LedgerError as exc:
+        print(f"hrledger: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

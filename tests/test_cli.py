@@ -1,0 +1,150 @@
+"""The command line end to end on a real data directory: init, keys, tokens, fsck, erase."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ledger import merkle
+from ledger.cli import main
+from ledger.datadir import load_datadir
+from ledger.entries import Event
+from ledger.log import Log
+from ledger.notes import Verifier, verify_checkpoint
+from ledger.storage.sqlite import SQLiteStorage
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def _fill(data: Path, n: int, *, subject: str = "E1") -> None:
+    datadir = load_datadir(data)
+    store = datadir.open_store()
+    await store.open()
+    log = Log(store, datadir.signer(), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
+    await log.start()
+    for i in range(0, n, 7):
+        await log.append([Event(f"ev-{subject}-{k}", "attendance.clock_in", subject if k % 2 else "other",
+                                "2026-01-05T09:00:00+08:00", "hr", {"method": "face", "k": k})
+                          for k in range(i, min(n, i + 7))])
+        await log.wait_for_checkpoint(min(n, i + 7))
+    await log.stop()
+    await store.close()
+
+
+@pytest.fixture
+def ledger_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
+    data = tmp_path / "data"
+    code, out, _ = run_cli(capsys, "init", "--data", str(data), "--origin", "hr.example/ledger")
+    assert code == 0 and "created ledger hr.example/ledger" in out
+    asyncio.run(_fill(data, 40))
+    yield data
+
+
+def test_init_key_file_and_key_show(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = ledger_dir / "signing.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    code, out, _ = run_cli(capsys, "key", "show", "--data", str(ledger_dir))
+    vkey = out.strip()
+    assert code == 0 and Verifier.from_vkey(vkey).name == "hr.example/ledger"
+
+
+def test_init_refuses_existing_and_foreign_dirs(tmp_path: Path, ledger_dir: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, "init", "--data", str(ledger_dir))
+    assert code == 1 and "already holds a ledger" in err
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("x")
+    assert run_cli(capsys, "init", "--data", str(foreign))[0] == 1
+    code, _, err = run_cli(capsys, "fsck", "--data", str(foreign))
+    assert code == 1 and "not an hrledger data directory" in err
+    code, _, err = run_cli(capsys, "key", "show", "--data", str(tmp_path / "missing"))
+    assert code == 1 and "does not exist" in err
+
+
+def test_key_readable_by_others_is_refused(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    os.chmod(ledger_dir / "signing.key", 0o644)
+    code, _, err = run_cli(capsys, "key", "show", "--data", str(ledger_dir))
+    assert code == 1 and "chmod 600" in err
+
+
+def test_tokens_create_list_revoke(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "token", "create", "--data", str(ledger_dir), "--role", "writer", "--name", "hris")
+    token = out.strip().splitlines()[-1]
+    assert code == 0 and token.startswith("hrl_")
+    db = sqlite3.connect(ledger_dir / "ledger.sqlite3")
+    assert token not in str(db.execute("SELECT doc FROM records").fetchall())  # only a hash is stored
+    db.close()
+    code, out, _ = run_cli(capsys, "token", "list", "--data", str(ledger_dir))
+    assert "writer" in out and "active" in out and "hris" in out
+    assert run_cli(capsys, "token", "revoke", "--data", str(ledger_dir), "hris")[0] == 0
+    assert "revoked" in run_cli(capsys, "token", "list", "--data", str(ledger_dir))[1]
+    assert run_cli(capsys, "token", "revoke", "--data", str(ledger_dir), "nobody")[0] == 1
+
+
+def test_fsck_passes_on_a_sound_ledger(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "fsck", "--data", str(ledger_dir))
+    assert code == 0, err
+    assert "fsck ok: 40 entries" in out
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("UPDATE entries SET entry = CAST(replace(CAST(entry AS TEXT), 'attendance', 'attendancf') AS BLOB) "
+         "WHERE seq = 17", "entry seq 17: stored leaf hash is not SHA-256(0x00 || entry)"),
+        ("UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), 'face', 'fake') AS BLOB) WHERE seq = 3",
+         "entry seq 3: data and salt do not match"),
+        ("UPDATE nodes SET hash = zeroblob(32) WHERE level = 2 AND idx = 3",
+         "node (level 2, index 3): stored hash differs"),
+        ("UPDATE checkpoints SET note = CAST(replace(CAST(note AS TEXT), CAST(size AS TEXT) || char(10), "
+         "CAST(size + 1 AS TEXT) || char(10)) AS BLOB) WHERE size = (SELECT max(size) FROM checkpoints)",
+         "checkpoint size 40:"),
+    ],
+    ids=["entry-byte", "data", "node", "checkpoint"],
+)
+def test_fsck_reports_each_tampering_with_its_location(ledger_dir: Path, capsys: pytest.CaptureFixture[str],
+                                                       sql: str, expected: str) -> None:
+    db = sqlite3.connect(ledger_dir / "ledger.sqlite3")
+    assert db.execute(sql).rowcount == 1
+    db.commit()
+    db.close()
+    code, _, err = run_cli(capsys, "fsck", "--data", str(ledger_dir))
+    assert code == 1
+    assert expected in err
+
+
+def test_erase_keeps_proofs_and_records_itself(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "erase", "--data", str(ledger_dir), "--subject", "E1")
+    assert code == 0 and "erased data of 20 entries of E1; recorded as seq 40" in out
+
+    async def check() -> None:
+        store = SQLiteStorage(ledger_dir / "ledger.sqlite3")
+        await store.open()
+        datadir = load_datadir(ledger_dir)
+        log = Log(store, datadir.signer(), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
+        erased = [e for e in await store.scan_entries(subject="E1") if e.type == "attendance.clock_in"]
+        assert len(erased) == 20 and all(e.data is None and e.salt is None for e in erased)
+        record = await store.get_entry(40)
+        assert record is not None and record.type == "ledger.erased" and record.subject == "E1"
+        cp = await store.latest_checkpoint()
+        assert cp is not None and cp.size == 41
+        root = verify_checkpoint(cp.note, datadir.signer().verifier()).root_hash
+        for e in erased:
+            merkle.verify_inclusion(e.leaf_hash, e.seq, cp.size, await log.inclusion_proof(e.seq, cp.size), root)
+        await store.close()
+
+    asyncio.run(check())
+    assert run_cli(capsys, "fsck", "--data", str(ledger_dir))[0] == 0
+    assert "nothing to erase" in run_cli(capsys, "erase", "--data", str(ledger_dir), "--subject", "E1")[1]
