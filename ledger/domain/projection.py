@@ -1,0 +1,213 @@
+"""Projections of the log: absence state, cases and contact health, at any ``as_of`` instant.
+
+A :class:`Projector` consumes facts in seq order and tracks ``position`` (the last seq applied); it only
+indexes them by subject. Every evaluation is a pure function of those facts, ``as_of``, the policy and
+the calendar: only facts whose ``occurred_at`` is at or before ``as_of`` count (HR systems backfill, so
+receipt order is not the order of facts).
+"""
+
+from __future__ import annotations
+
+import bisect
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from ledger.domain.calendar import WorkCalendar
+from ledger.domain.contacts import contact_file, contact_health
+from ledger.domain.episodes import Episode, episodes
+from ledger.domain.facts import Fact, fact_from_entry
+from ledger.domain.policy import Policy
+from ledger.domain.readiness import readiness
+from ledger.domain.schemas import COMPANY
+from ledger.errors import LedgerError
+from ledger.storage.base import StoredEntry
+
+_HOUR = timedelta(hours=1)
+CASE_STATUSES = ("open", "returned", "closed", "terminated", "superseded")
+
+
+class ProjectionGapError(LedgerError):
+    """A fact arrived out of seq order: the projector's position is wrong; rebuild it from the log."""
+
+    title = "Projection out of step"
+
+
+class _Timeline:
+    """One subject's facts kept sorted by (occurred_at, seq), cut at an instant by bisection."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[datetime, int]] = []
+        self.facts: list[Fact] = []
+
+    def add(self, fact: Fact) -> None:
+        i = bisect.bisect(self.keys, fact.key)
+        self.keys.insert(i, fact.key)
+        self.facts.insert(i, fact)
+
+    def until(self, as_of: datetime) -> list[Fact]:
+        return self.facts[: bisect.bisect_right(self.keys, (as_of, sys.maxsize))]
+
+
+def _late(facts: Iterable[Fact], policy: Policy) -> list[dict[str, Any]]:
+    return [
+        {"seq": f.seq, "type": f.type, "occurred_at": f.occurred_text or f.occurred_at.isoformat(),
+         "recorded_at": f.recorded_at.isoformat(), "delay_hours": round((f.recorded_at - f.occurred_at) / _HOUR, 1)}
+        for f in sorted(facts, key=lambda f: f.seq) if f.recorded_at - f.occurred_at > policy.late_recorded
+    ]
+
+
+class Projector:
+    """Indexes facts as they are sequenced; answers absence, case and contact questions at any instant."""
+
+    def __init__(self, policy: Policy, calendar: WorkCalendar | None = None, *, first_seq: int = 0) -> None:
+        self.policy = policy
+        self.calendar = calendar or WorkCalendar(policy.calendar)
+        self.first_seq = first_seq
+        self.reset()
+
+    # -- feeding ----------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        self.position = self.first_seq - 1  # last seq applied
+        self._subjects: dict[str, _Timeline] = {}
+        self._event_ids: dict[str, int] = {}
+
+    def feed(self, fact: Fact | StoredEntry) -> bool:
+        """Apply the next fact; False if it was applied before. A gap raises ProjectionGapError."""
+        if isinstance(fact, StoredEntry):
+            fact = fact_from_entry(fact)
+        if fact.seq <= self.position:
+            if self._event_ids.get(fact.event_id) != fact.seq:
+                raise ProjectionGapError(f"seq {fact.seq} ({fact.event_id}) does not match what was applied there; "
+                                         "rebuild the projection")
+            return False
+        if fact.seq != self.position + 1:
+            raise ProjectionGapError(f"expected seq {self.position + 1}, got {fact.seq}; rebuild the projection")
+        self._subjects.setdefault(fact.subject, _Timeline()).add(fact)
+        self._event_ids[fact.event_id] = fact.seq
+        self.position = fact.seq
+        return True
+
+    def feed_all(self, facts: Iterable[Fact | StoredEntry]) -> int:
+        return sum(self.feed(f) for f in facts)
+
+    def rebuild(self, facts: Iterable[Fact | StoredEntry]) -> None:
+        """Start from scratch and apply every fact of the log, in seq order."""
+        self.reset()
+        self.feed_all(facts)
+
+    def has_event(self, event_id: str) -> bool:
+        return event_id in self._event_ids
+
+    def subjects(self) -> list[str]:
+        return sorted(s for s in self._subjects if s != COMPANY)
+
+    def facts(self, subject: str, as_of: datetime) -> list[Fact]:
+        """One subject's facts that count at ``as_of``, in occurrence order."""
+        tl = self._subjects.get(subject)
+        return tl.until(as_of) if tl else []
+
+    # -- evaluation -------------------------------------------------------------------------------
+
+    def episodes(self, subject: str, as_of: datetime) -> list[Episode]:
+        return episodes(subject, self.facts(subject, as_of), as_of, self.policy, self.calendar)
+
+    def absence(self, subject: str, as_of: datetime) -> dict[str, Any]:
+        """``{"subject","state","overdue_days","return_day","leave_id"}`` (plus ``case_id``, ``missed_days``)."""
+        facts = self.facts(subject, as_of)
+        eps = episodes(subject, facts, as_of, self.policy, self.calendar)
+        today = as_of.astimezone(self.policy.tz).date()
+        current = next((e for e in reversed(eps) if e.leave.start <= today), None)
+        terminated = any(f.type == "employment.terminated" for f in facts)
+        out: dict[str, Any] = {"subject": subject, "state": "present", "overdue_days": 0, "return_day": None,
+                               "leave_id": None, "case_id": None, "missed_days": [], "as_of": as_of.isoformat()}
+        if current is not None:
+            out.update(overdue_days=current.overdue_days, leave_id=current.leave.leave_id, case_id=current.case_id,
+                       return_day=current.return_day.isoformat() if current.return_day else None,
+                       missed_days=[m.day.isoformat() for m in current.missed])
+            if today <= current.leave.end:
+                out["state"] = "on_leave"
+            elif current.status == "open":
+                out["state"] = "overdue" if current.overdue_days else "on_leave"
+            elif current.status == "returned":
+                out["state"] = "returned"
+        if terminated:
+            out["state"] = "terminated"
+        return out
+
+    def _case(self, ep: Episode, facts: Sequence[Fact], as_of: datetime) -> dict[str, Any]:
+        p = self.policy
+        company = self.facts(COMPANY, as_of)
+        cf = contact_file(ep.subject, facts)
+        recorded: dict[str, Fact] = {}
+        for f in ep.stage_facts:
+            recorded.setdefault(f.get("stage"), f)
+        stages = [{"stage": s.name, "reached_on": day.day.isoformat(), "at": day.deadline.isoformat(),
+                   "overdue_days": s.overdue_days, "seq": recorded[s.name].seq if s.name in recorded else None}
+                  for s, day in ep.reached(p)]
+        ready = readiness(ep, facts, company, cf, as_of, p)
+        since = ep.leave.start
+        evidence = [f for f in facts if f.local_date(p.tz) >= since]
+        used = {s for item in ready["items"] for s in item["seqs"]}
+        late = _late([*evidence, *(f for f in company if f.seq in used)], p)
+        return {
+            "case_id": ep.case_id,
+            "subject": ep.subject,
+            "status": ep.status,
+            "leave_id": ep.leave.leave_id,
+            "leave": {"kind": ep.leave.kind, "start": ep.leave.start.isoformat(), "end": ep.leave.end.isoformat(),
+                      "seqs": ep.leave.seqs},
+            "return_day": ep.return_day.isoformat() if ep.return_day else None,
+            "overdue_days": ep.overdue_days,
+            "missed_days": [m.day.isoformat() for m in ep.missed],
+            "stage": stages[-1]["stage"] if stages else None,
+            "stages": stages,
+            "stage_events": [{"seq": f.seq, "stage": f.get("stage"), "occurred_at": f.occurred_text,
+                              "overdue_days": f.get("overdue_days")} for f in ep.stage_facts],
+            "ended": None if ep.status == "open" else {
+                "by": ep.status, "seq": ep.ended_by.seq if ep.ended_by else None,
+                "at": ep.ended_by.occurred_text if ep.ended_by else None},
+            "readiness": ready,
+            "late_recorded": late,
+            "evidence_seqs": sorted({f.seq for f in evidence} | used),
+            "as_of": as_of.isoformat(),
+            "policy_digest": p.digest,
+        }
+
+    def cases(self, as_of: datetime, *, subject: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        """Cases (episodes with an overdue day or a recorded stage), by subject then leave start."""
+        out = []
+        for s in [subject] if subject is not None else self.subjects():
+            facts = self.facts(s, as_of)
+            for ep in episodes(s, facts, as_of, self.policy, self.calendar):
+                if (ep.missed or ep.stage_facts) and (status is None or ep.status == status):
+                    out.append(self._case(ep, facts, as_of))
+        return out
+
+    def case(self, case_id: str, as_of: datetime) -> dict[str, Any] | None:
+        """One case by id, or None when no such case exists at ``as_of``."""
+        for s in self.subjects():
+            if not case_id.startswith(s + "/"):
+                continue
+            facts = self.facts(s, as_of)
+            for ep in episodes(s, facts, as_of, self.policy, self.calendar):
+                if ep.case_id == case_id and (ep.missed or ep.stage_facts):
+                    return self._case(ep, facts, as_of)
+        return None
+
+    def contact_health(self, as_of: datetime, *, subject: str | None = None) -> dict[str, Any]:
+        """Stale contacts and never-verified emergency contacts of every current employee (or one)."""
+        employees = []
+        for s in [subject] if subject is not None else self.subjects():
+            facts = self.facts(s, as_of)
+            cf = contact_file(s, facts)
+            if cf is None or any(f.type == "employment.terminated" for f in facts):
+                continue
+            health = contact_health(cf, facts, as_of, self.policy)
+            if health["stale_contacts"] or health["unverified_emergency_contacts"]:
+                employees.append(health)
+        return {"as_of": as_of.isoformat(), "employees": employees,
+                "stale_contacts": sum(len(e["stale_contacts"]) for e in employees),
+                "unverified_emergency_contacts": sum(len(e["unverified_emergency_contacts"]) for e in employees)}
