@@ -53,7 +53,7 @@ class Verifier:
 
 
 def parse_vkey(text: str) -> Verifier:
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key may itself contain "+"
     if len(parts) != 3:
         raise NoteError("a verifier key has the form <name>+<8 hex key id>+<base64 key>")
     name, hex_id, b64_key = parts
