@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ledger import merkle
-from ledger.entries import Event, data_digest, format_recorded_at, leaf_bytes, parse_leaf, same_content
+from ledger.entries import SALT_SIZE, Event, data_digest, format_recorded_at, leaf_bytes, parse_leaf, same_content
 from ledger.errors import (
     ConflictError,
     IntegrityError,
@@ -69,6 +69,19 @@ class CommitStats:
         self.commit_seconds.append(seconds)
         if len(self.batch_sizes) > 4096:  # the metrics layer drains these; never grow without bound
             del self.batch_sizes[:2048], self.commit_seconds[:2048]
+
+
+class _SaltPool:
+    """Fresh 32-byte salts cut from one read of the random source per commit (one syscall, not one per event)."""
+
+    def __init__(self, random_bytes: Callable[[int], bytes], count: int) -> None:
+        self._pool = random_bytes(SALT_SIZE * count)
+        self._next = 0
+
+    def take(self) -> bytes:
+        salt = self._pool[self._next : self._next + SALT_SIZE]
+        self._next += SALT_SIZE
+        return salt
 
 
 class Log:
@@ -191,12 +204,14 @@ class Log:
         ids = [e.event_id for r in batch for e in r.events]
         existing = await self.store.get_entries_by_event_id(ids)
         now = format_recorded_at(self._clock())
+        salts = _SaltPool(self._random, len(ids))
         new_entries: list[StoredEntry] = []
         fresh: dict[str, tuple[Event, StoredEntry]] = {}
         outcomes: list[tuple[_Request, list[AppendResult] | LedgerError]] = []
         for request in batch:
             try:
-                results, added = self._sequence_request(request.events, existing, fresh, size + len(new_entries), now)
+                results, added = self._sequence_request(request.events, existing, fresh, size + len(new_entries), now,
+                                                        salts)
             except LedgerError as exc:
                 outcomes.append((request, exc))
                 continue
@@ -227,6 +242,7 @@ class Log:
         fresh: dict[str, tuple[Event, StoredEntry]],
         next_seq: int,
         recorded_at: str,
+        salts: _SaltPool,
     ) -> tuple[list[AppendResult], list[tuple[Event, StoredEntry]]]:
         results: list[AppendResult] = []
         added: list[tuple[Event, StoredEntry]] = []
@@ -250,14 +266,14 @@ class Log:
                                           f"{event.event_id!r} appears twice with different content")
                 results.append(AppendResult(twin[1].seq, twin[1].leaf_hash, twin[1].recorded_at, False))
                 continue
-            entry = self._make_entry(event, next_seq + len(added), recorded_at)
+            entry = self._make_entry(event, next_seq + len(added), recorded_at, salts.take())
             added.append((event, entry))
             local[event.event_id] = (event, entry)
             results.append(AppendResult(entry.seq, entry.leaf_hash, entry.recorded_at, True))
         return results, added
 
-    def _make_entry(self, event: Event, seq: int, recorded_at: str) -> StoredEntry:
-        salt = self._random(32)
+    @staticmethod
+    def _make_entry(event: Event, seq: int, recorded_at: str, salt: bytes) -> StoredEntry:
         data = event.data_bytes
         leaf = leaf_bytes(event, seq=seq, recorded_at=recorded_at, digest=data_digest(salt, data))
         return StoredEntry(seq=seq, event_id=event.event_id, type=event.type, subject=event.subject,
