@@ -1,0 +1,47 @@
+"""Configuration of one service instance and the typed keys of its shared state."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from api.metrics import Metrics
+from ledger.log import Log
+from ledger.notes import Signer
+from ledger.storage.base import Storage
+
+MAX_BODY_BYTES = 1 << 20  # SPEC section 2: bodies over 1 MiB are refused with 413
+MAX_BATCH = 1000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Everything ``create_app`` needs; time and randomness come in here so tests can fix them."""
+
+    data_dir: Path
+    store_uri: str | None = None  # overrides the store named in the data dir (sqlite:PATH or mongodb://...)
+    clock: Callable[[], datetime] = utc_now
+    random_bytes: Callable[[int], bytes] = os.urandom
+    tick_seconds: float = 60.0  # escalation evaluation period (used by the escalation issue)
+    policy_path: Path | None = None  # escalation policy file (used by the escalation issue)
+    token_cache_seconds: float = 5.0  # how long a token lookup (or a revocation) may be served from memory
+    checkpoint_wait_seconds: float = 10.0  # upper bound for POST /v1/events?wait=checkpoint
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_batch: int = MAX_BATCH
+    access_log: bool = True
+
+
+CONFIG = web.AppKey("config", AppConfig)
+STORE = web.AppKey("store", Storage)
+LOG = web.AppKey("log", Log)
+SIGNER = web.AppKey("signer", Signer)
+METRICS = web.AppKey("metrics", Metrics)

@@ -1,0 +1,157 @@
+"""Prometheus metrics (one CollectorRegistry per app, so tests can build many apps) and the access log.
+
+The ack-to-checkpoint lag is measured for every acknowledged POST: handlers note (tree size needed,
+ack time) and a watcher task observes the delay when a signed checkpoint first covers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from ledger.log import Log
+
+access_log = logging.getLogger("hrledger.access")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class _LogCounters(Collector):
+    def __init__(self, log: Callable[[], Log | None]) -> None:
+        self._log = log
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        log = self._log()
+        if log is None:
+            return
+        stats = log.stats
+        yield CounterMetricFamily("hrledger_commits", "Group commits made by the sequencer", value=stats.commits)
+        yield CounterMetricFamily("hrledger_events_committed", "Entries committed to the log",
+                                  value=stats.events_committed)
+        yield CounterMetricFamily("hrledger_checkpoints_published", "Signed checkpoints published",
+                                  value=stats.checkpoints_published)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = r = CollectorRegistry(auto_describe=True)
+        self.log: Log | None = None
+        self.ingested = Counter("hrledger_events_ingested", "New entries created by POST /v1/events", registry=r)
+        self.replayed = Counter("hrledger_events_replayed", "Idempotent replays answered with the original result",
+                                registry=r)
+        self.rejected = Counter("hrledger_requests_rejected", "Requests refused, by reason (problem type slug)",
+                                ["reason"], registry=r)
+        self.request_batch = Histogram("hrledger_request_batch_size", "Events per POST /v1/events request",
+                                       buckets=BATCH_BUCKETS, registry=r)
+        self.commit_batch = Histogram("hrledger_commit_batch_size", "Entries per durable group commit",
+                                      buckets=BATCH_BUCKETS, registry=r)
+        self.commit_seconds = Histogram("hrledger_commit_seconds", "Duration of one group commit (read, hash, "
+                                        "durable write)", buckets=LATENCY_BUCKETS, registry=r)
+        self.checkpoint_lag = Histogram("hrledger_checkpoint_lag_seconds", "Delay from acknowledging a POST to "
+                                        "the first signed checkpoint covering it", buckets=LATENCY_BUCKETS,
+                                        registry=r)
+        self.lag_entries = Gauge("hrledger_checkpoint_lag_entries", "Committed entries not yet covered by a "
+                                 "signed checkpoint", registry=r)
+        self.tree_size = Gauge("hrledger_tree_size", "Committed entries in the log", registry=r)
+        self.checkpoint_size = Gauge("hrledger_checkpoint_size", "Tree size of the latest signed checkpoint",
+                                     registry=r)
+        self.http_requests = Counter("hrledger_http_requests", "HTTP requests by route and status",
+                                     ["method", "route", "status"], registry=r)
+        self.http_seconds = Histogram("hrledger_http_request_seconds", "HTTP request latency by route",
+                                      ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        r.register(_LogCounters(lambda: self.log))
+        self._acks: deque[tuple[int, float]] = deque()
+        self._ack_event = asyncio.Event()
+        self._watcher: asyncio.Task[None] | None = None
+
+    # -- checkpoint lag ---------------------------------------------------------------------------
+    def acknowledged(self, size: int) -> None:
+        """An append covering the first ``size`` entries was just acknowledged."""
+        self._acks.append((size, time.monotonic()))
+        self._ack_event.set()
+
+    def start(self, log: Log) -> None:
+        self.log = log
+        self._watcher = asyncio.create_task(self._watch(log), name="checkpoint-lag")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    async def _watch(self, log: Log) -> None:
+        acks = self._acks
+        while True:
+            if not acks:
+                self._ack_event.clear()
+                await self._ack_event.wait()
+                continue
+            try:
+                checkpoint = await log.wait_for_checkpoint(acks[0][0], timeout=60)
+            except TimeoutError:
+                continue
+            except Exception:  # the store failing must not kill the watcher; /healthz reports it
+                await asyncio.sleep(1)
+                continue
+            now = time.monotonic()
+            while acks and acks[0][0] <= checkpoint.size:
+                self.checkpoint_lag.observe(now - acks.popleft()[1])
+
+    # -- exposition -------------------------------------------------------------------------------
+    async def render(self) -> bytes:
+        log = self.log
+        if log is not None:
+            stats = log.stats
+            for size, seconds in zip(stats.batch_sizes, stats.commit_seconds, strict=True):
+                self.commit_batch.observe(size)
+                self.commit_seconds.observe(seconds)
+            stats.batch_sizes.clear()
+            stats.commit_seconds.clear()
+            size = await log.store.tree_size()
+            latest = await log.store.latest_checkpoint()
+            covered = latest.size if latest else 0
+            self.tree_size.set(size)
+            self.checkpoint_size.set(covered)
+            self.lag_entries.set(size - covered)
+        return generate_latest(self.registry)
+
+    # -- per request ------------------------------------------------------------------------------
+    def middleware(self, log_lines: bool) -> Any:
+        requests, seconds = self.http_requests, self.http_seconds
+
+        @web.middleware
+        async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
+            started = time.perf_counter()
+            status = 500
+            try:
+                response = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            finally:
+                elapsed = time.perf_counter() - started
+                info = request.match_info.route.resource
+                route = info.canonical if info is not None else "unmatched"
+                requests.labels(request.method, route, str(status)).inc()
+                seconds.labels(route).observe(elapsed)
+                if log_lines and access_log.isEnabledFor(logging.INFO):
+                    access_log.info('%s "%s %s" %d %.2fms', request.remote, request.method, request.path_qs,
+                                    status, elapsed * 1000)
+
+        return observe

@@ -1,0 +1,96 @@
+"""Running the service: ``serve`` (used by ``hrledger serve``) and ``bootstrap`` (used by ``make run``).
+
+Shutdown on SIGTERM or SIGINT is graceful: the listening socket closes, requests in flight finish
+(up to ``SHUTDOWN_GRACE`` seconds), then the app's cleanup drains the sequencer, commits what was
+accepted and publishes a last checkpoint covering every acknowledged event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from api.app import create_app
+from api.config import AppConfig
+from ledger.datadir import init_datadir, load_datadir
+from ledger.entries import format_recorded_at
+from ledger.storage.base import Storage
+from ledger.tokens import create_token
+
+log = logging.getLogger("hrledger.server")
+SHUTDOWN_GRACE = 30.0
+
+
+async def run(config: AppConfig, host: str, port: int, *, ready: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or until cancelled), then shut down gracefully."""
+    app = create_app(config)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE, handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        site = web.TCPSite(runner, host, port, backlog=4096, reuse_address=True)
+        await site.start()
+        for address in runner.addresses:
+            if isinstance(address, tuple):
+                print(f"hrledger serving on http://{_host(address[0])}:{address[1]}", flush=True)
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+        log.info("shutting down: draining requests, committing and publishing a last checkpoint")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await runner.cleanup()
+    log.info("stopped")
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def serve(data_dir: Path | str, host: str = "127.0.0.1", port: int = 8080, store_uri: str | None = None,
+          tick: float = 60.0, policy_path: Path | str | None = None, *, access_log: bool = True) -> int:
+    """Run the service in the foreground; returns the process exit code (0 after a clean shutdown)."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    path = Path(data_dir)
+    load_datadir(path)  # a clear DataDirError before anything listens
+    config = AppConfig(data_dir=path, store_uri=store_uri, tick_seconds=tick,
+                       policy_path=Path(policy_path) if policy_path else None, access_log=access_log)
+    asyncio.run(run(config, host, port))
+    return 0
+
+
+def bootstrap(data_dir: Path | str) -> str | None:
+    """First start: create the ledger and an admin token and return the token (shown once); else None."""
+    path = Path(data_dir)
+    if path.exists():
+        return None
+    datadir = init_datadir(path)
+    return asyncio.run(_first_admin(datadir.open_store()))
+
+
+async def _first_admin(store: Storage) -> str:
+    await store.open()
+    try:
+        token, _ = await create_token(store, role="admin", name="first-admin",
+                                      created_at=format_recorded_at(datetime.now(UTC)), secret=os.urandom(32))
+    finally:
+        await store.close()
+    return token
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m api.server is an alias of python -m api
+    from api.__main__ import main
+
+    sys.exit(main())
