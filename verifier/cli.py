@@ -19,6 +19,7 @@ from verifier.report import render_html, render_text
 def _load_roots(path: str) -> list[Any]:
     """Trusted TSA root certificates (PEM); rfc3161-client and cryptography are needed only here."""
     try:
+        import rfc3161_client  # noqa: F401  (imported here only to fail early when it is missing)
         from cryptography.x509 import load_pem_x509_certificates
     except ImportError:
         raise UsageError("--tsa-root needs the rfc3161-client package (pip install rfc3161-client)") from None
