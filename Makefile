@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m ledger.quickstart --data $(DATA) --host $(HOST) --port $(PORT)
+	$(BIN)/hrledger serve --init --data $(DATA) --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check ledger api verifier tests bench

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -109,12 +110,36 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    from api.server import serve
+_FIRST_EVENT = {"event_id": "first-1", "type": "attendance.clock_in", "subject": "E1001",
+                "occurred_at": "2026-03-02T09:01:00+08:00", "source": "hris", "data": {"method": "card"}}
 
-    serve(Path(args.data), host=args.host, port=args.port, store_uri=args.store, tick=args.tick,
-          policy_path=Path(args.policy) if args.policy else None)
-    return 0
+
+def _guide(base: str, token: str | None, data: str) -> str:
+    shown = token or "<your token>"
+    lines = [
+        "",
+        f"hrledger is starting at {base}",
+        f"  admin token (shown once, keep it): {token}" if token else
+        f"  tokens: hrledger token create --data {data} --role writer|auditor|legal|admin --name NAME",
+        "  try it:",
+        f"    curl -s -H 'Authorization: Bearer {shown}' {base}/v1/log",
+        f"    curl -s -H 'Authorization: Bearer {shown}' -H 'Content-Type: application/json' \\",
+        f"      -d '{json.dumps(_FIRST_EVENT, separators=(',', ':'))}' \\",
+        f"      '{base}/v1/events?wait=checkpoint'",
+        f"    curl -s -H 'Authorization: Bearer {shown}' {base}/v1/checkpoint",
+        f"  API description: {base}/v1/openapi.json   stop: Ctrl-C (commits and signs a last checkpoint)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.server import bootstrap, serve
+
+    token = bootstrap(args.data) if args.init else None
+    print(_guide(f"http://{args.host}:{args.port}", token, args.data), flush=True)
+    return serve(Path(args.data), host=args.host, port=args.port, store_uri=args.store, tick=args.tick,
+                 policy_path=Path(args.policy) if args.policy else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", help="override the store URI, e.g. mongodb://HOST:PORT/DB")
     p.add_argument("--tick", type=float, default=60.0, help="seconds between escalation evaluations")
     p.add_argument("--policy", help="company policy file (TOML)")
+    p.add_argument("--init", action="store_true",
+                   help="create the ledger and a first admin token when the data directory does not exist")
 
     p = command("token", cmd_token, "create, list or revoke API tokens")
     token_sub = p.add_subparsers(dest="token_cmd", required=True)
