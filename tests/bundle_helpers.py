@@ -41,7 +41,7 @@ class MemLog:
         seq = len(self.leaves)
         salt = hashlib.sha256(b"salt" + str(seq).encode()).digest()  # deterministic for the tests
         data_bytes = rfc8785.dumps(data)
-        leaf = {
+        leaf: dict[str, Any] = {
             "v": 1, "seq": seq, "event_id": f"ev-{seq}", "type": type_, "subject": subject,
             "occurred_at": occurred_at, "recorded_at": recorded_at or _recorded(occurred_at),
             "source": "hris", "data_digest": "sha256:" + hashlib.sha256(salt + data_bytes).hexdigest(),
@@ -127,7 +127,7 @@ def read(bundle: bytes) -> dict[str, bytes]:
 
 
 def rewrite(bundle: bytes, changes: Mapping[str, bytes | None] | None = None, *, fix_manifest: bool = True,
-            manifest: Callable[[dict[str, Any]], None] | None = None) -> bytes:
+            manifest: Callable[[dict[str, Any]], object] | None = None) -> bytes:
     """A tampered copy: files replaced (None deletes), manifest optionally edited and re-hashed."""
     files = read(bundle)
     for name, data in (changes or {}).items():

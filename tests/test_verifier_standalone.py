@@ -10,8 +10,8 @@ import sys
 import venv
 from pathlib import Path
 
-import _cffi_backend
-import cffi
+import _cffi_backend  # type: ignore[import-untyped,import-not-found,unused-ignore]
+import cffi  # type: ignore[import-untyped,unused-ignore]
 import nacl
 
 from ledger.bundle import build_bundle

@@ -9,6 +9,7 @@ import random
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import rfc8785
@@ -100,8 +101,10 @@ def test_es6_numbers_match_rfc8785() -> None:
 
 
 def test_canonical_values_match_rfc8785() -> None:
-    value = {"z": [1, "é", None, True, False, {"\u20ac": 1, "\r": 2, "a\u0001\"\\": 0.5}], "\U0001f600": "x",
-             "\ufb01": "lig", "weight": 1.25e-9, "n": -9007199254740991}
+    value: dict[str, Any] = {
+        "z": [1, "é", None, True, False, {"\u20ac": 1, "\r": 2, "a\u0001\"\\": 0.5}],
+        "\U0001f600": "x", "\ufb01": "lig", "weight": 1.25e-9, "n": -9007199254740991,
+    }
     assert jcs.canonicalize(value) == rfc8785.dumps(value)
     with pytest.raises(jcs.CanonicalError):
         jcs.canonicalize(2**53)
