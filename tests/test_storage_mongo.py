@@ -1,0 +1,168 @@
+"""The MongoDB driver against a real wire-protocol server (nx-27017, or HRLEDGER_MONGODB_URI)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from ledger import merkle
+from ledger.entries import Event
+from ledger.errors import StorageUnavailableError
+from ledger.log import Log
+from ledger.merkle import NodeId
+from ledger.notes import Signer
+from ledger.storage.base import AppendConflict
+from ledger.storage.mongo import MongoStorage, StaleTermConflict, database_name
+from tests.mongo_server import drop_database, fresh_uri, mongo_uri
+from tests.storage_conformance import StorageConformance, append_batch, make_entry
+
+__all__ = ["mongo_uri"]
+
+
+@pytest.fixture
+async def store(mongo_uri: str) -> AsyncIterator[MongoStorage]:
+    uri = fresh_uri(mongo_uri)
+    s = MongoStorage(uri)
+    await s.open()
+    yield s
+    await s.close()
+    drop_database(uri)
+
+
+class TestMongoConformance(StorageConformance):
+    pass
+
+
+async def _batch(store: MongoStorage, seqs: range, *, term: int = 0) -> tuple[list[object], dict[NodeId, bytes]]:
+    size = seqs.start
+    entries = [make_entry(i) for i in seqs]
+    nodes, _ = merkle.append_leaves(size, await store.get_nodes(merkle.root_nodes(size)),
+                                    [e.leaf_hash for e in entries])
+    return list(entries), nodes
+
+
+def test_database_name_from_uri() -> None:
+    assert database_name("mongodb://h:1/") == "hrledger"
+    assert database_name("mongodb://h:1") == "hrledger"
+    assert database_name("mongodb://h:1/other?replicaSet=rs0") == "other"
+
+
+async def test_stale_term_is_refused_and_writes_nothing(store: MongoStorage) -> None:
+    entries, nodes = await _batch(store, range(0, 2))
+    await store.append(entries, nodes, expected_size=0, term=5)  # type: ignore[arg-type]
+    late, late_nodes = await _batch(store, range(2, 4))
+    with pytest.raises(StaleTermConflict):
+        await store.append(late, late_nodes, expected_size=2, term=4)  # type: ignore[arg-type]
+    assert await store.tree_size() == 2
+    assert await store.database.entries.count_documents({}) == 2  # nothing left above the head either
+    assert await store.get_entries_by_event_id(["ev-2", "ev-3"]) == {}
+    await store.append(late, late_nodes, expected_size=2, term=5)  # type: ignore[arg-type]
+    assert await store.tree_size() == 4
+
+
+async def test_fence_stops_an_older_term_before_the_new_holder_commits(store: MongoStorage) -> None:
+    assert await store.fence(3) == 3
+    assert await store.fence(2) == 3  # never lowers
+    entries, nodes = await _batch(store, range(0, 1))
+    with pytest.raises(StaleTermConflict):
+        await store.append(entries, nodes, expected_size=0, term=2)  # type: ignore[arg-type]
+    assert store.observed_term == 3
+
+
+async def test_crash_between_writing_and_committing_leaves_the_store_consistent(mongo_uri: str) -> None:
+    """Step one of an append (documents written) without step two (head moved): a crash right there."""
+    uri = fresh_uri(mongo_uri)
+    first = MongoStorage(uri, transactions=False)
+    await first.open()
+    root = await append_batch(first, [make_entry(i) for i in range(3)])
+    head = await first.database.head.find_one({"_id": "head"})
+    entries, nodes = await _batch(first, range(3, 6), term=0)
+    edocs, ndocs = first._documents(entries, nodes, head, 0, "crashed")  # type: ignore[arg-type]
+    await first.database.entries.insert_many(edocs)
+    await first.database.nodes.insert_many(ndocs)
+    await first.close()  # the process dies here
+
+    again = MongoStorage(uri, transactions=False, stale_after=3600)
+    await again.open()
+    assert await again.tree_size() == 3
+    assert await again.get_entry(3) is None
+    assert [e.seq for e in await again.scan_entries()] == [0, 1, 2]
+    assert await again.get_entries_by_event_id(["ev-3", "ev-4"]) == {}
+    assert merkle.root_from_nodes(3, await again.get_nodes(merkle.root_nodes(3))) == root
+    assert await again.erase_data([3, 4]) == 0
+    # A writer with a newer term sweeps the dead attempt at once and then commits its own batch.
+    fresh = [make_entry(i, event_id=f"new-{i}") for i in range(3, 5)]
+    fnodes, _ = merkle.append_leaves(3, await again.get_nodes(merkle.root_nodes(3)), [e.leaf_hash for e in fresh])
+    with pytest.raises(AppendConflict):
+        await again.append(fresh, fnodes, expected_size=3, term=1)
+    await again.append(fresh, fnodes, expected_size=3, term=1)
+    assert await again.tree_size() == 5
+    assert [e.event_id for e in await again.scan_entries(from_seq=3)] == ["new-3", "new-4"]
+    assert await again.database.entries.count_documents({"att": "crashed"}) == 0
+    await again.close()
+    drop_database(uri)
+
+
+async def test_same_term_garbage_is_swept_once_stale(mongo_uri: str) -> None:
+    uri = fresh_uri(mongo_uri)
+    s = MongoStorage(uri, transactions=False, stale_after=0.2)
+    await s.open()
+    head = await s.database.head.find_one({"_id": "head"})
+    entries, nodes = await _batch(s, range(0, 2))
+    edocs, _ = s._documents(entries, nodes, head, 0, "crashed")  # type: ignore[arg-type]
+    await s.database.entries.insert_many(edocs)
+    with pytest.raises(AppendConflict):  # young: may be a live writer, so it is left alone
+        await s.append(entries, nodes, expected_size=0)  # type: ignore[arg-type]
+    assert await s.database.entries.count_documents({"att": "crashed"}) == 2
+    await asyncio.sleep(0.3)
+    with pytest.raises(AppendConflict):  # stale now: swept
+        await s.append(entries, nodes, expected_size=0)  # type: ignore[arg-type]
+    await s.append(entries, nodes, expected_size=0)  # type: ignore[arg-type]
+    assert await s.tree_size() == 2
+    await s.close()
+    drop_database(uri)
+
+
+async def test_a_paused_attempt_cannot_commit_after_a_sweep(store: MongoStorage) -> None:
+    """Step one done, then the writer pauses (GC, partition) while another sweeps; step two must fail."""
+    head = await store.database.head.find_one({"_id": "head"})
+    entries, nodes = await _batch(store, range(0, 1))
+    edocs, ndocs = store._documents(entries, nodes, head, 0, "paused")  # type: ignore[arg-type]
+    await store.database.entries.insert_many(edocs)
+    await store.database.nodes.insert_many(ndocs)
+    assert await store.sweep(0, int(head["gen"])) is True
+    assert await store._commit_head(head, 0, 1, 0) is False  # the old generation is fenced off
+    assert await store.tree_size() == 0
+    assert await store.database.entries.count_documents({}) == 0
+
+
+async def test_log_on_mongo_group_commits(store: MongoStorage) -> None:
+    log = Log(store, Signer.generate("test.example/mongo", bytes(32)), clock=lambda: datetime.now(UTC),
+              random_bytes=os.urandom)
+    await log.start()
+    events = [Event(f"e{i}", "attendance.clock_in", f"E{i % 5}", "2026-01-05T09:00:00+08:00", "hr",
+                    {"method": "face"}) for i in range(60)]
+    results = await asyncio.gather(*(log.append([e]) for e in events))
+    assert sorted(r[0].seq for r in results) == list(range(60))
+    checkpoint = await log.wait_for_checkpoint(60)
+    await log.stop()
+    assert checkpoint.size == 60
+    leaves = [(await store.get_entry(s)).leaf_hash for s in range(60)]  # type: ignore[union-attr]
+    assert checkpoint.root == merkle.root_of_leaf_hashes(leaves)
+
+
+async def test_unreachable_server_is_unavailable() -> None:
+    s = MongoStorage(f"mongodb://127.0.0.1:{_closed_port()}/x", server_selection_timeout=0.3)
+    with pytest.raises(StorageUnavailableError):
+        await s.open()
+    await s.close()
+
+
+def _closed_port() -> int:
+    from tests.mongo_server import free_port
+
+    return free_port()
