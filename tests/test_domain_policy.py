@@ -49,6 +49,7 @@ password = "pw"
 sender = "ledger@example.com"
 recipients = ["hr@example.com", "legal@example.com"]
 starttls = false
+use_tls = true
 
 [calendar]
 holidays = ["2025-12-31"]
@@ -67,7 +68,7 @@ def test_full_file_and_round_trip() -> None:
     assert p.stage("lost_contact") == DEFAULT_POLICY.stage("lost_contact")
     assert p.webhook == Webhook("https://hr.example/hooks/ledger", "s3cret")
     assert p.smtp == Smtp("smtp.example", 465, "ledger", "pw", "ledger@example.com",
-                          ("hr@example.com", "legal@example.com"), False)
+                          ("hr@example.com", "legal@example.com"), False, True)
     assert p.calendar == CalendarOverrides(frozenset({date(2025, 12, 31)}), frozenset({date(2025, 10, 12)}),
                                            (YearCalendar(2027, frozenset({date(2027, 1, 1)})),))
     assert load_policy(dump_policy(p)) == p
@@ -96,6 +97,7 @@ def test_digest_excludes_secrets_and_changes_with_rules() -> None:
     ("[stages.reminder]\ndays = 1", "stages.reminder.days", "unknown key"),
     ("[webhook]\nurl = 'ftp://x'", "webhook.url", "http"),
     ("[smtp]\nport = 70000", "smtp.port", "65535"),
+    ("[smtp]\nuse_tls = true", "smtp.use_tls", "starttls"),
     ("[calendar]\nholidays = ['2025-13-01']", "calendar.holidays[0]", "YYYY-MM-DD"),
     ("[calendar]\nholidays = ['2025-10-12']\nworkdays = ['2025-10-12']", "calendar.workdays", "also"),
     ("[calendar.years.2027]\nholidays = ['2028-01-01']", "calendar.years.2027.holidays", "not in 2027"),

@@ -69,7 +69,7 @@ def test_contact_health() -> None:
     assert (h["stale_contacts"], h["unverified_emergency_contacts"]) == (2, 2)
     log.add("contact.verified", "2025-08-01 10:00", {"channel": "mobile", "value": "13800000001",
                                                      "method": "sms_reply"})
-    log.add("contact.verified", "2025-08-01 10:05", {"channel": "mobile", "value": "+86 139 0000 0002"})
+    log.add("contact.verified", "2025-08-01 10:05", {"channel": "sms", "value": "+86 139 0000 0002"})
     mine = log.projector().contact_health(at("2025-08-15 12:00"), subject=E)["employees"][0]
     assert [c["channel"] for c in mine["stale_contacts"]] == ["address"]
     assert mine["unverified_emergency_contacts"] == []

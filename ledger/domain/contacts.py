@@ -17,6 +17,7 @@ from ledger.errors import ValidationError
 SNAPSHOT_TYPES = ("employee.enrolled", "employee.contacts_updated")
 #: which contact.attempted channels reach a contact of each kind on file
 ATTEMPTS_FOR = {"mobile": ("phone", "sms"), "email": ("email",), "wechat": ("wechat",), "address": ("post", "visit")}
+KIND_OF = {a: kind for kind, attempts in ATTEMPTS_FOR.items() for a in attempts}
 
 
 def normalise(kind: str, value: Any) -> str:
@@ -85,7 +86,7 @@ def _verifications(facts: Iterable[Fact]) -> dict[tuple[str, str], Fact]:
     latest: dict[tuple[str, str], Fact] = {}
     for f in facts:
         if f.type == "contact.verified" and f.data is not None:
-            kind = str(f.get("channel"))
+            kind = KIND_OF.get(str(f.get("channel")), str(f.get("channel")))
             latest[(kind, normalise(kind, f.get("value")))] = f
     return latest
 

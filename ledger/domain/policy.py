@@ -80,6 +80,7 @@ class Smtp:
     sender: str | None = None
     recipients: tuple[str, ...] = ()
     starttls: bool = True
+    use_tls: bool = False  # implicit TLS (port 465) instead of STARTTLS
 
 
 DEFAULT_STAGES = (
@@ -132,7 +133,7 @@ class Policy:
             "smtp": {
                 "host": self.smtp.host or "", "port": self.smtp.port, "username": self.smtp.username or "",
                 "sender": self.smtp.sender or "", "recipients": list(self.smtp.recipients),
-                "starttls": self.smtp.starttls,
+                "starttls": self.smtp.starttls, "use_tls": self.smtp.use_tls,
             },
             "calendar": {
                 "holidays": sorted(d.isoformat() for d in self.calendar.holidays),
@@ -317,9 +318,12 @@ def load_policy(toml_text: str) -> Policy:
         s = _Reader(sm, "smtp")
         port = s.count("port", 1, 65535)
         starttls = s.take("starttls", bool, "true or false")
+        use_tls = s.take("use_tls", bool, "true or false")
         changes["smtp"] = Smtp(s.text("host"), p.smtp.port if port is None else port, s.text("username"),
                                s.text("password"), s.text("sender"), s.strings("recipients") or (),
-                               p.smtp.starttls if starttls is None else starttls)
+                               p.smtp.starttls if starttls is None else starttls, bool(use_tls))
+        if changes["smtp"].starttls and changes["smtp"].use_tls:
+            raise PolicyError("smtp.use_tls", "cannot be combined with starttls = true; choose one")
         s.done()
     changes["calendar"] = _calendar(r)
     r.done()

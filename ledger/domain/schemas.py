@@ -165,7 +165,9 @@ _person = Obj({
         "name": Str(), "relation": Str(64), "mobile": Str(64), "address?": Str(512), "service_agent?": Bool,
     })),
 })
-_verification = Obj({"channel": Enum(*CONTACT_CHANNELS), "value": Str(512), "method?": Str(64)})
+# the kind on file (mobile, ...) or the way it was reached (sms, ...); contact health maps the latter back
+VERIFY_CHANNELS = CONTACT_CHANNELS + tuple(c for c in ATTEMPT_CHANNELS if c not in CONTACT_CHANNELS)
+_verification = Obj({"channel": Enum(*VERIFY_CHANNELS), "value": Str(512), "method?": Str(64)})
 _leave_ref = Obj({"leave_id": ID})
 _attendance = Obj({"method": Enum("face", "gps", "card", "manual"),
                    "location?": OneOf(Str(512), AnyObject, what="a string or a JSON object")})
