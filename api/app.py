@@ -7,6 +7,7 @@ what was accepted, commits it and publishes a last checkpoint before the store c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -19,6 +20,8 @@ from api.routes import EVENTS_PATH, add_routes
 from ledger.datadir import load_datadir
 from ledger.log import Log
 
+logger = logging.getLogger("hrledger.api")
+
 
 async def _ledger(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
@@ -29,6 +32,7 @@ async def _ledger(app: web.Application) -> AsyncIterator[None]:
     try:
         log = Log(store, signer, clock=config.clock, random_bytes=config.random_bytes)
         await log.start()
+        await _first_checkpoint(log, config.checkpoint_wait_seconds)
         app[STORE], app[SIGNER], app[LOG] = store, signer, log
         app[METRICS].start(log)
         try:
@@ -38,6 +42,16 @@ async def _ledger(app: web.Application) -> AsyncIterator[None]:
             await log.stop()  # drain, commit, publish a last checkpoint
     finally:
         await store.close()
+
+
+async def _first_checkpoint(log: Log, timeout: float) -> None:
+    """Start serving once the publisher has covered the committed tree, so /v1/checkpoint is never empty."""
+    size = await log.store.tree_size()
+    try:
+        await log.wait_for_checkpoint(size, timeout)
+    except TimeoutError:
+        logger.error("no checkpoint covers the %d committed entries yet: %s", size,
+                     log.publish_error or "the publisher is slow")
 
 
 def create_app(config: AppConfig) -> web.Application:

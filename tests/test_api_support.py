@@ -1,0 +1,97 @@
+"""Fixtures shared by the API tests: a real data dir, a real SQLite store, real HTTP over loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from api.app import create_app
+from api.config import AppConfig
+from ledger.datadir import init_datadir
+from ledger.notes import Verifier
+from ledger.storage.sqlite import SQLiteStorage
+from ledger.tokens import create_token, revoke_token
+
+ORIGIN = "test.example/log"
+ROLES = ("writer", "auditor", "legal", "admin")
+AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
+
+
+@dataclass
+class Api:
+    client: TestClient[Any, Any]
+    app: web.Application
+    data: Path
+    tokens: dict[str, str] = field(default_factory=dict)  # role (or "revoked") -> token
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    @property
+    def verifier(self) -> Verifier:
+        from api.config import SIGNER
+
+        return self.app[SIGNER].verifier()
+
+    async def post(self, body: Any, role: str = "writer", params: dict[str, str] | None = None) -> Any:
+        return await self.client.post("/v1/events", json=body, headers=self.auth(role), params=params)
+
+    async def get(self, path: str, role: str = "auditor", **params: Any) -> Any:
+        return await self.client.get(path, headers=self.auth(role), params={k: str(v) for k, v in params.items()})
+
+
+def event(i: int | str, **over: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {"event_id": f"ev-{i}", "type": "attendance.clock_in", "subject": "E1",
+                           "occurred_at": "2026-01-05T09:00:00+08:00", "source": "hr", "data": {"method": "face"}}
+    doc.update(over)
+    return doc
+
+
+async def make_tokens(data: Path) -> dict[str, str]:
+    store = SQLiteStorage(data / "ledger.sqlite3")
+    await store.open()
+    tokens: dict[str, str] = {}
+    now = datetime.now(UTC).isoformat()
+    try:
+        for n, role in enumerate((*ROLES, "writer")):
+            name = "revoked" if n == len(ROLES) else role
+            token, _ = await create_token(store, role=role, name=name, created_at=now, secret=bytes([n + 1]) * 32)
+            tokens[name] = token
+        await revoke_token(store, "revoked")
+    finally:
+        await store.close()
+    return tokens
+
+
+async def start_api(tmp_path: Path, aiohttp_client: AiohttpClient, **config: Any) -> Api:
+    data = tmp_path / "d"
+    init_datadir(data, origin=ORIGIN)
+    tokens = await make_tokens(data)
+    app = create_app(AppConfig(data_dir=data, **config))
+    client = await aiohttp_client(app)
+    return Api(client, app, data, tokens)
+
+
+@pytest.fixture
+async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
+    return await start_api(tmp_path, aiohttp_client)
+
+
+def future(minutes: float) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+
+
+async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
