@@ -148,9 +148,10 @@ class Projector:
                    "overdue_days": s.overdue_days, "seq": recorded[s.name].seq if s.name in recorded else None}
                   for s, day in ep.reached(p)]
         ready = readiness(ep, facts, company, cf, as_of, p)
-        since = ep.leave.start
-        evidence = [f for f in facts if f.local_date(p.tz) >= since]
-        used = {s for item in ready["items"] for s in item["seqs"]}
+        used = {s for item in ready["items"] for s in item["seqs"]} | set(ep.leave.seqs)
+        if cf is not None:
+            used.add(cf.fact.seq)
+        evidence = [f for f in facts if f.seq in used or f.local_date(p.tz) >= ep.leave.start]
         late = _late([*evidence, *(f for f in company if f.seq in used)], p)
         return {
             "case_id": ep.case_id,
