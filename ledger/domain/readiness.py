@@ -164,8 +164,8 @@ def readiness(
     items = [
         _rule_book(facts, company),
         _item("overdue_threshold", n >= threshold, episode.leave.seqs if n >= threshold else [],
-              f"逾期未返岗 {n} 个工作日，未达到制度规定的 {threshold} 个工作日", f"{n} overdue working days, below the {threshold} "
-              "the policy requires"),
+              f"逾期未返岗 {n} 个工作日，未达到制度规定的 {threshold} 个工作日",
+              f"{n} overdue working days, below the {threshold} the policy requires"),
         _notice(window, "reminder", "reminder_issued", "提醒通知", "reminder notice"),
         _notice(window, "return_demand", "return_demand_issued", "催告函（限期返岗通知）", "return demand (催告函)"),
         _channels(window, cf),
