@@ -1,23 +1,19 @@
 """The verification steps of docs/verifying.md, run over an evidence bundle held in memory.
 
-Every step keeps going after a failure, so one run lists everything that is wrong. Step 7 (RFC 3161)
-and the timeline (step 8) live in ``verifier.timeline``.
+Every step keeps going after a failure, so one run lists everything that is wrong. Step 1 (manifest) lives
+in ``verifier.archive``; step 7 (RFC 3161) and the timeline (step 8) in ``verifier.timeline``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import re
-import zipfile
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from verifier import jcs, merkle, timeline
+from verifier.archive import Bundle, int_list, load_json, read_zip, step1_manifest
 from verifier.note import (
-    Checkpoint,
     NoteError,
     Verifier,
     b64decode,
@@ -27,119 +23,11 @@ from verifier.note import (
 )
 from verifier.result import Fact, Result
 
-FORMAT = "hrledger-bundle/1"
-MAX_FILE = 64 * 1024 * 1024
 LEAF_FIELDS = ("v", "seq", "event_id", "type", "subject", "occurred_at", "recorded_at", "source", "data_digest")
 _ENTRY = re.compile(r"^entries/(0|[1-9][0-9]*)\.json$")
 _PROOF = re.compile(r"^proofs/(0|[1-9][0-9]*)\.tlog-proof$")
 _CONSISTENCY = re.compile(r"^consistency/(0|[1-9][0-9]*)-(0|[1-9][0-9]*)\.json$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-
-
-class UsageError(Exception):
-    """The input cannot be read at all (exit code 2)."""
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def load_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, no duplicate keys; raises ValueError."""
-    return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
-
-
-@dataclass
-class Bundle:
-    files: dict[str, bytes]
-    manifest: dict[str, Any] = field(default_factory=dict)
-    checkpoint: Checkpoint | None = None
-    leaves: dict[int, dict[str, Any]] = field(default_factory=dict)  # parsed leaf per seq
-    leaf_hashes: dict[int, bytes] = field(default_factory=dict)
-    checkpoints: dict[int, bytes] = field(default_factory=dict)  # verified notes by size, for step 7
-    facts: dict[int, Fact] = field(default_factory=dict)
-
-
-def read_zip(data: bytes) -> tuple[dict[str, bytes], list[str]]:
-    """The bundle's files and the problems of the archive itself (duplicates, oversized files)."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(f"not a readable zip archive: {exc}") from None
-    files: dict[str, bytes] = {}
-    problems: list[str] = []
-    with zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            if info.filename in files:
-                problems.append(f"{info.filename} appears twice in the archive")
-                continue
-            if info.file_size > MAX_FILE:
-                problems.append(f"{info.filename} is larger than {MAX_FILE} bytes")
-                continue
-            try:
-                files[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
-                problems.append(f"{info.filename} cannot be read from the archive: {exc}")
-    return files, problems
-
-
-def _int_list(value: Any) -> list[int] | None:
-    if isinstance(value, list) and all(type(v) is int and v >= 0 for v in value):
-        return list(value)
-    return None
-
-
-def step1_manifest(b: Bundle, r: Result, zip_problems: list[str]) -> None:
-    for p in zip_problems:
-        r.fail(1, p)
-    raw = b.files.get("manifest.json")
-    if raw is None:
-        r.fail(1, "manifest.json is missing")
-        return
-    try:
-        m = load_json(raw)
-    except ValueError as exc:
-        r.fail(1, f"manifest.json is not valid JSON: {exc}")
-        return
-    if not isinstance(m, dict):
-        r.fail(1, "manifest.json is not a JSON object")
-        return
-    b.manifest = m
-    if m.get("format") != FORMAT:
-        r.fail(1, f"manifest.json: format is {m.get('format')!r}, expected {FORMAT!r}")
-    for key in ("origin", "vkey", "subject"):
-        if not isinstance(m.get(key), str):
-            r.fail(1, f"manifest.json: {key} is missing or not a string")
-    period = m.get("period")
-    if not (isinstance(period, dict) and all(isinstance(period.get(k), str) for k in ("from", "to", "time_zone"))):
-        r.fail(1, "manifest.json: period must be {\"from\", \"to\", \"time_zone\"}")
-    if type(m.get("tree_size")) is not int:
-        r.fail(1, "manifest.json: tree_size is missing or not an integer")
-    for key in ("subject_seqs", "context_seqs"):
-        if _int_list(m.get(key)) is None:
-            r.fail(1, f"manifest.json: {key} must be a list of non-negative integers")
-    listed = m.get("files")
-    if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
-        r.fail(1, "manifest.json: files must map each file name to its SHA-256 (hex)")
-        return
-    for name in sorted(b.files):
-        if name != "manifest.json" and name not in listed:
-            r.fail(1, f"{name} is in the bundle but not listed in manifest.json")
-    for name in sorted(listed):
-        if name not in b.files:
-            r.fail(1, f"{name} is listed in manifest.json but missing from the bundle")
-            continue
-        got = hashlib.sha256(b.files[name]).hexdigest()
-        if got != listed[name]:
-            r.fail(1, f"{name}: SHA-256 is {got}, manifest.json says {listed[name]}")
-    r.note(1, f"{len(listed)} files listed")
 
 
 def step2_checkpoint(b: Bundle, r: Result, vkey: Verifier) -> None:
@@ -343,16 +231,17 @@ def _period(m: dict[str, Any]) -> dict[str, Any]:
 
 
 def _seqs(m: dict[str, Any], key: str) -> list[int]:
-    return _int_list(m.get(key)) or []
+    return int_list(m.get(key)) or []
 
 
 def step6_coverage(b: Bundle, r: Result) -> None:
     m = b.manifest
     subject, tree_size = m.get("subject"), m.get("tree_size")
     subject_seqs, context_seqs = _seqs(m, "subject_seqs"), _seqs(m, "context_seqs")
+    subject_set, listed = set(subject_seqs), set(subject_seqs) | set(context_seqs)
     if subject_seqs != sorted(set(subject_seqs)):
         r.fail(6, "manifest.json: subject_seqs is not strictly increasing")
-    for seq in sorted(set(subject_seqs) & set(context_seqs)):
+    for seq in sorted(subject_set & set(context_seqs)):
         r.fail(6, f"manifest.json: seq {seq} is listed both in subject_seqs and context_seqs")
     period = _period(m)
     start = end = None
@@ -365,19 +254,18 @@ def step6_coverage(b: Bundle, r: Result) -> None:
         tz = timeline.zone(period["time_zone"])
     except (KeyError, TypeError, ValueError):
         r.note(6, f"time zone {period.get('time_zone')!r} is unknown here: period membership not checked")
-    for seq in sorted(set(subject_seqs) | set(context_seqs)):
-        role = "subject" if seq in set(subject_seqs) else "context"
+    for seq in sorted(listed):
+        role = "subject" if seq in subject_set else "context"
         if type(tree_size) is int and seq >= tree_size:
             r.fail(6, f"manifest.json: {role} seq {seq} is not below tree_size {tree_size}")
         if seq not in b.facts:
             r.fail(6, f"entries/{seq}.json is missing: the manifest lists seq {seq} as a {role} entry")
-    listed = set(subject_seqs) | set(context_seqs)
     for seq, fact in sorted(b.facts.items()):
         name = f"entries/{seq}.json"
         before = len(r.steps[6].failures)
         if seq not in listed:
             r.fail(6, f"{name} is in neither subject_seqs nor context_seqs")
-        fact.role = "subject" if seq in set(subject_seqs) else "context"
+        fact.role = "subject" if seq in subject_set else "context"
         leaf = b.leaves.get(seq)
         if leaf is not None:
             in_period = timeline.in_period(leaf.get("occurred_at"), start, end, tz)

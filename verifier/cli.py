@@ -11,7 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from verifier.check import UsageError, verify_bundle
+from verifier.archive import UsageError
+from verifier.check import verify_bundle
 from verifier.note import NoteError, parse_vkey
 from verifier.report import render_html, render_text
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from verifier.result import NOT_CHECKED, Fact, Result
 
 if TYPE_CHECKING:
-    from verifier.check import Bundle
+    from verifier.archive import Bundle
 
 LATE_AFTER = timedelta(hours=24)
 _TSR = re.compile(r"^timestamps/(0|[1-9][0-9]*)\.tsr$")
