@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import base64
+import io
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from api.config import LOG
 from ledger import merkle
 from ledger.notes import parse_tlog_proof, verify_checkpoint
-from tests.test_api_support import ORIGIN, Api, api, event, future  # noqa: F401
-
-PROBLEM = "application/problem+json"
+from tests.test_api_support import ORIGIN, AiohttpClient, Api, event, future, problem, start_api
 
 
-async def problem(resp: Any, status: int, slug: str, field: str | None = None) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == PROBLEM
-    doc: dict[str, Any] = await resp.json(content_type=None)
-    assert doc["type"] == f"https://hrledger.dev/problems/{slug}"
-    assert doc["status"] == status and doc["title"] and doc["detail"]
-    if field is not None:
-        assert doc["field"] == field, doc
-    return doc
+@pytest.fixture
+async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
+    return await start_api(tmp_path, aiohttp_client)
 
 
 async def tree_size(api: Api) -> int:

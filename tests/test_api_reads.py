@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from api.config import LOG
 from ledger import merkle
 from ledger.notes import verify_checkpoint
-from tests.test_api_events import problem
-from tests.test_api_support import ORIGIN, Api, api, event, wait_until  # noqa: F401
+from tests.test_api_support import ORIGIN, AiohttpClient, Api, event, problem, start_api
+
+
+@pytest.fixture
+async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
+    return await start_api(tmp_path, aiohttp_client)
 
 
 def b64(text: str) -> bytes:

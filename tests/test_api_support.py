@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
@@ -80,9 +79,16 @@ async def start_api(tmp_path: Path, aiohttp_client: AiohttpClient, **config: Any
     return Api(client, app, data, tokens)
 
 
-@pytest.fixture
-async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
-    return await start_api(tmp_path, aiohttp_client)
+async def problem(resp: Any, status: int, slug: str, field: str | None = None) -> dict[str, Any]:
+    """Assert ``resp`` is an RFC 9457 problem of ``status`` and type ``slug`` (naming ``field``, if given)."""
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/problem+json"
+    doc: dict[str, Any] = await resp.json(content_type=None)
+    assert doc["type"] == f"https://hrledger.dev/problems/{slug}"
+    assert doc["status"] == status and doc["title"] and doc["detail"]
+    if field is not None:
+        assert doc["field"] == field, doc
+    return doc
 
 
 def future(minutes: float) -> str:

@@ -1,0 +1,106 @@
+"""The service as a process: graceful shutdown on SIGTERM keeps every acknowledged event, and bootstrap."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from api.server import bootstrap
+from ledger.datadir import init_datadir, load_datadir
+from ledger.notes import verify_checkpoint
+from ledger.storage.sqlite import SQLiteStorage
+from ledger.tokens import lookup_token
+from tests.test_api_support import ORIGIN, event, make_tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def start_server(data: Path) -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api", "--data", str(data), "--port", "0", "--no-access-log",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+    assert line.startswith("hrledger serving on http://"), line
+    return proc, line.split()[-1]
+
+
+async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    init_datadir(data, origin=ORIGIN)
+    token = (await make_tokens(data))["writer"]
+    proc, url = await start_server(data)
+    acked: list[int] = []
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async def post(i: int) -> None:
+            body: dict[str, Any] = event(i) if i % 3 else {"events": [event(f"{i}-{k}") for k in range(20)]}
+            with contextlib.suppress(aiohttp.ClientError):
+                async with session.post(f"{url}/v1/events", json=body) as resp:
+                    if resp.status in (200, 201):
+                        doc = await resp.json()
+                        acked.extend(r["seq"] for r in doc.get("results", [doc]))
+
+        first = await asyncio.gather(*(post(i) for i in range(1, 60)))
+        assert len(first) == 59 and acked
+        tasks = [asyncio.create_task(post(i)) for i in range(100, 400)]
+        await asyncio.sleep(0.05)  # some of these are in flight when the signal arrives
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.gather(*tasks)
+        code = await asyncio.wait_for(proc.wait(), 60)
+    assert proc.stderr is not None
+    stderr = (await proc.stderr.read()).decode()
+    assert code == 0, stderr
+    assert "shutting down" in stderr
+
+    datadir = load_datadir(data)
+    store = SQLiteStorage(data / "ledger.sqlite3")
+    await store.open()
+    try:
+        latest = await store.latest_checkpoint()
+        size = await store.tree_size()
+        assert latest is not None
+        verify_checkpoint(latest.note, datadir.signer().verifier(), origin=ORIGIN)
+        assert latest.size == size  # the last checkpoint covers everything committed
+        assert max(acked) < size and len(set(acked)) == len(acked)
+    finally:
+        await store.close()
+
+
+async def test_bad_data_dir_exits_1(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "api", "--data", str(tmp_path / "missing"), "--port", "0",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert b"does not exist" in err
+
+
+def test_bootstrap_creates_a_ledger_and_an_admin_token_once(tmp_path: Path) -> None:
+    data = tmp_path / "new"
+    token = bootstrap(data)
+    assert token is not None and token.startswith("hrl_")
+    assert bootstrap(data) is None
+    assert load_datadir(data).origin.startswith("hrledger.local/")
+    assert os.stat(data / "signing.key").st_mode & 0o077 == 0
+
+    async def role() -> str | None:
+        store = SQLiteStorage(data / "ledger.sqlite3")
+        await store.open()
+        try:
+            info = await lookup_token(store, token)
+        finally:
+            await store.close()
+        return info.role if info else None
+
+    assert asyncio.run(role()) == "admin"
