@@ -6,6 +6,7 @@ import asyncio
 import os
 import sqlite3
 import stat
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -148,3 +149,28 @@ def test_erase_keeps_proofs_and_records_itself(ledger_dir: Path, capsys: pytest.
     asyncio.run(check())
     assert run_cli(capsys, "fsck", "--data", str(ledger_dir))[0] == 0
     assert "nothing to erase" in run_cli(capsys, "erase", "--data", str(ledger_dir), "--subject", "E1")[1]
+
+
+def test_bundle_then_verify(ledger_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from verifier.cli import run as verify
+
+    out = tmp_path / "E1.zip"
+    code, printed, err = run_cli(capsys, "bundle", "--data", str(ledger_dir), "--subject", "E1", "--from",
+                                 "2026-01-01", "--to", "2026-01-31", "--out", str(out))
+    assert code == 0, err
+    vkey = run_cli(capsys, "key", "show", "--data", str(ledger_dir))[1].strip()
+    assert verify([str(out), "--vkey", vkey]) == 0
+    assert "ok" in capsys.readouterr().out.lower()
+    capsys.readouterr()
+    with zipfile.ZipFile(out) as z:
+        files = {name: z.read(name) for name in z.namelist()}
+    victim = next(n for n in sorted(files) if n.startswith("entries/"))
+    files[victim] = files[victim].replace(b"face", b"gps!")
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    assert verify([str(out), "--vkey", vkey]) == 1
+    assert victim in capsys.readouterr().out
+    code, _, err = run_cli(capsys, "bundle", "--data", str(ledger_dir), "--subject", "E1", "--from", "2026-02-30",
+                           "--to", "2026-03-01", "--out", str(out))
+    assert code == 1 and "--from" in err
