@@ -195,3 +195,24 @@ async def test_run_loop_ticks_until_stopped(tmp_path: Path) -> None:
         assert await stage_names(node) == ["reminder", "hr_alert", "lost_contact", "absenteeism"]
     finally:
         await node.close()
+
+
+async def test_an_erasure_rebuilds_the_projection_at_the_next_tick(tmp_path: Path) -> None:
+    from ledger.erase import erase_subject
+
+    dd = new_datadir(tmp_path)
+    clock = Clock()
+    node = await open_node(dd.path, clock)
+    try:
+        await scenario(node)
+        clock.set("2025-10-10 12:00")
+        assert len((await node.escalator.tick()).appended) == 2
+        await erase_subject(node.log, "E1001", now=clock())
+        await node.escalator.catch_up()
+        rebuilds = node.escalator.stats.rebuilds
+        clock.set("2025-10-13 12:00")
+        assert (await node.escalator.tick()).appended == []  # no leave facts left to escalate on
+        assert node.escalator.stats.rebuilds == rebuilds + 1
+        assert node.escalator.projector.cases(clock()) == []
+    finally:
+        await node.close()
