@@ -182,7 +182,11 @@ async def test_scheduler_in_the_service_appends_stages_and_signs_webhooks(
             doc = await get(api, "/v1/entries", "auditor", type="escalation.stage_entered")
             return len(doc["entries"]) == 5
         await wait_until(five_stages)
-        await esc.notifier.wait_idle()
+
+        async def five_delivered() -> bool:
+            doc = await get(api, "/v1/webhooks/deliveries", "admin", status="delivered")
+            return len(doc["deliveries"]) == 5
+        await wait_until(five_delivered)
         bodies = [json.loads(b) for _, b in received]
         assert len({b["seq"] for b in bodies}) == 5 and len(received) == 6  # one retried
         assert all(verify_signature("k", h["X-Hrledger-Timestamp"], b, h["X-Hrledger-Signature"])
