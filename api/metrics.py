@@ -132,6 +132,9 @@ class Metrics:
     # -- per request ------------------------------------------------------------------------------
     def middleware(self, log_lines: bool) -> Any:
         requests, seconds = self.http_requests, self.http_seconds
+        # labels() takes a lock and builds a key per call; cache the children per route and status instead
+        counters: dict[tuple[str, str, int], Any] = {}
+        timers: dict[str, Any] = {}
 
         @web.middleware
         async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -146,10 +149,17 @@ class Metrics:
                 raise
             finally:
                 elapsed = time.perf_counter() - started
-                info = request.match_info.route.resource
-                route = info.canonical if info is not None else "unmatched"
-                requests.labels(request.method, route, str(status)).inc()
-                seconds.labels(route).observe(elapsed)
+                resource = request.match_info.route.resource
+                route = resource.canonical if resource is not None else "unmatched"
+                key = (request.method, route, status)
+                counter = counters.get(key)
+                if counter is None:
+                    counter = counters[key] = requests.labels(request.method, route, str(status))
+                counter.inc()
+                timer = timers.get(route)
+                if timer is None:
+                    timer = timers[route] = seconds.labels(route)
+                timer.observe(elapsed)
                 if log_lines and access_log.isEnabledFor(logging.INFO):
                     access_log.info('%s "%s %s" %d %.2fms', request.remote, request.method, request.path_qs,
                                     status, elapsed * 1000)
