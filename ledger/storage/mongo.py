@@ -99,6 +99,7 @@ class MongoStorage:
         self.observed_term = 0  # highest head term seen; a Lease compares it with its own term
         self._want_transactions = transactions
         self._uses_transactions = False
+        self.replicated = False  # a replica set member or mongos (known after open)
         self._timeout = server_selection_timeout
         self._client: Any = None  # AsyncMongoClient[Doc]; Any because its stubs are partial
         self._db: Any = None
@@ -142,13 +143,18 @@ class MongoStorage:
                 self.database_name, write_concern=WriteConcern(w="majority", j=True),
                 read_concern=ReadConcern("majority"))
             hello: Doc = await self._client.admin.command("hello")
-            replicated = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
-            self._uses_transactions = replicated if self._want_transactions is None else self._want_transactions
+            self.replicated = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+            want = self._want_transactions
+            self._uses_transactions = self.replicated if want is None else want
             db = self._db
+            # Ranges and sorts use the plain fields seq (entries) and size (checkpoints), never _id: nx-27017
+            # 0.8.1 compares and sorts integer _id values as text in writes and sorts.
+            await db.entries.create_index("seq", unique=True, name="seq")
             await db.entries.create_index("event_id", unique=True, name="event_id")
             await db.entries.create_index([("subject", ASCENDING), ("seq", ASCENDING)], name="subject_seq")
             await db.entries.create_index([("type", ASCENDING), ("seq", ASCENDING)], name="type_seq")
             await db.nodes.create_index("end", name="end")
+            await db.checkpoints.create_index("size", unique=True, name="size")
             await db.records.create_index([("kind", ASCENDING), ("key", ASCENDING)], unique=True, name="kind_key")
             with suppress(DuplicateKeyError):  # the head exists already: an existing ledger
                 await db.head.insert_one({"_id": HEAD, "size": 0, "term": 0, "gen": 0})
@@ -271,7 +277,7 @@ class MongoStorage:
         head = await self._head()
         size, gen = int(head["size"]), int(head["gen"])
         # Garbage that blocks this batch: above the head, or holding one of its event_ids.
-        query = {"$or": [{"_id": {"$gte": size}}, {"event_id": {"$in": [e.event_id for e in entries]}}]}
+        query = {"$or": [{"seq": {"$gte": size}}, {"event_id": {"$in": [e.event_id for e in entries]}}]}
         blockers: list[Doc] = await self.database.entries.find(query, {"seq": 1, "wterm": 1, "at": 1}).to_list(50)
         blockers += await self.database.nodes.find({"end": {"$gt": size}}, {"wterm": 1, "at": 1}).to_list(50)
         now = time.time()
@@ -289,7 +295,7 @@ class MongoStorage:
                                                         {"$set": {"gen": gen + 1}})
             if moved.matched_count != 1:
                 return False
-            await self.database.entries.delete_many({"_id": {"$gte": size}, "gen": {"$lte": gen}})
+            await self.database.entries.delete_many({"seq": {"$gte": size}, "gen": {"$lte": gen}})
             await self.database.nodes.delete_many({"end": {"$gt": size}, "gen": {"$lte": gen}})
             return True
 
@@ -337,14 +343,12 @@ class MongoStorage:
             return []
         async with self._guard("scan_entries"):
             size = await self._size()
-            # _id for a plain range; seq (same value) so that (subject, seq) and (type, seq) serve filters
-            key = "seq" if subject is not None or type is not None else "_id"
-            query: Doc = {key: {"$gte": from_seq, "$lt": size}}
+            query: Doc = {"seq": {"$gte": from_seq, "$lt": size}}
             if subject is not None:
                 query["subject"] = subject
             if type is not None:
                 query["type"] = type
-            docs: list[Doc] = await self.database.entries.find(query).sort(key, ASCENDING).limit(limit).to_list(None)
+            docs: list[Doc] = await self.database.entries.find(query).sort("seq", ASCENDING).limit(limit).to_list(None)
             return [_entry(d) for d in docs]
 
     async def erase_data(self, seqs: Sequence[int]) -> int:
@@ -365,7 +369,7 @@ class MongoStorage:
         async with self._guard("add_checkpoint"):
             try:
                 await self.database.checkpoints.insert_one(
-                    {"_id": checkpoint.size, "root": checkpoint.root, "note": checkpoint.note,
+                    {"_id": checkpoint.size, "size": checkpoint.size, "root": checkpoint.root, "note": checkpoint.note,
                      "published_at": checkpoint.published_at})
             except DuplicateKeyError:
                 existing = await self.database.checkpoints.find_one({"_id": checkpoint.size})
@@ -375,7 +379,7 @@ class MongoStorage:
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         async with self._guard("latest_checkpoint"):
-            doc: Doc | None = await self.database.checkpoints.find_one({}, sort=[("_id", -1)])
+            doc: Doc | None = await self.database.checkpoints.find_one({}, sort=[("size", -1)])
             return None if doc is None else _checkpoint(doc)
 
     async def get_checkpoint(self, size: int) -> StoredCheckpoint | None:
@@ -388,7 +392,8 @@ class MongoStorage:
         if max_size is not None:
             query["$lte"] = max_size
         async with self._guard("list_checkpoints"):
-            docs: list[Doc] = await self.database.checkpoints.find({"_id": query}).sort("_id", ASCENDING).to_list(None)
+            cursor = self.database.checkpoints.find({"size": query}).sort("size", ASCENDING)
+            docs: list[Doc] = await cursor.to_list(None)
             return [_checkpoint(d) for d in docs]
 
     # -- records ----------------------------------------------------------------------------------
