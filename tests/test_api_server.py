@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from api.server import bootstrap
 from ledger.datadir import init_datadir, load_datadir
@@ -22,22 +23,32 @@ from tests.test_api_support import ORIGIN, event, make_tokens
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def start_server(data: Path) -> tuple[asyncio.subprocess.Process, str]:
+# the service's own runner, and the product's command line (hrledger serve), which calls api.server.serve
+RUNNERS = {"python -m api": [sys.executable, "-m", "api"],
+           "hrledger serve": [sys.executable, "-m", "ledger.cli", "serve"]}
+
+
+async def start_server(data: Path, runner: str) -> tuple[asyncio.subprocess.Process, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "api", "--data", str(data), "--port", "0", "--no-access-log",
+        *RUNNERS[runner], "--data", str(data), "--port", "0",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdout is not None
-    line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-    assert line.startswith("hrledger serving on http://"), line
-    return proc, line.split()[-1]
+    while True:  # hrledger serve prints a short guide first
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert line, "the server exited before listening"
+        if line.startswith("hrledger serving on http://"):
+            return proc, line.split()[-1]
 
 
-async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path) -> None:
+@pytest.mark.parametrize("runner", sorted(RUNNERS))
+async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path, runner: str) -> None:
     data = tmp_path / "d"
     init_datadir(data, origin=ORIGIN)
     token = (await make_tokens(data))["writer"]
-    proc, url = await start_server(data)
+    proc, url = await start_server(data, runner)
+    assert proc.stderr is not None
+    stderr_task = asyncio.create_task(proc.stderr.read())  # drain the access log so the pipe never fills
     acked: list[int] = []
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -57,8 +68,7 @@ async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path) ->
         proc.send_signal(signal.SIGTERM)
         await asyncio.gather(*tasks)
         code = await asyncio.wait_for(proc.wait(), 60)
-    assert proc.stderr is not None
-    stderr = (await proc.stderr.read()).decode()
+    stderr = (await stderr_task).decode()
     assert code == 0, stderr
     assert "shutting down" in stderr
 
