@@ -100,6 +100,7 @@ class MongoStorage:
         self._want_transactions = transactions
         self._uses_transactions = False
         self.replicated = False  # a replica set member or mongos (known after open)
+        self._abandoned: set[str] = set()  # our attempts that ended with an unknown outcome: dead, sweepable
         self._timeout = server_selection_timeout
         self._client: Any = None  # AsyncMongoClient[Doc]; Any because its stubs are partial
         self._db: Any = None
@@ -227,11 +228,17 @@ class MongoStorage:
             await self._explain_duplicate(entries, term)
             raise AppendConflict(f"a document of this batch already exists: {exc}") from None
         except BaseException:
+            self._abandoned.add(attempt)
             await self._discard(attempt, quiet=True)  # nothing committed: the head has not moved
             raise
         # The commit point. An error here leaves the outcome unknown: the batch is left in place (it
         # may be committed) and the caller sees StorageUnavailableError; a retry by event_id is exact.
-        if not await self._commit_head(head, expected_size, len(entries), term):
+        try:
+            committed = await self._commit_head(head, expected_size, len(entries), term)
+        except BaseException:
+            self._abandoned.add(attempt)  # if it did not commit, it is garbage we may sweep at once
+            raise
+        if not committed:
             await self._discard(attempt)
             now = await self._head()
             self._check_head(now, expected_size, term)
@@ -278,11 +285,13 @@ class MongoStorage:
         size, gen = int(head["size"]), int(head["gen"])
         # Garbage that blocks this batch: above the head, or holding one of its event_ids.
         query = {"$or": [{"seq": {"$gte": size}}, {"event_id": {"$in": [e.event_id for e in entries]}}]}
-        blockers: list[Doc] = await self.database.entries.find(query, {"seq": 1, "wterm": 1, "at": 1}).to_list(50)
-        blockers += await self.database.nodes.find({"end": {"$gt": size}}, {"wterm": 1, "at": 1}).to_list(50)
+        fields = {"seq": 1, "wterm": 1, "at": 1, "att": 1}
+        blockers: list[Doc] = await self.database.entries.find(query, fields).to_list(50)
+        blockers += await self.database.nodes.find({"end": {"$gt": size}}, fields).to_list(50)
         now = time.time()
         dead = [b for b in blockers if b.get("seq", size) >= size
-                and (int(b.get("wterm", 0)) < term or now - float(b.get("at", 0)) > self.stale_after)]
+                and (int(b.get("wterm", 0)) < term or now - float(b.get("at", 0)) > self.stale_after
+                     or b.get("att") in self._abandoned)]
         if dead:
             await self.sweep(size, gen)
 
