@@ -184,7 +184,7 @@ class Log:
                 log.exception("commit failed")
                 await self._fail(batch, LedgerError(f"commit failed: {exc}"))
                 return
-        await self._fail(batch, ConflictError("the tree kept moving under this writer; retry later"))
+        await self._fail(batch, StorageUnavailableError("another writer kept moving the tree; retry later"))
 
     async def _fail(self, batch: list[_Request], exc: LedgerError) -> None:
         for request in batch:

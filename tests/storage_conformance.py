@@ -144,3 +144,20 @@ class StorageConformance:
         assert await store.delete_record("token", "a") is False
         assert await store.get_record("token", "a") is None
         assert await store.get_record("other", "a") == {"x": True}
+
+    async def test_order_and_paging_past_one_hundred(self, store: Storage) -> None:
+        """Seqs and sizes compare as numbers (a driver that compares them as text fails here: "10" < "9")."""
+        for start in range(0, 120, 30):
+            batch = [make_entry(i, subject="E1" if i % 3 else "E2") for i in range(start, start + 30)]
+            await append_batch(store, batch)
+        assert await store.tree_size() == 120
+        assert [e.seq for e in await store.scan_entries(from_seq=95, limit=10)] == list(range(95, 105))
+        assert [e.seq for e in await store.scan_entries(subject="E2", from_seq=90, limit=5)] == [90, 93, 96, 99, 102]
+        for size in (9, 10, 99, 100, 101):
+            await store.add_checkpoint(StoredCheckpoint(size, hashlib.sha256(bytes([size])).digest(), b"n",
+                                                        "2026-01-01T00:00:00.000000Z"))
+        latest = await store.latest_checkpoint()
+        assert latest is not None and latest.size == 101
+        assert [c.size for c in await store.list_checkpoints(min_size=10, max_size=100)] == [10, 99, 100]
+        assert await store.erase_data([100, 9]) == 2
+        assert (await store.get_entry(10)).data is not None  # type: ignore[union-attr]
