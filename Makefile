@@ -7,7 +7,7 @@ DATA ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean system-deps
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -19,7 +19,20 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/hrledger serve --init --data $(DATA) --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The report test prints report.html with headless Chromium; openssl serves as the test TSA.
+SYSTEM_TOOLS := chromium pdfinfo pdftotext openssl
+system-deps:
+	@missing=""; for t in $(SYSTEM_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto.*cjk' || missing="$$missing cjk-font"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing system packages for the tests (missing:$$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium poppler-utils fonts-wqy-zenhei openssl >/dev/null; \
+	  else echo "warning: missing$$missing; tests that need them are skipped (install: chromium poppler-utils fonts-wqy-zenhei)"; fi; \
+	fi
+
+test: $(STAMP) system-deps
 	$(BIN)/ruff check ledger api verifier tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
