@@ -12,7 +12,7 @@ What goes in, for one subject and period (dates in the company time zone, both e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -105,13 +105,23 @@ async def build_subject_bundle(
     earlier = await _earlier_checkpoints(store, final, start, end, tz)
     consistency = [ConsistencyItem(cp.note, await log.consistency_proof(cp.size, final.size)) for cp in earlier]
     timestamps = await tokens_for(store, [final.size, *(cp.size for cp in earlier)])
+    as_of = await _claim_instant(store, final, end, tz, now)
     inputs = BundleInputs(
         origin=log.origin, vkey=log.signer.vkey, subject=subject, period_from=start, period_to=end,
         tree_size=final.size, checkpoint=final.note, entries=bundle_entries, consistency=consistency,
-        timestamps=timestamps, extra={"case.json": await _case_claim(log, subject, now, policy, projector)},
+        timestamps=timestamps, extra={"case.json": await _case_claim(log, subject, as_of, policy, projector)},
         time_zone=policy.timezone,
     )
     return build_bundle(inputs)
+
+
+async def _claim_instant(store: Storage, final: StoredCheckpoint, end: date, tz: ZoneInfo, now: datetime) -> datetime:
+    """The case is evaluated at the end of the period, but never after the last receipt in the bundle's tree:
+    a function of the log state and the request alone, so the same request gives the same bytes."""
+    period_end = datetime.combine(end, time.max, tzinfo=tz)
+    last = await store.get_entry(final.size - 1)
+    state_time = parse_rfc3339(last.recorded_at, "recorded_at") if last is not None else now
+    return min(period_end, state_time, now)
 
 
 async def _case_claim(log: Log, subject: str, now: datetime, policy: Policy,
