@@ -100,8 +100,8 @@ async def build_subject_bundle(
     final = await log.publish_checkpoint() or await store.latest_checkpoint()
     if final is None or final.size <= entries[-1].seq:
         raise LedgerError("no signed checkpoint covers these entries yet; retry in a moment")
-    bundle_entries = [BundleEntry(e.seq, e.entry, e.data, e.salt, await log.inclusion_proof(e.seq, final.size))
-                      for e in entries]
+    proofs = await log.inclusion_proofs([e.seq for e in entries], final.size)
+    bundle_entries = [BundleEntry(e.seq, e.entry, e.data, e.salt, proofs[e.seq]) for e in entries]
     earlier = await _earlier_checkpoints(store, final, start, end, tz)
     consistency = [ConsistencyItem(cp.note, await log.consistency_proof(cp.size, final.size)) for cp in earlier]
     timestamps = await tokens_for(store, [final.size, *(cp.size for cp in earlier)])

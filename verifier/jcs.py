@@ -89,8 +89,38 @@ def _write(value: Any, out: list[str]) -> None:
         raise CanonicalError(f"{type(value).__name__} is not a JSON value")
 
 
+def _plain(value: Any) -> bool:
+    """True when Python's own JSON encoder already writes RFC 8785: no floats (whose ES6 form differs),
+    safe integers only, and keys inside the Basic Multilingual Plane (where sorting by code point equals
+    sorting by UTF-16 code unit). Leaves are always plain; it is a shortcut, not another rule."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if item is None or isinstance(item, (str, bool)):
+            continue
+        if isinstance(item, int):
+            if abs(item) > MAX_SAFE_INTEGER:
+                return False
+        elif isinstance(item, dict):
+            if any(not isinstance(k, str) or (not k.isascii() and max(k) > "\uffff") for k in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        else:
+            return False
+    return True
+
+
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 UTF-8 bytes of a JSON value."""
-    out: list[str] = []
-    _write(value, out)
-    return "".join(out).encode("utf-8")
+    if _plain(value):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    else:
+        out: list[str] = []
+        _write(value, out)
+        text = "".join(out)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CanonicalError("a string holds a lone surrogate, which is not Unicode") from None
