@@ -33,6 +33,8 @@ log = logging.getLogger("hrledger.log")
 
 MAX_COMMIT_EVENTS = 10_000
 MAX_APPEND_RETRIES = 20
+PUBLISH_RETRY_MIN = 0.2
+PUBLISH_RETRY_MAX = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,10 +192,14 @@ class Log:
         for request in batch:
             if not request.future.done():
                 request.future.set_exception(exc)
+        known = self._size
         try:
             await self._reload()
         except LedgerError:
             self._size = None
+        if self._size is not None and (known is None or self._size > known):
+            # The write may have committed although its answer was lost: a replay must find it signed.
+            self._dirty.set()
 
     async def _try_commit(self, batch: list[_Request]) -> None:
         started = time.perf_counter()
@@ -282,15 +288,27 @@ class Log:
 
     # -- publishing -------------------------------------------------------------------------------
     async def _publish_loop(self) -> None:
+        delay = PUBLISH_RETRY_MIN
         while True:
             await self._dirty.wait()
             self._dirty.clear()
             try:
                 await self.publish_checkpoint()
+            except StorageUnavailableError as exc:
+                # Transient (disk full, lost lease): say so and try again, backing off.
+                self.publish_error = exc
+                log.warning("checkpoint not published yet, retrying in %.1f s: %s", delay, exc)
+                if not self._closing:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, PUBLISH_RETRY_MAX)
+                    self._dirty.set()
             except LedgerError as exc:
                 # Refusing to sign is the point: keep serving reads, say why, and let fsck find the cause.
                 self.publish_error = exc
                 log.error("checkpoint not published: %s", exc)
+            else:
+                self.publish_error = None
+                delay = PUBLISH_RETRY_MIN
             if self._closing:
                 return
 

@@ -124,10 +124,6 @@ async def _size_is(api: Api, size: int) -> bool:
     return await _checkpoint_size(api) == size
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect in ledger/log.py: a write committed whose answer was lost does not mark the tree dirty "
-    "(Log._commit -> _fail never sets _dirty), so no checkpoint covers it until another write arrives; "
-    "a replay with ?wait=checkpoint then times out with 503"))
 async def test_lost_answer_replay_with_wait_gets_its_proof(faulty: tuple[Api, FaultyStorage]) -> None:
     api, store = faulty
     assert (await api.post(event(1), params={"wait": "checkpoint"})).status == 201
@@ -158,11 +154,6 @@ async def _degraded(api: Api) -> bool:
     return bool((await (await api.client.get("/healthz")).json())["status"] == "degraded")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect in ledger/log.py: Log.publish_error is set by _publish_loop on any LedgerError and never cleared "
-    "after a later successful publish, so after a transient storage fault /healthz stays 'degraded', every "
-    "POST ?wait=checkpoint answers 503 with the stale error (api/events.py _with_proofs), and Log.stop skips "
-    "the last checkpoint"))
 async def test_publisher_health_recovers_after_a_transient_fault(faulty: tuple[Api, FaultyStorage]) -> None:
     api, store = faulty
     assert (await api.post(event(1), params={"wait": "checkpoint"})).status == 201
