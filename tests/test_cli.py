@@ -158,6 +158,7 @@ def test_bundle_then_verify(ledger_dir: Path, tmp_path: Path, capsys: pytest.Cap
     code, printed, err = run_cli(capsys, "bundle", "--data", str(ledger_dir), "--subject", "E1", "--from",
                                  "2026-01-01", "--to", "2026-01-31", "--out", str(out))
     assert code == 0, err
+    assert f"wrote {out}" in printed and "hrledger-verify" in printed
     vkey = run_cli(capsys, "key", "show", "--data", str(ledger_dir))[1].strip()
     assert verify([str(out), "--vkey", vkey]) == 0
     assert "ok" in capsys.readouterr().out.lower()
