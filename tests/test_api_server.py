@@ -52,22 +52,27 @@ async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path, ru
     acked: list[int] = []
     headers = {"Authorization": f"Bearer {token}"}
 
-    async with aiohttp.ClientSession(headers=headers) as session:
-        async def post(i: int) -> None:
-            body: dict[str, Any] = event(i) if i % 3 else {"events": [event(f"{i}-{k}") for k in range(20)]}
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.post(f"{url}/v1/events", json=body) as resp:
-                    if resp.status in (200, 201):
-                        doc = await resp.json()
-                        acked.extend(r["seq"] for r in doc.get("results", [doc]))
+    try:
+        async with aiohttp.ClientSession(headers=headers) as session:
+            async def post(i: int) -> None:
+                body: dict[str, Any] = event(i) if i % 3 else {"events": [event(f"{i}-{k}") for k in range(20)]}
+                with contextlib.suppress(aiohttp.ClientError):
+                    async with session.post(f"{url}/v1/events", json=body) as resp:
+                        if resp.status in (200, 201):
+                            doc = await resp.json()
+                            acked.extend(r["seq"] for r in doc.get("results", [doc]))
 
-        first = await asyncio.gather(*(post(i) for i in range(1, 60)))
-        assert len(first) == 59 and acked
-        tasks = [asyncio.create_task(post(i)) for i in range(100, 400)]
-        await asyncio.sleep(0.05)  # some of these are in flight when the signal arrives
-        proc.send_signal(signal.SIGTERM)
-        await asyncio.gather(*tasks)
-        code = await asyncio.wait_for(proc.wait(), 60)
+            first = await asyncio.gather(*(post(i) for i in range(1, 60)))
+            assert len(first) == 59 and acked
+            tasks = [asyncio.create_task(post(i)) for i in range(100, 400)]
+            await asyncio.sleep(0.05)  # some of these are in flight when the signal arrives
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.gather(*tasks)
+            code = await asyncio.wait_for(proc.wait(), 60)
+    finally:
+        if proc.returncode is None:  # a failed assertion must not leave a server behind
+            proc.kill()
+            await proc.wait()
     stderr = (await stderr_task).decode()
     assert code == 0, stderr
     assert "shutting down" in stderr
