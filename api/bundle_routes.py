@@ -7,7 +7,6 @@ had not yet published (so every proof refers to a signed root).
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
@@ -16,7 +15,7 @@ from aiohttp import web
 from api.auth import guarded
 from api.config import CONFIG, LOG
 from api.domain_routes import ESCALATOR, POLICY
-from api.errors import BadRequestError
+from api.errors import decode_json, read_body
 from ledger.domain import DEFAULT_POLICY
 from ledger.errors import ValidationError
 from ledger.evidence import build_subject_bundle
@@ -26,10 +25,7 @@ _FIELDS = ("subject", "from", "to")
 
 
 def parse_bundle_request(body: bytes) -> tuple[str, date, date]:
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequestError("body", f"is not valid JSON: {exc}") from None
+    doc = decode_json(body)
     if not isinstance(doc, dict):
         raise ValidationError("body", 'must be a JSON object {"subject","from","to"}')
     unknown = sorted(set(doc) - set(_FIELDS))
@@ -51,7 +47,7 @@ def parse_bundle_request(body: bytes) -> tuple[str, date, date]:
 
 
 async def post_bundle(request: web.Request) -> web.Response:
-    subject, start, end = parse_bundle_request(await request.read())
+    subject, start, end = parse_bundle_request(await read_body(request))
     app = request.app
     escalator = app.get(ESCALATOR)
     if escalator is not None:

@@ -38,6 +38,11 @@ class AppConfig:
     max_body_bytes: int = MAX_BODY_BYTES
     max_batch: int = MAX_BATCH
     access_log: bool = True
+    tsa_url: str | None = None  # RFC 3161 Time Stamping Authority; None: checkpoints are not timestamped
+    tsa_interval: float = 300.0  # seconds between timestamps of the latest checkpoint
+    tsa_root: Path | None = None  # PEM root to check each token on receipt
+    auth_failure_burst: int = 10  # failed authentications a client address may make at once ...
+    auth_failure_per_second: float = 0.5  # ... and how fast that allowance refills (429 beyond it)
 
 
 CONFIG = web.AppKey("config", AppConfig)

@@ -7,6 +7,7 @@ says nothing about internals.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -79,9 +80,44 @@ HTTP_SLUGS = {
     400: ("bad-request", "Bad request"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
+    408: ("request-timeout", "Request timeout"),
     413: ("payload-too-large", "Payload too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
 }
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise BadRequestError(key, "appears twice in one JSON object; which one counts would be a guess")
+            seen.add(key)
+    return doc
+
+
+def decode_json(body: bytes) -> Any:
+    """Strict JSON for request bodies: UTF-8, no repeated keys, nesting within the interpreter's reach."""
+    try:
+        return json.loads(body, object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequestError("body", f"is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequestError("body", "is nested too deeply") from None
+
+
+BODY_TIMEOUT = 10.0  # seconds a client may take to send its body
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request body, or 408 for a client that stalls while sending it (a slow-client attack)."""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            return await request.read()
+    except TimeoutError:
+        request.protocol.force_close()  # the rest of the body may still come: never read it as a request
+        raise web.HTTPRequestTimeout(text=f"the body did not arrive within {BODY_TIMEOUT:g} s") from None
 
 
 def problem(status: int, slug: str, title: str, detail: str, *, headers: dict[str, str] | None = None,

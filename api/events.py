@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from api.config import CONFIG, LOG, METRICS
-from api.errors import BadRequestError, CheckpointTimeoutError
+from api.errors import BadRequestError, CheckpointTimeoutError, decode_json, read_body
 from ledger import merkle
 from ledger.entries import Event, validate_envelope
 from ledger.errors import IntegrityError, ValidationError
@@ -52,10 +52,7 @@ def _result_bytes(r: AppendResult) -> bytes:
 
 def parse_events(body: bytes, *, now: Any, max_batch: int) -> tuple[list[Event], bool]:
     """Decode and validate a request body; returns the events and whether it was a batch."""
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequestError("body", f"is not valid JSON: {exc}") from None
+    doc = decode_json(body)
     if isinstance(doc, dict) and "events" in doc:
         extra = sorted(set(doc) - {"events"})
         if extra:
@@ -86,7 +83,7 @@ async def post_events(request: web.Request) -> web.Response:
     app = request.app
     config = app[CONFIG]
     wait = _wait_param(request)
-    body = await request.read()
+    body = await read_body(request)
     events, batch = parse_events(body, now=config.clock(), max_batch=config.max_batch)
     log = app[LOG]
     results = await log.append(events)

@@ -8,6 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
+from api.bundle_routes import BUNDLE_OPENAPI_PATHS
+from api.domain_routes import DOMAIN_OPENAPI_PATHS
+
 P = "#/components/responses/"
 S = "#/components/schemas/"
 
@@ -132,7 +135,7 @@ ERROR_TEXT = {
     405: "Method not allowed on this route",
     409: "The same event_id was recorded with other content",
     413: "Request body over 1 MiB",
-    422: "Invalid event: the problem's field names the offending field",
+    422: "Invalid input: the problem's field names the offending field",
     500: "Integrity or internal failure",
     503: "Storage unavailable, or (wait=checkpoint) no checkpoint in time; retry after Retry-After seconds",
 }
@@ -193,6 +196,10 @@ PATHS: dict[str, Any] = {
         "description": "text exposition format", "content": {"text/plain; version=0.0.4": {
             "schema": {"type": "string"}}}}})},
 }
+
+# The domain and bundle routes describe themselves beside their handlers.
+PATHS.update(DOMAIN_OPENAPI_PATHS)
+PATHS.update(BUNDLE_OPENAPI_PATHS)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

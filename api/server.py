@@ -14,6 +14,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -26,12 +27,15 @@ from ledger.tokens import create_token
 
 log = logging.getLogger("hrledger.server")
 SHUTDOWN_GRACE = 30.0
+KEEPALIVE_TIMEOUT = 10.0
 
 
 async def run(config: AppConfig, host: str, port: int, *, ready: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or until cancelled), then shut down gracefully."""
     app = create_app(config)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE, handle_signals=False)
+    # keepalive_timeout also bounds a client that opens a connection and stalls inside its headers.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE, handle_signals=False,
+                           keepalive_timeout=KEEPALIVE_TIMEOUT)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -59,14 +63,17 @@ def _host(host: str) -> str:
 
 
 def serve(data_dir: Path | str, host: str = "127.0.0.1", port: int = 8080, store_uri: str | None = None,
-          tick: float = 60.0, policy_path: Path | str | None = None, *, access_log: bool = True) -> int:
+          tick: float = 60.0, policy_path: Path | str | None = None, *, access_log: bool = True,
+          **settings: Any) -> int:
+    """``settings`` are further ``AppConfig`` fields (e.g. tsa_url, auth_failure_burst)."""
     """Run the service in the foreground; returns the process exit code (0 after a clean shutdown)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = Path(data_dir)
     load_datadir(path)  # a clear DataDirError before anything listens
     config = AppConfig(data_dir=path, store_uri=store_uri, tick_seconds=tick,
-                       policy_path=Path(policy_path) if policy_path else None, access_log=access_log)
+                       policy_path=Path(policy_path) if policy_path else None, access_log=access_log,
+                       **settings)
     asyncio.run(run(config, host, port))
     return 0
 

@@ -178,8 +178,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     token = bootstrap(args.data) if args.init else None
     print(_guide(f"http://{args.host}:{args.port}", token, args.data), flush=True)
+    settings: dict[str, Any] = {"auth_failure_burst": args.auth_failure_burst}
+    if args.tsa_url:
+        settings |= {"tsa_url": args.tsa_url, "tsa_interval": args.tsa_interval,
+                     "tsa_root": Path(args.tsa_root) if args.tsa_root else None}
     return serve(Path(args.data), host=args.host, port=args.port, store_uri=args.store, tick=args.tick,
-                 policy_path=Path(args.policy) if args.policy else None)
+                 policy_path=Path(args.policy) if args.policy else None, **settings)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,6 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", help="override the store URI, e.g. mongodb://HOST:PORT/DB")
     p.add_argument("--tick", type=float, default=60.0, help="seconds between escalation evaluations")
     p.add_argument("--policy", help="company policy file (TOML)")
+    p.add_argument("--tsa-url", help="RFC 3161 Time Stamping Authority URL; checkpoints get timestamped")
+    p.add_argument("--tsa-interval", type=float, default=300.0, help="seconds between timestamps (default 300)")
+    p.add_argument("--tsa-root", help="PEM of the TSA's root certificate, to check each token on receipt")
+    p.add_argument("--auth-failure-burst", type=int, default=10,
+                   help="failed authentications one client address may make before 429 (default 10)")
     p.add_argument("--init", action="store_true",
                    help="create the ledger and a first admin token when the data directory does not exist")
 

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from api.auth import TokenCache
+from api.bundle_routes import BUNDLES_PATH
+from api.domain_routes import DOMAIN_ROUTES
 from api.openapi import DOCUMENT
 from api.routes import ROUTES
 from ledger.storage.sqlite import SQLiteStorage
@@ -133,6 +135,8 @@ async def test_openapi_document_matches_the_routes(api: Api) -> None:
     documented = {(m.upper(), p) for p, ops in doc["paths"].items() for m in ops}
     assert documented == app_routes(api)
     roles = {(r.method, r.path): r.role for r in ROUTES}
+    roles |= {(r.method, r.path.replace(":.+", "")): r.role for r in DOMAIN_ROUTES}
+    roles[("POST", BUNDLES_PATH)] = "legal"
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             assert op.get("x-required-role") == roles[(method.upper(), path)]

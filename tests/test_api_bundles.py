@@ -11,9 +11,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from api.bundle_routes import setup_bundles
 from api.config import AppConfig
-from api.domain_routes import setup_domain
 from ledger.datadir import init_datadir
 from tests.test_api_support import ORIGIN, AiohttpClient, Api, make_tokens, problem
 from verifier.check import verify_bundle
@@ -32,9 +30,6 @@ async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
     init_datadir(data, origin=ORIGIN)
     tokens = await make_tokens(data)
     app = create_app(AppConfig(data_dir=data, access_log=False, tick_seconds=0))
-    if not any(r.resource and r.resource.canonical == "/v1/bundles" for r in app.router.routes()):
-        setup_domain(app)
-        setup_bundles(app)
     api = Api(await aiohttp_client(app), app, data, tokens)
     resp = await api.post({"events": [
         ev("pol", "policy.adopted", "2026-01-02T10:00:00+08:00",

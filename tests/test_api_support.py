@@ -74,7 +74,8 @@ async def start_api(tmp_path: Path, aiohttp_client: AiohttpClient, **config: Any
     data = tmp_path / "d"
     init_datadir(data, origin=ORIGIN)
     tokens = await make_tokens(data)
-    app = create_app(AppConfig(data_dir=data, **config))
+    # Role tests fail authentication on purpose many times; the limiter has tests of its own.
+    app = create_app(AppConfig(data_dir=data, **{"auth_failure_burst": 10_000, **config}))
     client = await aiohttp_client(app)
     return Api(client, app, data, tokens)
 

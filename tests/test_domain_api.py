@@ -14,7 +14,7 @@ from aiohttp import web
 
 from api.app import create_app
 from api.config import AppConfig
-from api.domain_routes import DOMAIN_OPENAPI_PATHS, DOMAIN_ROUTES, ESCALATOR, setup_domain
+from api.domain_routes import DOMAIN_OPENAPI_PATHS, DOMAIN_ROUTES, ESCALATOR
 from ledger.datadir import init_datadir
 from ledger.notify import verify_signature
 from tests.test_api_support import ORIGIN, AiohttpClient, Api, make_tokens, problem, wait_until
@@ -29,7 +29,6 @@ async def start(tmp_path: Path, aiohttp_client: AiohttpClient, **config: Any) ->
     init_datadir(data, origin=ORIGIN)
     tokens = await make_tokens(data)
     app = create_app(AppConfig(data_dir=data, access_log=False, **{"tick_seconds": 0, **config}))
-    setup_domain(app)
     client = await aiohttp_client(app)
     return Api(client, app, data, tokens)
 
@@ -212,7 +211,6 @@ async def test_a_bad_policy_file_stops_the_service_from_starting(tmp_path: Path)
     data = tmp_path / "d"
     init_datadir(data, origin=ORIGIN)
     app = create_app(AppConfig(data_dir=data, policy_path=policy))
-    setup_domain(app)
     runner = web.AppRunner(app)
     with pytest.raises(Exception, match=r"stages\.reminder\.overdue_days"):
         await runner.setup()

@@ -62,8 +62,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     init_datadir(data, origin=ORIGIN)
     tokens = asyncio.run(make_tokens(data))
     proc = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve", "--data", str(data), "--port", "0",
-                             "--tick", "3600"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+                             "--tick", "3600", "--auth-failure-burst", "1000000"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     try:
         for line in proc.stdout:

@@ -47,14 +47,6 @@ ORIGIN = "test.example/log"
 NOTE = "test.example/log\n7\nWm9vYmFyIHJvb3QgaGFzaCBvZiAzMiBieXRlcy4uLi4=\n\n— test.example/log AAAA\n".encode()
 
 
-@pytest.fixture(scope="session")
-def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TSA]:
-    """A real ``openssl ts`` TSA on a loopback port for the whole session (conftest may promote it)."""
-    server = start_tsa(tmp_path_factory.mktemp("tsa"))
-    yield server
-    server.stop()
-
-
 @pytest.fixture(autouse=True)
 def _healthy_tsa(tsa: TSA) -> Iterator[None]:
     tsa.fault = None
