@@ -142,7 +142,8 @@ def _fork(db: sqlite3.Connection, api: Api) -> None:
 
 REFUSAL = "refusing to sign size 12: not consistent with checkpoint 8"
 TAMPERINGS = {"node": (_tamper_node, REFUSAL), "root": (_tamper_root, REFUSAL), "forked-checkpoint": (_fork, REFUSAL),
-              "note": (_tamper_note, "signed note: no signature by a trusted key")}
+              # Which refusal depends on where the flipped bit lands in the (random) signature's base64.
+              "note": (_tamper_note, "signed note: ")}
 
 
 @pytest.mark.parametrize("how", sorted(TAMPERINGS))
