@@ -15,6 +15,7 @@ from typing import Any
 import rfc8785
 
 from ledger.errors import ValidationError
+from verifier.jcs import is_plain
 
 ENTRY_VERSION = 1
 SALT_SIZE = 32
@@ -60,39 +61,14 @@ def format_recorded_at(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_MAX_SAFE_INT = 2**53 - 1
 _fast_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
-
-
-def _fast_path_applies(value: Any) -> bool:
-    """True when the stdlib encoder's output is already RFC 8785: no floats (whose ES6 formatting differs),
-    safe integers, and keys within the BMP (where code-point order equals RFC 8785's UTF-16 order)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str) or item is None or isinstance(item, bool):
-            continue
-        if isinstance(item, int):
-            if -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT:
-                continue
-            return False
-        if isinstance(item, dict):
-            for key in item:
-                if not isinstance(key, str) or (not key.isascii() and max(key) > "\uffff"):
-                    return False
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        else:
-            return False
-    return True
 
 
 def canonical_json(value: Any) -> bytes:
     """RFC 8785 bytes. The C-accelerated stdlib encoder serves the common case (it is ~10x faster than
     rfc8785's pure-Python serializer); anything it could render differently goes through rfc8785."""
     try:
-        if _fast_path_applies(value):
+        if is_plain(value):  # the verifier's own rule: one definition of when the shortcut is exact
             return _fast_dumps(value).encode("utf-8")
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:

@@ -89,7 +89,7 @@ def _write(value: Any, out: list[str]) -> None:
         raise CanonicalError(f"{type(value).__name__} is not a JSON value")
 
 
-def _plain(value: Any) -> bool:
+def is_plain(value: Any) -> bool:
     """True when Python's own JSON encoder already writes RFC 8785: no floats (whose ES6 form differs),
     safe integers only, and keys inside the Basic Multilingual Plane (where sorting by code point equals
     sorting by UTF-16 code unit). Leaves are always plain; it is a shortcut, not another rule."""
@@ -114,7 +114,7 @@ def _plain(value: Any) -> bool:
 
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 UTF-8 bytes of a JSON value."""
-    if _plain(value):
+    if is_plain(value):
         text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     else:
         out: list[str] = []
