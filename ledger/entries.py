@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,10 +89,13 @@ class Event:
     occurred_at: str
     source: str
     data: dict[str, Any]
+    # The canonical bytes of ``data`` when validation already computed them (ingest would otherwise
+    # canonicalise every event twice); not part of the event's identity.
+    canonical_data: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def data_bytes(self) -> bytes:
-        return canonical_json(self.data)
+        return self.canonical_data if self.canonical_data is not None else canonical_json(self.data)
 
 
 def _text(obj: dict[str, Any], field: str, max_len: int) -> str:
@@ -145,10 +148,11 @@ def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) ->
     if not isinstance(data, dict):
         raise ValidationError("data", "must be a JSON object")
     _check_numbers(data, "data")
-    if len(canonical_json(data)) > MAX_DATA_BYTES:
+    canonical = canonical_json(data)
+    if len(canonical) > MAX_DATA_BYTES:
         raise ValidationError("data", f"is larger than {MAX_DATA_BYTES} bytes")
     assert isinstance(occurred_raw, str)
-    return Event(event_id, type_, subject, occurred_raw, source, data)
+    return Event(event_id, type_, subject, occurred_raw, source, data, canonical)
 
 
 def leaf_object(event: Event, *, seq: int, recorded_at: str, digest: str) -> dict[str, Any]:

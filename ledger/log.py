@@ -265,11 +265,14 @@ class Log:
                                         "with other content")
                 results.append(AppendResult(prior.seq, prior.leaf_hash, prior.recorded_at, False))
                 continue
-            twin = local.get(event.event_id) or fresh.get(event.event_id)
+            twin = local.get(event.event_id)
+            if twin is not None and twin[0] != event:
+                raise ValidationError(f"events[{index}].event_id",
+                                      f"{event.event_id!r} appears twice with different content")
+            twin = twin or fresh.get(event.event_id)
             if twin is not None:
-                if twin[0] != event:
-                    raise ValidationError(f"events[{index}].event_id",
-                                          f"{event.event_id!r} appears twice with different content")
+                if twin[0] != event:  # another request in this commit holds this id with other content
+                    raise ConflictError(f"event_id {event.event_id!r} is being recorded with other content")
                 results.append(AppendResult(twin[1].seq, twin[1].leaf_hash, twin[1].recorded_at, False))
                 continue
             entry = self._make_entry(event, next_seq + len(added), recorded_at, salts.take())

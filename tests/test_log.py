@@ -104,3 +104,12 @@ async def test_refuses_to_sign_a_root_inconsistent_with_the_last_checkpoint(log:
     with pytest.raises(IntegrityError, match="refusing to sign size 5: not consistent with checkpoint 4"):
         await log.publish_checkpoint()
     assert (await log.store.latest_checkpoint()).size == 4  # type: ignore[union-attr]
+
+
+async def test_same_id_other_content_in_concurrent_requests_is_a_conflict(log: Log) -> None:
+    first, second = await asyncio.gather(log.append([event("race")]),
+                                         log.append([event("race", data={"method": "gps"})]),
+                                         return_exceptions=True)
+    assert isinstance(first, list) and first[0].created
+    assert isinstance(second, ConflictError)  # 409 whether or not both landed in one group commit
+    assert await log.store.tree_size() == 1
