@@ -14,9 +14,8 @@ from aiohttp.test_utils import TestClient
 
 from api.app import create_app
 from api.config import AppConfig
-from ledger.datadir import init_datadir
+from ledger.datadir import init_datadir, load_datadir
 from ledger.notes import Verifier
-from ledger.storage.sqlite import SQLiteStorage
 from ledger.tokens import create_token, revoke_token
 
 ORIGIN = "test.example/log"
@@ -55,7 +54,7 @@ def event(i: int | str, **over: Any) -> dict[str, Any]:
 
 
 async def make_tokens(data: Path) -> dict[str, str]:
-    store = SQLiteStorage(data / "ledger.sqlite3")
+    store = load_datadir(data).open_store()  # whichever store the data dir names (SQLite or MongoDB)
     await store.open()
     tokens: dict[str, str] = {}
     now = datetime.now(UTC).isoformat()
