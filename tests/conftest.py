@@ -1,10 +1,16 @@
 """Fixtures shared across modules: one MongoDB-wire server (nx-27017, or HRLEDGER_MONGODB_URI) per session
 and one local RFC 3161 TSA (openssl ts) per session."""
 
-from collections.abc import Iterator
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from ledger.log import Log
+from ledger.notes import Signer
+from ledger.storage.sqlite import SQLiteStorage
 from tests.mongo_server import mongo_uri  # noqa: F401
 from tests.tsa import TSA, start_tsa
 
@@ -15,3 +21,16 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TSA]:
     server = start_tsa(tmp_path_factory.mktemp("tsa"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def log(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Log]:
+    """A started Log on a real SQLite file, signed as the test module's ORIGIN; stopped and closed after."""
+    store = SQLiteStorage(tmp_path / "l.sqlite3")
+    await store.open()
+    origin = getattr(request.module, "ORIGIN", "test.example/log")
+    lg = Log(store, Signer.generate(origin, bytes(32)), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
+    await lg.start()
+    yield lg
+    await lg.stop()
+    await store.close()

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -14,9 +10,8 @@ from ledger import merkle
 from ledger.entries import Event, parse_leaf
 from ledger.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from ledger.log import Log
-from ledger.notes import Checkpoint, Signer, sign_checkpoint, verify_checkpoint
+from ledger.notes import Checkpoint, sign_checkpoint, verify_checkpoint
 from ledger.storage.base import StoredCheckpoint
-from ledger.storage.sqlite import SQLiteStorage
 
 ORIGIN = "test.example/log"
 
@@ -24,17 +19,6 @@ ORIGIN = "test.example/log"
 def event(i: int | str, *, subject: str = "E1", data: dict[str, object] | None = None) -> Event:
     return Event(f"ev-{i}", "attendance.clock_in", subject, "2026-01-05T09:00:00+08:00", "hr",
                  data if data is not None else {"method": "face"})
-
-
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[Log]:
-    store = SQLiteStorage(tmp_path / "l.sqlite3")
-    await store.open()
-    lg = Log(store, Signer.generate(ORIGIN, bytes(32)), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
-    await lg.start()
-    yield lg
-    await lg.stop()
-    await store.close()
 
 
 async def test_concurrent_appends_get_distinct_contiguous_seqs(log: Log) -> None:

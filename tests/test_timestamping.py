@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import os
 import re
 import socket
 import time
@@ -24,7 +23,6 @@ from ledger.bundle import build_bundle
 from ledger.entries import Event
 from ledger.errors import IntegrityError, ValidationError
 from ledger.log import Log
-from ledger.notes import Signer
 from ledger.storage.sqlite import SQLiteStorage
 from ledger.timestamping import (
     RECORD_KIND,
@@ -58,17 +56,6 @@ def _healthy_tsa(tsa: TSA) -> Iterator[None]:
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as s:
         yield s
-
-
-@pytest.fixture
-async def log(tmp_path: Path) -> AsyncIterator[Log]:
-    store = SQLiteStorage(tmp_path / "l.sqlite3")
-    await store.open()
-    lg = Log(store, Signer.generate(ORIGIN, bytes(32)), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
-    await lg.start()
-    yield lg
-    await lg.stop()
-    await store.close()
 
 
 def free_port() -> int:
