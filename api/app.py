@@ -37,7 +37,7 @@ async def _ledger(app: web.Application) -> AsyncIterator[None]:
     await store.open()
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(store.close)
-        term = await _sequencer_lease(store, stack)
+        term = await _sequencer_lease(store, stack, config.lease_ttl)
         log = Log(store, signer, clock=config.clock, random_bytes=config.random_bytes, term=term)
         await log.start()
         await _first_checkpoint(log, config.checkpoint_wait_seconds)
@@ -50,7 +50,7 @@ async def _ledger(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-async def _sequencer_lease(store: Storage, stack: contextlib.AsyncExitStack) -> Callable[[], int]:
+async def _sequencer_lease(store: Storage, stack: contextlib.AsyncExitStack, ttl: float) -> Callable[[], int]:
     """On MongoDB several processes share one log: only the lease holder commits (docs/deploy.md); the others
     answer writes with 503 and Retry-After. SQLite has one process and needs no lease."""
     from ledger.storage.mongo import MongoStorage
@@ -59,7 +59,7 @@ async def _sequencer_lease(store: Storage, stack: contextlib.AsyncExitStack) -> 
         return lambda: 0
     from ledger.lease import Lease
 
-    lease = Lease(store)
+    lease = Lease(store, ttl=ttl)
     await lease.step()  # take it now if it is free, so a lone process accepts writes at once
     stop = asyncio.Event()
     task = asyncio.create_task(lease.run(stop), name="sequencer-lease")

@@ -43,6 +43,7 @@ class AppConfig:
     tsa_root: Path | None = None  # PEM root to check each token on receipt
     auth_failure_burst: int = 10  # failed authentications a client address may make at once ...
     auth_failure_per_second: float = 0.5  # ... and how fast that allowance refills (429 beyond it)
+    lease_ttl: float = 10.0  # MongoDB only: seconds a killed sequencer blocks writes before another takes over
 
 
 CONFIG = web.AppKey("config", AppConfig)

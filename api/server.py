@@ -65,8 +65,9 @@ def _host(host: str) -> str:
 def serve(data_dir: Path | str, host: str = "127.0.0.1", port: int = 8080, store_uri: str | None = None,
           tick: float = 60.0, policy_path: Path | str | None = None, *, access_log: bool = True,
           **settings: Any) -> int:
-    """``settings`` are further ``AppConfig`` fields (e.g. tsa_url, auth_failure_burst)."""
-    """Run the service in the foreground; returns the process exit code (0 after a clean shutdown)."""
+    """Run the service in the foreground; returns the process exit code (0 after a clean shutdown).
+
+    ``settings`` are further ``AppConfig`` fields (e.g. tsa_url, auth_failure_burst, lease_ttl)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = Path(data_dir)

@@ -178,12 +178,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     token = bootstrap(args.data) if args.init else None
     print(_guide(f"http://{args.host}:{args.port}", token, args.data), flush=True)
-    settings: dict[str, Any] = {"auth_failure_burst": args.auth_failure_burst}
+    settings: dict[str, Any] = {"auth_failure_burst": args.auth_failure_burst, "lease_ttl": args.lease_ttl}
     if args.tsa_url:
         settings |= {"tsa_url": args.tsa_url, "tsa_interval": args.tsa_interval,
                      "tsa_root": Path(args.tsa_root) if args.tsa_root else None}
     return serve(Path(args.data), host=args.host, port=args.port, store_uri=args.store, tick=args.tick,
                  policy_path=Path(args.policy) if args.policy else None, **settings)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give more than 0 and less than 3600 seconds")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -212,6 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tsa-root", help="PEM of the TSA's root certificate, to check each token on receipt")
     p.add_argument("--auth-failure-burst", type=int, default=10,
                    help="failed authentications one client address may make before 429 (default 10)")
+    p.add_argument("--lease-ttl", type=_positive_seconds, default=10.0,
+                   help="MongoDB stores: seconds the sequencer lease lasts unrenewed, so the longest a killed "
+                        "sequencer blocks writes before another process takes over (default 10)")
     p.add_argument("--init", action="store_true",
                    help="create the ledger and a first admin token when the data directory does not exist")
 

@@ -87,6 +87,7 @@ class Lease:
         self._clock = clock
         self._term = 0
         self._valid_until = 0.0  # local clock: after this we stop committing even if renewal is pending
+        self.next_step_in = ttl / 3  # seconds until the next step of run()
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -114,7 +115,10 @@ class Lease:
             current = LeaseDoc.from_doc(await collection.find_one({"_id": self.name}))
             action = decide(current, self.holder, self._now_ms())
             if action is Action.WAIT:
+                assert current is not None
                 self._lose(current)
+                # Look again just after it expires: a takeover then comes within one ttl of the holder's death.
+                self.next_step_in = max(0.05, (current.expires_ms - self._now_ms()) / 1000 + 0.05)
                 return False
             if action is Action.RENEW:
                 assert current is not None
@@ -160,15 +164,17 @@ class Lease:
         self._valid_until = 0.0
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Acquire and renew every ttl/3 until ``stop`` is set (or the task is cancelled)."""
+        """Acquire and renew every ttl/3 until ``stop`` is set (or the task is cancelled); while another process
+        holds the lease, look again just after its expiry."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            self.next_step_in = self.ttl / 3
             try:
                 await self.step()
             except StorageError as exc:
                 log.warning("lease %s: %s", self.name, exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.ttl / 3)
+                await asyncio.wait_for(stop.wait(), min(self.next_step_in, self.ttl / 3))
 
     async def wait_held(self, timeout: float) -> None:
         """Step until the lease is held or ``timeout`` seconds pass (StorageUnavailableError)."""

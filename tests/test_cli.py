@@ -175,3 +175,11 @@ def test_bundle_then_verify(ledger_dir: Path, tmp_path: Path, capsys: pytest.Cap
     code, _, err = run_cli(capsys, "bundle", "--data", str(ledger_dir), "--subject", "E1", "--from", "2026-02-30",
                            "--to", "2026-03-01", "--out", str(out))
     assert code == 1 and "--from" in err
+
+
+@pytest.mark.parametrize("ttl", ["0", "-1", "soon", "3600"])
+def test_serve_refuses_a_bad_lease_ttl_before_starting(ttl: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--data", "unused", "--lease-ttl", ttl])
+    assert exit_.value.code == 2
+    assert "--lease-ttl" in capsys.readouterr().err
