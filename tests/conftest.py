@@ -11,7 +11,7 @@ import pytest
 from ledger.log import Log
 from ledger.notes import Signer
 from ledger.storage.sqlite import SQLiteStorage
-from tests.mongo_server import mongo_uri  # noqa: F401
+from tests.mongo_server import drop_database, fresh_uri, mongo_uri  # noqa: F401
 from tests.tsa import TSA, start_tsa
 
 
@@ -21,6 +21,18 @@ def tsa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TSA]:
     server = start_tsa(tmp_path_factory.mktemp("tsa"))
     yield server
     server.stop()
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+def store_uri(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The store a service test runs on: None for the data dir's embedded SQLite file, or a fresh database on the
+    session's MongoDB-wire server. Service tests that take this fixture run once on each driver."""
+    if request.param == "sqlite":
+        yield None
+        return
+    uri = fresh_uri(request.getfixturevalue("mongo_uri"))
+    yield uri
+    drop_database(uri)
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ from api.bundle_routes import BUNDLES_PATH
 from api.domain_routes import DOMAIN_ROUTES
 from api.openapi import DOCUMENT
 from api.routes import ROUTES
-from ledger.storage.sqlite import SQLiteStorage
+from ledger.datadir import load_datadir
 from ledger.tokens import revoke_token
 from tests.test_api_support import AiohttpClient, Api, event, problem, start_api
 
 
 @pytest.fixture
-async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
-    return await start_api(tmp_path, aiohttp_client)
+async def api(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None) -> Api:
+    return await start_api(tmp_path, aiohttp_client, store_uri)
 
 
 # route -> the roles that may use it; None = public
@@ -80,10 +80,11 @@ async def test_roles_on_every_route(api: Api) -> None:
         assert (await call(api, method, path, {})).status == 200
 
 
-async def test_token_cache_expires_so_revocation_takes_effect(tmp_path: Path, aiohttp_client: AiohttpClient) -> None:
-    api = await start_api(tmp_path, aiohttp_client, token_cache_seconds=0.2)
+async def test_token_cache_expires_so_revocation_takes_effect(tmp_path: Path, aiohttp_client: AiohttpClient,
+                                                              store_uri: str | None) -> None:
+    api = await start_api(tmp_path, aiohttp_client, store_uri, token_cache_seconds=0.2)
     assert (await api.get("/v1/log")).status == 200
-    store = SQLiteStorage(api.data / "ledger.sqlite3")
+    store = load_datadir(api.data).open_store()  # a second connection, as an admin's CLI would use
     await store.open()
     await revoke_token(store, "auditor")
     await store.close()

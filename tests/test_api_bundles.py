@@ -25,9 +25,9 @@ def ev(eid: str, type_: str, when: str, data: dict[str, Any], subject: str = E) 
 
 
 @pytest.fixture
-async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
+async def api(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None) -> Api:
     data = tmp_path / "d"
-    init_datadir(data, origin=ORIGIN)
+    init_datadir(data, origin=ORIGIN, store_uri=store_uri)
     tokens = await make_tokens(data)
     app = create_app(AppConfig(data_dir=data, access_log=False, tick_seconds=0))
     api = Api(await aiohttp_client(app), app, data, tokens)

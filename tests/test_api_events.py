@@ -18,8 +18,8 @@ from tests.test_api_support import ORIGIN, AiohttpClient, Api, event, future, pr
 
 
 @pytest.fixture
-async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
-    return await start_api(tmp_path, aiohttp_client)
+async def api(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None) -> Api:
+    return await start_api(tmp_path, aiohttp_client, store_uri)
 
 
 async def tree_size(api: Api) -> int:

@@ -1,4 +1,4 @@
-"""The service as a process: graceful shutdown on SIGTERM keeps every acknowledged event, and bootstrap."""
+"""The service as a process, on either store: graceful shutdown on SIGTERM keeps every acknowledged event; bootstrap."""
 
 from __future__ import annotations
 
@@ -18,33 +18,14 @@ from ledger.datadir import init_datadir, load_datadir
 from ledger.notes import verify_checkpoint
 from ledger.storage.sqlite import SQLiteStorage
 from ledger.tokens import lookup_token
-from tests.test_api_support import ORIGIN, event, make_tokens
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-# the service's own runner, and the product's command line (hrledger serve), which calls api.server.serve
-RUNNERS = {"python -m api": [sys.executable, "-m", "api"],
-           "hrledger serve": [sys.executable, "-m", "ledger.cli", "serve"]}
-
-
-async def start_server(data: Path, runner: str) -> tuple[asyncio.subprocess.Process, str]:
-    proc = await asyncio.create_subprocess_exec(
-        *RUNNERS[runner], "--data", str(data), "--port", "0",
-        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    assert proc.stdout is not None
-    while True:  # hrledger serve prints a short guide first
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        assert line, "the server exited before listening"
-        if line.startswith("hrledger serving on http://"):
-            return proc, line.split()[-1]
+from tests.test_api_support import ORIGIN, ROOT, RUNNERS, event, make_tokens, start_server
 
 
 @pytest.mark.parametrize("runner", sorted(RUNNERS))
-async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path, runner: str) -> None:
+async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path, runner: str,
+                                                             store_uri: str | None) -> None:
     data = tmp_path / "d"
-    init_datadir(data, origin=ORIGIN)
+    init_datadir(data, origin=ORIGIN, store_uri=store_uri)
     token = (await make_tokens(data))["writer"]
     proc, url = await start_server(data, runner)
     assert proc.stderr is not None
@@ -78,7 +59,7 @@ async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path, ru
     assert "shutting down" in stderr
 
     datadir = load_datadir(data)
-    store = SQLiteStorage(data / "ledger.sqlite3")
+    store = datadir.open_store()
     await store.open()
     try:
         latest = await store.latest_checkpoint()

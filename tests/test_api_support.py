@@ -1,8 +1,9 @@
-"""Fixtures shared by the API tests: a real data dir, a real SQLite store, real HTTP over loopback."""
+"""Fixtures shared by the API tests: a real data dir, a real store (SQLite file or MongoDB), real HTTP over loopback."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from ledger.notes import Verifier
 from ledger.tokens import create_token, revoke_token
 
 ORIGIN = "test.example/log"
+ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("writer", "auditor", "legal", "admin")
 AiohttpClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 
@@ -69,14 +71,36 @@ async def make_tokens(data: Path) -> dict[str, str]:
     return tokens
 
 
-async def start_api(tmp_path: Path, aiohttp_client: AiohttpClient, **config: Any) -> Api:
+async def start_api(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None = None,
+                    **config: Any) -> Api:
+    """The service on a new data dir; ``store_uri`` None keeps the embedded SQLite store, else names a MongoDB."""
     data = tmp_path / "d"
-    init_datadir(data, origin=ORIGIN)
+    init_datadir(data, origin=ORIGIN, store_uri=store_uri)
     tokens = await make_tokens(data)
     # Role tests fail authentication on purpose many times; the limiter has tests of its own.
     app = create_app(AppConfig(data_dir=data, **{"auth_failure_burst": 10_000, **config}))
     client = await aiohttp_client(app)
     return Api(client, app, data, tokens)
+
+
+# the service's own runner, and the product's command line (hrledger serve), which calls api.server.serve
+RUNNERS = {"python -m api": [sys.executable, "-m", "api"],
+           "hrledger serve": [sys.executable, "-m", "ledger.cli", "serve"]}
+
+
+async def start_server(data: Path, runner: str = "hrledger serve",
+                       *extra: str) -> tuple[asyncio.subprocess.Process, str]:
+    """The service as its own process on a free port; returns it once it listens, with its base URL."""
+    proc = await asyncio.create_subprocess_exec(
+        *RUNNERS[runner], "--data", str(data), "--port", "0", *extra,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    while True:  # hrledger serve prints a short guide first
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert line, "the server exited before listening"
+        if line.startswith("hrledger serving on http://"):
+            return proc, line.split()[-1]
 
 
 async def problem(resp: Any, status: int, slug: str, field: str | None = None) -> dict[str, Any]:

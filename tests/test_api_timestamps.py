@@ -19,10 +19,10 @@ from verifier.note import parse_vkey
 
 
 async def test_checkpoints_are_timestamped_and_bundled(tmp_path: Path, aiohttp_client: AiohttpClient,
-                                                       tsa: TSA) -> None:
+                                                       tsa: TSA, store_uri: str | None) -> None:
     tsa.fault = None
     data = tmp_path / "d"
-    init_datadir(data, origin=ORIGIN)
+    init_datadir(data, origin=ORIGIN, store_uri=store_uri)
     tokens = await make_tokens(data)
     app = create_app(AppConfig(data_dir=data, access_log=False, tick_seconds=0, tsa_url=tsa.url,
                                tsa_interval=0.2, tsa_root=tsa.root_pem_path))

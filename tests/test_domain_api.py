@@ -24,9 +24,9 @@ CASE = f"{E}/L1"
 LEGAL_PATHS = ["/v1/employees/E1001/absence", "/v1/cases", f"/v1/cases/{CASE}", "/v1/contacts/stale"]
 
 
-async def start(tmp_path: Path, aiohttp_client: AiohttpClient, **config: Any) -> Api:
+async def start(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None = None, **config: Any) -> Api:
     data = tmp_path / "d"
-    init_datadir(data, origin=ORIGIN)
+    init_datadir(data, origin=ORIGIN, store_uri=store_uri)
     tokens = await make_tokens(data)
     app = create_app(AppConfig(data_dir=data, access_log=False, **{"tick_seconds": 0, **config}))
     client = await aiohttp_client(app)
@@ -34,8 +34,8 @@ async def start(tmp_path: Path, aiohttp_client: AiohttpClient, **config: Any) ->
 
 
 @pytest.fixture
-async def api(tmp_path: Path, aiohttp_client: AiohttpClient) -> Api:
-    return await start(tmp_path, aiohttp_client)
+async def api(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None) -> Api:
+    return await start(tmp_path, aiohttp_client, store_uri)
 
 
 def ev(eid: str, type_: str, when: str, data: dict[str, Any], subject: str = E) -> dict[str, Any]:
@@ -154,7 +154,7 @@ async def test_stale_contacts(api: Api) -> None:
 
 
 async def test_scheduler_in_the_service_appends_stages_and_signs_webhooks(
-        tmp_path: Path, aiohttp_client: AiohttpClient) -> None:
+        tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None) -> None:
     received: list[tuple[dict[str, str], bytes]] = []
 
     async def hook(request: web.Request) -> web.Response:
@@ -171,7 +171,7 @@ async def test_scheduler_in_the_service_appends_stages_and_signs_webhooks(
     policy = tmp_path / "policy.toml"
     policy.write_text(f'[webhook]\nurl = "http://{host}:{port}/hook"\nsecret = "k"\n', encoding="utf-8")
     try:
-        api = await start(tmp_path, aiohttp_client, tick_seconds=0.05, policy_path=policy)
+        api = await start(tmp_path, aiohttp_client, store_uri, tick_seconds=0.05, policy_path=policy)
         esc = api.app[ESCALATOR]
         assert esc.notifier is not None
         esc.notifier.backoff = 0.01
