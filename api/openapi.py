@@ -123,8 +123,9 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["first", "second", "proof"],
         "properties": {"first": UINT, "second": UINT, "proof": {"type": "array", "items": B64}},
     },
-    "Health": {"type": "object", "required": ["status"],
-               "properties": {"status": {"enum": ["ok", "degraded"]}, "publish_error": {"type": "string"}}},
+    "Health": {"type": "object", "required": ["status", "sequencer"],
+               "properties": {"status": {"enum": ["ok", "degraded"]}, "publish_error": {"type": "string"},
+                              "sequencer": {"type": "boolean", "description": "this process takes writes now"}}},
 }
 
 ERROR_TEXT = {

@@ -159,9 +159,11 @@ async def consistency_proof(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """Liveness (always 200 while serving); ``degraded`` when the publisher refused to sign."""
-    error = request.app[LOG].publish_error
-    doc = {"status": "ok" if error is None else "degraded"}
+    """Liveness (always 200 while serving); ``degraded`` when the publisher refused to sign. ``sequencer`` tells a
+    load balancer which process takes writes now (the others answer POST /v1/events with 503)."""
+    log = request.app[LOG]
+    error = log.publish_error
+    doc: dict[str, object] = {"status": "ok" if error is None else "degraded", "sequencer": log.is_sequencer()}
     if error is not None:
         doc["publish_error"] = str(error)
     return _json(doc)

@@ -146,6 +146,14 @@ class Log:
         self._size, self._frontier = size, nodes
 
     # -- sequencing -------------------------------------------------------------------------------
+    def is_sequencer(self) -> bool:
+        """Whether this process may commit now (always on SQLite; on MongoDB, while it holds the lease)."""
+        try:
+            self._term()
+        except StorageUnavailableError:
+            return False
+        return True
+
     async def append(self, events: Sequence[Event]) -> list[AppendResult]:
         """Sequence ``events`` all-or-nothing; returns once they are durably committed."""
         if self._closing:

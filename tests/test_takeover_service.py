@@ -100,6 +100,13 @@ async def _entries(store: Any, size: int) -> list[StoredEntry]:
     return entries
 
 
+async def _is_sequencer(session: aiohttp.ClientSession, url: str) -> bool:
+    """What /healthz tells a load balancer: whether this process takes writes now."""
+    async with session.get(f"{url}/healthz") as resp:
+        assert resp.status == 200
+        return bool((await resp.json())["sequencer"])
+
+
 async def _wait(predicate: Any, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -125,6 +132,7 @@ async def test_sigkilled_service_is_replaced_within_the_lease_time(uri: str, tmp
                 # 1. A took the lease first and sequences; B answers writes with 503 + Retry-After.
                 await _wait(lambda: load.acked_by.get(url_a, 0) >= 300, 60, "A to sequence under load")
                 assert load.acked_by.get(url_b, 0) == 0 and load.unavailable > 0
+                assert [await _is_sequencer(session, url) for url in (url_a, url_b)] == [True, False]
                 async with session.get(f"{url_a}/v1/checkpoint",
                                        headers={"Authorization": f"Bearer {tokens['auditor']}"}) as resp:
                     assert resp.status == 200
@@ -138,6 +146,7 @@ async def test_sigkilled_service_is_replaced_within_the_lease_time(uri: str, tmp
                 takeover = load.first_commit_after[url_b] - load.mark
                 acked_at_takeover = load.acked_by[url_b]
                 await _wait(lambda: load.acked_by[url_b] >= acked_at_takeover + 300, 60, "B to sequence under load")
+                assert await _is_sequencer(session, url_b)
             finally:
                 load.stop = True
                 await asyncio.gather(*workers)  # every started event is posted until acknowledged
