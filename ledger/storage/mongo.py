@@ -92,8 +92,9 @@ class MongoStorage:
     """Storage on one MongoDB database. ``transactions``: None detects (replica set or mongos: yes)."""
 
     def __init__(self, uri: str, *, transactions: bool | None = None, stale_after: float = 10.0,
-                 server_selection_timeout: float = 5.0) -> None:
+                 server_selection_timeout: float = 5.0, client_options: Mapping[str, Any] | None = None) -> None:
         self.uri = uri
+        self._client_options = dict(client_options or {})  # more AsyncMongoClient options, e.g. event_listeners
         self.database_name = database_name(uri)
         self.stale_after = stale_after
         self.observed_term = 0  # highest head term seen; a Lease compares it with its own term
@@ -135,7 +136,8 @@ class MongoStorage:
 
     async def open(self) -> None:
         options = uri_parser.parse_uri(self.uri)["options"]
-        kwargs: dict[str, Any] = {"w": "majority", "journal": True, "readConcernLevel": "majority"}
+        kwargs: dict[str, Any] = {**self._client_options, "w": "majority", "journal": True,
+                                  "readConcernLevel": "majority"}
         if "serverSelectionTimeoutMS" not in options:
             kwargs["serverSelectionTimeoutMS"] = int(self._timeout * 1000)
         async with self._guard("open"):
@@ -224,12 +226,12 @@ class MongoStorage:
             if ndocs:
                 await self.database.nodes.insert_many(ndocs, ordered=True)
         except (BulkWriteError, DuplicateKeyError) as exc:
-            await self._discard(attempt)
+            await self._discard(attempt, edocs, ndocs)
             await self._explain_duplicate(entries, term)
             raise AppendConflict(f"a document of this batch already exists: {exc}") from None
         except BaseException:
             self._abandoned.add(attempt)
-            await self._discard(attempt, quiet=True)  # nothing committed: the head has not moved
+            await self._discard(attempt, edocs, ndocs, quiet=True)  # nothing committed: the head has not moved
             raise
         # The commit point. An error here leaves the outcome unknown: the batch is left in place (it
         # may be committed) and the caller sees StorageUnavailableError; a retry by event_id is exact.
@@ -239,7 +241,7 @@ class MongoStorage:
             self._abandoned.add(attempt)  # if it did not commit, it is garbage we may sweep at once
             raise
         if not committed:
-            await self._discard(attempt)
+            await self._discard(attempt, edocs, ndocs)
             now = await self._head()
             self._check_head(now, expected_size, term)
             raise AppendConflict(f"the head moved during the append (gen {head['gen']} -> {now['gen']})")
@@ -267,11 +269,14 @@ class MongoStorage:
                     raise AppendConflict(f"concurrent append: {exc}") from None
                 raise
 
-    async def _discard(self, attempt: str, *, quiet: bool = False) -> None:
-        """Remove one uncommitted attempt's documents (never committed ones: the head did not move)."""
+    async def _discard(self, attempt: str, edocs: list[Doc], ndocs: list[Doc], *, quiet: bool = False) -> None:
+        """Remove one uncommitted attempt's documents (never committed ones: the head did not move). By _id,
+        so the delete is an index lookup per document; the attempt id keeps another attempt's documents."""
         try:
-            await self.database.entries.delete_many({"att": attempt})
-            await self.database.nodes.delete_many({"att": attempt})
+            if edocs:
+                await self.database.entries.delete_many({"_id": {"$in": [d["_id"] for d in edocs]}, "att": attempt})
+            if ndocs:
+                await self.database.nodes.delete_many({"_id": {"$in": [d["_id"] for d in ndocs]}, "att": attempt})
         except PyMongoError:
             if not quiet:
                 raise
@@ -283,10 +288,12 @@ class MongoStorage:
         be in the way when the head moved, which is a plain conflict.)"""
         head = await self._head()
         size, gen = int(head["size"]), int(head["gen"])
-        # Garbage that blocks this batch: above the head, or holding one of its event_ids.
-        query = {"$or": [{"seq": {"$gte": size}}, {"event_id": {"$in": [e.event_id for e in entries]}}]}
+        # Garbage that blocks this batch: above the head, or holding one of its event_ids. Two queries, each
+        # on its own index (an $or of the two is a collection scan on nx-27017).
         fields = {"seq": 1, "wterm": 1, "at": 1, "att": 1}
-        blockers: list[Doc] = await self.database.entries.find(query, fields).to_list(50)
+        blockers: list[Doc] = await self.database.entries.find({"seq": {"$gte": size}}, fields).to_list(50)
+        blockers += await self.database.entries.find(
+            {"event_id": {"$in": [e.event_id for e in entries]}, "seq": {"$gte": size}}, fields).to_list(50)
         blockers += await self.database.nodes.find({"end": {"$gt": size}}, fields).to_list(50)
         now = time.time()
         dead = [b for b in blockers if b.get("seq", size) >= size
@@ -365,11 +372,11 @@ class MongoStorage:
             return 0
         async with self._guard("erase_data"):
             size = await self._size()
+            # data and salt are written together and erased together, so "salt is set" is "not erased yet".
+            # No $or: nx-27017 0.8.1 applies a write whose filter has a top-level $or beside other fields to
+            # everything the $or matches, and scans the collection for an $and.
             result = await self.database.entries.update_many(
-                # explicit $and: nx-27017 0.8.1 applies a write whose filter has a top-level $or beside
-                # other fields to every document matching the $or alone
-                {"$and": [{"_id": {"$in": [s for s in seqs if 0 <= s < size]}},
-                          {"$or": [{"data": {"$ne": None}}, {"salt": {"$ne": None}}]}]},
+                {"_id": {"$in": [s for s in seqs if 0 <= s < size]}, "salt": {"$ne": None}},
                 {"$set": {"data": None, "salt": None}})
             return int(result.modified_count)
 
@@ -388,7 +395,8 @@ class MongoStorage:
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         async with self._guard("latest_checkpoint"):
-            doc: Doc | None = await self.database.checkpoints.find_one({}, sort=[("size", -1)])
+            # The range makes the size index the plan on every server (nx-27017 plans a bare sort as a scan).
+            doc: Doc | None = await self.database.checkpoints.find_one({"size": {"$gte": 0}}, sort=[("size", -1)])
             return None if doc is None else _checkpoint(doc)
 
     async def get_checkpoint(self, size: int) -> StoredCheckpoint | None:
