@@ -49,7 +49,13 @@ async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path, ru
             await asyncio.sleep(0.05)  # some of these are in flight when the signal arrives
             proc.send_signal(signal.SIGTERM)
             await asyncio.gather(*tasks)
-            code = await asyncio.wait_for(proc.wait(), 60)
+            try:
+                code = await asyncio.wait_for(proc.wait(), 60)
+            except TimeoutError:
+                proc.send_signal(signal.SIGABRT)  # faulthandler prints where each thread is stuck
+                await proc.wait()
+                stderr = (await stderr_task).decode()
+                raise AssertionError(f"no exit within 60 s of SIGTERM:\n{stderr[-8000:]}") from None
     finally:
         if proc.returncode is None:  # a failed assertion must not leave a server behind
             proc.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -94,6 +95,7 @@ async def start_server(data: Path, runner: str = "hrledger serve",
     proc = await asyncio.create_subprocess_exec(
         *RUNNERS[runner], "--data", str(data), "--port", "0", *extra,
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT dumps every thread's stack, for a hung test
     )
     assert proc.stdout is not None
     while True:  # hrledger serve prints a short guide first
