@@ -39,8 +39,7 @@ async def run(config: AppConfig, host: str, port: int, *, ready: asyncio.Event |
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    set_on_shutdown_signals(loop, stop)
     try:
         site = web.TCPSite(runner, host, port, backlog=4096, reuse_address=True)
         await site.start()
@@ -56,6 +55,23 @@ async def run(config: AppConfig, host: str, port: int, *, ready: asyncio.Event |
             loop.remove_signal_handler(sig)
         await runner.cleanup()
     log.info("stopped")
+
+
+def set_on_shutdown_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Set ``stop`` on SIGTERM or SIGINT, and never miss one.
+
+    asyncio's add_signal_handler delivers a signal as one byte on the loop's self-pipe, which holds only a
+    few hundred bytes; every call_soon_threadsafe (each SQLite call finishing in a worker thread) writes
+    one too. Under load the pipe can be full when SIGTERM arrives: the byte is dropped and the signal lost
+    (CPython gh-74224; seen here as a server still running 60 s after SIGTERM). So a Python-level handler
+    is installed as well: the interpreter records the signal as a flag that cannot overflow and runs the
+    handler in the main thread, which schedules the same ``stop.set``."""
+    def on_signal(signum: int, frame: object) -> None:
+        loop.call_soon_threadsafe(stop.set)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)  # the usual path: wakes the loop through its self-pipe
+        signal.signal(sig, on_signal)  # replaces asyncio's no-op Python-level handler; the wake-up fd stays
 
 
 def _host(host: str) -> str:

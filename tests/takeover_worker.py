@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from api.server import set_on_shutdown_signals
 from ledger.entries import Event
 from ledger.errors import LedgerError
 from ledger.lease import Lease
@@ -33,7 +33,7 @@ async def main(args: argparse.Namespace) -> None:
     out: TextIO = open(args.out, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    set_on_shutdown_signals(loop, stop)  # SIGTERM ends the worker cleanly
     store = MongoStorage(args.uri)
     await store.open()
     lease = Lease(store, holder=args.name, ttl=args.ttl)
