@@ -19,7 +19,6 @@ from ledger.datadir import load_datadir
 from ledger.entries import Event
 from ledger.log import Log
 from ledger.notes import Verifier, verify_checkpoint
-from ledger.storage.sqlite import SQLiteStorage
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -43,13 +42,24 @@ async def _fill(data: Path, n: int, *, subject: str = "E1") -> None:
     await store.close()
 
 
-@pytest.fixture
-def ledger_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
-    data = tmp_path / "data"
-    code, out, _ = run_cli(capsys, "init", "--data", str(data), "--origin", "hr.example/ledger")
+def _init_and_fill(data: Path, capsys: pytest.CaptureFixture[str], store_uri: str | None = None) -> Path:
+    store = ["--store", store_uri] if store_uri else []
+    code, out, _ = run_cli(capsys, "init", "--data", str(data), "--origin", "hr.example/ledger", *store)
     assert code == 0 and "created ledger hr.example/ledger" in out
     asyncio.run(_fill(data, 40))
-    yield data
+    return data
+
+
+@pytest.fixture
+def ledger_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[Path]:
+    """A ledger on the embedded SQLite store (for tests that reach into the file)."""
+    yield _init_and_fill(tmp_path / "data", capsys)
+
+
+@pytest.fixture
+def any_ledger_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str], store_uri: str | None) -> Iterator[Path]:
+    """A ledger made with ``hrledger init``, once on SQLite and once with ``--store mongodb://...``."""
+    yield _init_and_fill(tmp_path / "data", capsys, store_uri)
 
 
 def test_init_key_file_and_key_show(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -80,13 +90,22 @@ def test_key_readable_by_others_is_refused(ledger_dir: Path, capsys: pytest.Capt
     assert code == 1 and "chmod 600" in err
 
 
-def test_tokens_create_list_revoke(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tokens_create_list_revoke(any_ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ledger_dir = any_ledger_dir
     code, out, _ = run_cli(capsys, "token", "create", "--data", str(ledger_dir), "--role", "writer", "--name", "hris")
     token = out.strip().splitlines()[-1]
     assert code == 0 and token.startswith("hrl_")
-    db = sqlite3.connect(ledger_dir / "ledger.sqlite3")
-    assert token not in str(db.execute("SELECT doc FROM records").fetchall())  # only a hash is stored
-    db.close()
+
+    async def stored_records() -> str:
+        store = load_datadir(ledger_dir).open_store()
+        await store.open()
+        try:
+            return str(await store.list_records("token"))
+        finally:
+            await store.close()
+
+    records = asyncio.run(stored_records())
+    assert "hris" in records and token not in records  # only a hash of the token is stored
     code, out, _ = run_cli(capsys, "token", "list", "--data", str(ledger_dir))
     assert "writer" in out and "active" in out and "hris" in out
     assert run_cli(capsys, "token", "revoke", "--data", str(ledger_dir), "hris")[0] == 0
@@ -94,8 +113,8 @@ def test_tokens_create_list_revoke(ledger_dir: Path, capsys: pytest.CaptureFixtu
     assert run_cli(capsys, "token", "revoke", "--data", str(ledger_dir), "nobody")[0] == 1
 
 
-def test_fsck_passes_on_a_sound_ledger(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run_cli(capsys, "fsck", "--data", str(ledger_dir))
+def test_fsck_passes_on_a_sound_ledger(any_ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(capsys, "fsck", "--data", str(any_ledger_dir))
     assert code == 0, err
     assert "fsck ok: 40 entries" in out
 
@@ -126,14 +145,15 @@ def test_fsck_reports_each_tampering_with_its_location(ledger_dir: Path, capsys:
     assert expected in err
 
 
-def test_erase_keeps_proofs_and_records_itself(ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_erase_keeps_proofs_and_records_itself(any_ledger_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ledger_dir = any_ledger_dir
     code, out, _ = run_cli(capsys, "erase", "--data", str(ledger_dir), "--subject", "E1")
     assert code == 0 and "erased data of 20 entries of E1; recorded as seq 40" in out
 
     async def check() -> None:
-        store = SQLiteStorage(ledger_dir / "ledger.sqlite3")
-        await store.open()
         datadir = load_datadir(ledger_dir)
+        store = datadir.open_store()
+        await store.open()
         log = Log(store, datadir.signer(), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
         erased = [e for e in await store.scan_entries(subject="E1") if e.type == "attendance.clock_in"]
         assert len(erased) == 20 and all(e.data is None and e.salt is None for e in erased)
@@ -151,9 +171,10 @@ def test_erase_keeps_proofs_and_records_itself(ledger_dir: Path, capsys: pytest.
     assert "nothing to erase" in run_cli(capsys, "erase", "--data", str(ledger_dir), "--subject", "E1")[1]
 
 
-def test_bundle_then_verify(ledger_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bundle_then_verify(any_ledger_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from verifier.cli import run as verify
 
+    ledger_dir = any_ledger_dir
     out = tmp_path / "E1.zip"
     code, printed, err = run_cli(capsys, "bundle", "--data", str(ledger_dir), "--subject", "E1", "--from",
                                  "2026-01-01", "--to", "2026-01-31", "--out", str(out))
