@@ -133,8 +133,10 @@ async def test_sigkilled_service_is_replaced_within_the_lease_time(uri: str, tmp
                 await _wait(lambda: load.acked_by.get(url_a, 0) >= 300, 60, "A to sequence under load")
                 assert load.acked_by.get(url_b, 0) == 0 and load.unavailable > 0
                 assert [await _is_sequencer(session, url) for url in (url_a, url_b)] == [True, False]
-                async with session.get(f"{url_a}/v1/checkpoint",
-                                       headers={"Authorization": f"Bearer {tokens['auditor']}"}) as resp:
+                auditor = {"Authorization": f"Bearer {tokens['auditor']}"}
+                async with session.get(f"{url_b}/v1/entries/0", headers=auditor) as resp:
+                    assert resp.status == 200  # B serves reads while A sequences
+                async with session.get(f"{url_a}/v1/checkpoint", headers=auditor) as resp:
                     assert resp.status == 200
                     before_note = await resp.read()
 
