@@ -16,9 +16,9 @@ import pytest
 from ledger import merkle
 from ledger.cli import main
 from ledger.datadir import load_datadir
-from ledger.entries import Event
 from ledger.log import Log
 from ledger.notes import Verifier, verify_checkpoint
+from tests.ledger_support import fill_ledger
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -27,26 +27,11 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, s
     return code, out, err
 
 
-async def _fill(data: Path, n: int, *, subject: str = "E1") -> None:
-    datadir = load_datadir(data)
-    store = datadir.open_store()
-    await store.open()
-    log = Log(store, datadir.signer(), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
-    await log.start()
-    for i in range(0, n, 7):
-        await log.append([Event(f"ev-{subject}-{k}", "attendance.clock_in", subject if k % 2 else "other",
-                                "2026-01-05T09:00:00+08:00", "hr", {"method": "face", "k": k})
-                          for k in range(i, min(n, i + 7))])
-        await log.wait_for_checkpoint(min(n, i + 7))
-    await log.stop()
-    await store.close()
-
-
 def _init_and_fill(data: Path, capsys: pytest.CaptureFixture[str], store_uri: str | None = None) -> Path:
     store = ["--store", store_uri] if store_uri else []
     code, out, _ = run_cli(capsys, "init", "--data", str(data), "--origin", "hr.example/ledger", *store)
     assert code == 0 and "created ledger hr.example/ledger" in out
-    asyncio.run(_fill(data, 40))
+    asyncio.run(fill_ledger(data, 40))
     return data
 
 

@@ -6,9 +6,7 @@ complete restore and names what is wrong with a damaged or partial one.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,28 +14,13 @@ import pytest
 from pymongo import MongoClient
 
 from ledger.cli import main
-from ledger.datadir import init_datadir, load_datadir
-from ledger.entries import Event
-from ledger.log import Log
+from ledger.datadir import init_datadir
 from ledger.storage.mongo import database_name
+from tests.ledger_support import fill_ledger
 from tests.mongo_server import drop_database, fresh_uri
 
 Database = Any  # pymongo's Database[dict[str, Any]]
 ENTRIES = 40
-
-
-async def _fill(data: Path) -> None:
-    datadir = load_datadir(data)
-    store = datadir.open_store()
-    await store.open()
-    log = Log(store, datadir.signer(), clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
-    await log.start()
-    for i in range(0, ENTRIES, 8):
-        await log.append([Event(f"ev-{k}", "attendance.clock_in", f"E{k % 3}", "2026-01-05T09:00:00+08:00", "hr",
-                                {"method": "face", "k": k}) for k in range(i, i + 8)])
-        await log.wait_for_checkpoint(i + 8)
-    await log.stop()
-    await store.close()
 
 
 @pytest.fixture
@@ -45,7 +28,7 @@ async def ledger(tmp_path: Path, mongo_uri: str) -> tuple[Path, str]:
     uri = fresh_uri(mongo_uri)
     data = tmp_path / "d"
     init_datadir(data, origin="fsck.example/log", store_uri=uri)
-    await _fill(data)
+    await fill_ledger(data, ENTRIES)
     return data, uri
 
 

@@ -18,8 +18,8 @@ import pytest
 from api.config import LOG, SIGNER
 from ledger.cli import main as cli
 from ledger.notes import Checkpoint, sign_checkpoint
+from tests.ledger_support import fill_ledger
 from tests.test_api_support import ORIGIN, AiohttpClient, Api, event, problem, start_api, wait_until
-from tests.test_cli import _fill
 
 
 def _flip(value: Any) -> Any:
@@ -62,7 +62,7 @@ INT_CASES = [
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("tamper") / "data"
     assert cli(["init", "--data", str(data), "--origin", "hr.example/ledger"]) == 0
-    asyncio.run(_fill(data, 40))  # checkpoints at 7, 14, 21, 28, 35, 40
+    asyncio.run(fill_ledger(data, 40))  # checkpoints at 7, 14, 21, 28, 35, 40
     return data
 
 
