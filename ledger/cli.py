@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 from ledger.datadir import DataDir, init_datadir, load_datadir
 from ledger.errors import DataDirError, LedgerError, ValidationError
 from ledger.log import Log
+from ledger.notes import verify_checkpoint
 from ledger.storage.base import Storage
 
 T = TypeVar("T")
@@ -47,15 +49,48 @@ async def _with_log(datadir: DataDir, store_uri: str | None, fn: Callable[[Log],
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    datadir = init_datadir(Path(args.data), origin=args.origin, store_uri=args.store)
-
-    async def prepare(store: Storage) -> None:
-        return None
-
-    asyncio.run(_with_store(datadir, None, prepare))
-    print(f"created ledger {datadir.origin} in {datadir.path}")
+    path = Path(args.data)
+    path_existed = path.exists()
+    key_existed = bool(args.key) and Path(args.key).expanduser().exists()
+    datadir = init_datadir(path, origin=args.origin, store_uri=args.store, key_file=args.key)
+    try:
+        size = asyncio.run(_with_store(datadir, None, lambda store: _whose_log(store, datadir)))
+    except LedgerError:
+        # Leave nothing behind: the directory was new or empty, and a key we created signs nothing.
+        if not key_existed:
+            datadir.key_path.unlink(missing_ok=True)
+        for child in path.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        if not path_existed:
+            path.rmdir()
+        raise
+    if size is None:
+        print(f"created ledger {datadir.origin} in {datadir.path}")
+    else:
+        print(f"joined the existing log {datadir.origin} ({size} entries; its latest checkpoint verifies with "
+              f"this key) in {datadir.path}")
     print(f"verifier key: {datadir.signer().vkey}")
     return 0
+
+
+async def _whose_log(store: Storage, datadir: DataDir) -> int | None:
+    """None for an empty store; the tree size of a log this data dir's key signed; else DataDirError."""
+    latest, size = await store.latest_checkpoint(), await store.tree_size()
+    if latest is None and size == 0:
+        return None
+    if latest is None:
+        raise DataDirError(f"the store already holds {size} entries and no checkpoint, so whose log it is cannot "
+                           "be checked; give an empty store, or run hrledger serve on the data dir that made it")
+    try:
+        verify_checkpoint(latest.note, datadir.signer().verifier(), origin=datadir.origin)
+    except LedgerError as exc:
+        raise DataDirError(f"the store already holds another log (its checkpoint at size {latest.size} does not "
+                           f"verify with this key and origin: {exc}); give an empty store, or --key with the "
+                           "key of that log") from None
+    return size
 
 
 def cmd_key_show(args: argparse.Namespace) -> int:
@@ -209,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="data directory (created)")
     p.add_argument("--origin", help="log origin, e.g. hr.example.com/ledger (default: a random local name)")
     p.add_argument("--store", help="store URI (default: embedded SQLite in the data directory)")
+    p.add_argument("--key", help="keep the signing key in this file instead of DIR/signing.key; an existing "
+                                 "key there is used (its name is the origin), e.g. to join a MongoDB log from "
+                                 "a second host")
 
     p = command("serve", cmd_serve, "run the HTTP service")
     p.add_argument("--data", required=True)

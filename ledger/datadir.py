@@ -1,7 +1,9 @@
 """The data directory: configuration, signing key and (by default) the SQLite store.
 
 ``DIR/hrledger.json`` marks a directory as ours; ``DIR/signing.key`` holds the Go-style private key
-string (mode 0600); ``DIR/ledger.sqlite3`` is the embedded store unless a MongoDB URI is configured.
+string (mode 0600), unless the configuration names a key file elsewhere (a secret mounted on each service
+host); ``DIR/ledger.sqlite3`` is the embedded store unless a MongoDB URI is configured. The key is never
+written to the store.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.errors import DataDirError
+from ledger.errors import DataDirError, ValidationError
 from ledger.notes import Signer, key_name_problem
 from ledger.storage.base import Storage
 
@@ -28,26 +30,40 @@ class DataDir:
     path: Path
     origin: str
     store_uri: str
+    key_file: str | None = None  # the configured key path; None: DIR/signing.key
 
     @property
     def key_path(self) -> Path:
-        return self.path / KEY_NAME
+        return _resolve(self.key_file, self.path) if self.key_file else self.path / KEY_NAME
 
     def signer(self) -> Signer:
-        try:
-            mode = self.key_path.stat().st_mode
-            text = self.key_path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise DataDirError(f"cannot read the signing key {self.key_path}: {exc.strerror}") from None
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise DataDirError(f"{self.key_path} is readable by others (mode {stat.S_IMODE(mode):o}); chmod 600 it")
-        signer = Signer.from_skey(text)
+        signer = read_key(self.key_path)
         if signer.name != self.origin:
             raise DataDirError(f"the signing key is for {signer.name!r}, the log's origin is {self.origin!r}")
         return signer
 
     def open_store(self, override_uri: str | None = None) -> Storage:
         return open_store(override_uri or self.store_uri, self.path)
+
+
+def _resolve(path: str | Path, base: Path) -> Path:
+    target = Path(path).expanduser()
+    return target if target.is_absolute() else base / target
+
+
+def read_key(path: Path) -> Signer:
+    """The signing key at ``path``; refused when the file is readable by group or others."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise DataDirError(f"cannot read the signing key {path}: {exc.strerror}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise DataDirError(f"{path} is readable by others (mode {stat.S_IMODE(mode):o}); chmod 600 it")
+    try:
+        return Signer.from_skey(text)
+    except ValidationError as exc:
+        raise DataDirError(f"{path} is not an hrledger signing key: {exc}") from None
 
 
 def open_store(uri: str, base: Path) -> Storage:
@@ -68,22 +84,39 @@ def default_origin() -> str:
     return f"hrledger.local/{secrets.token_hex(4)}"
 
 
-def init_datadir(path: Path, *, origin: str | None = None, store_uri: str | None = None) -> DataDir:
-    origin = origin or default_origin()
-    if problem := key_name_problem(origin):
-        raise DataDirError(f"origin {origin!r}: {problem}")
+def init_datadir(path: Path, *, origin: str | None = None, store_uri: str | None = None,
+                 key_file: str | Path | None = None) -> DataDir:
+    """A new data directory. ``key_file`` keeps the key outside it: an existing key there is adopted (the
+    origin is the key's name; this is how a second service host joins a MongoDB log), a missing one is
+    created. Without it a new key is written to ``DIR/signing.key``."""
     if (path / CONFIG_NAME).exists():
         raise DataDirError(f"{path} already holds a ledger; refusing to overwrite it")
     if path.exists() and any(path.iterdir()):
         raise DataDirError(f"{path} is not empty and not a ledger; choose an empty or new directory")
+    key_path = _resolve(key_file, path) if key_file else path / KEY_NAME
+    signer = read_key(key_path) if key_file and key_path.exists() else None
+    if signer is not None and origin is not None and origin != signer.name:
+        raise DataDirError(f"the key {key_path} is for {signer.name!r}, not the origin {origin!r}")
+    origin = signer.name if signer else origin or default_origin()
+    if problem := key_name_problem(origin):
+        raise DataDirError(f"origin {origin!r}: {problem}")
     path.mkdir(parents=True, exist_ok=True)
-    signer = Signer.generate(origin, os.urandom(32))
-    fd = os.open(path / KEY_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(signer.skey + "\n")
+    if signer is None:
+        _write_new_key(key_path, Signer.generate(origin, os.urandom(32)))
     config = {"format": FORMAT, "origin": origin, "store": store_uri or f"sqlite:{SQLITE_NAME}"}
+    if key_file:
+        config["key"] = str(key_file)
     (path / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return load_datadir(path)
+
+
+def _write_new_key(path: Path, signer: Signer) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise DataDirError(f"cannot create the signing key {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(signer.skey + "\n")
 
 
 def load_datadir(path: Path) -> DataDir:
@@ -99,7 +132,9 @@ def load_datadir(path: Path) -> DataDir:
         raise DataDirError(f"{config_path} is unreadable: {exc}") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise DataDirError(f"{config_path} is not an {FORMAT} configuration")
-    origin, store = config.get("origin"), config.get("store")
+    origin, store, key = config.get("origin"), config.get("store"), config.get("key")
     if not isinstance(origin, str) or not isinstance(store, str):
         raise DataDirError(f"{config_path} lacks origin or store")
-    return DataDir(path=path, origin=origin, store_uri=store)
+    if key is not None and (not isinstance(key, str) or not key):
+        raise DataDirError(f"{config_path}: key must be the path of the signing key file")
+    return DataDir(path=path, origin=origin, store_uri=store, key_file=key)

@@ -1,0 +1,82 @@
+"""The signing key outside the data directory (``hrledger init --key``), joining an existing log from a
+second host, and refusing to put a new key in front of someone else's log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from ledger.cli import main
+from ledger.datadir import load_datadir
+from tests.ledger_support import fill_ledger
+from tests.test_cli import run_cli
+
+
+def test_init_with_a_new_key_file_outside_the_data_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "secrets" / "hrledger.key"
+    key.parent.mkdir()
+    code, out, err = run_cli(capsys, "init", "--data", str(tmp_path / "d"), "--origin", "hr.example/ledger",
+                             "--key", str(key))
+    assert code == 0, err
+    assert "created ledger hr.example/ledger" in out
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert not (tmp_path / "d" / "signing.key").exists()
+    assert json.loads((tmp_path / "d" / "hrledger.json").read_text())["key"] == str(key)
+    assert load_datadir(tmp_path / "d").signer().name == "hr.example/ledger"
+    assert run_cli(capsys, "key", "show", "--data", str(tmp_path / "d"))[1].startswith("hr.example/ledger+")
+
+
+@pytest.fixture
+def existing(tmp_path: Path, capsys: pytest.CaptureFixture[str], store_uri: str | None) -> tuple[Path, str]:
+    """A ledger with 40 entries whose key lives in tmp/key, and the URI of its store (SQLite file or MongoDB)."""
+    first = tmp_path / "first"
+    store = store_uri or f"sqlite:{tmp_path / 'shared.sqlite3'}"
+    code, _, err = run_cli(capsys, "init", "--data", str(first), "--origin", "hr.example/ledger", "--store", store,
+                           "--key", str(tmp_path / "key"))
+    assert code == 0, err
+    asyncio.run(fill_ledger(first, 40))
+    return first, store
+
+
+def test_a_second_host_joins_with_the_same_key(existing: tuple[Path, str], tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    _, store = existing
+    second = tmp_path / "second"
+    code, out, err = run_cli(capsys, "init", "--data", str(second), "--store", store, "--key", str(tmp_path / "key"))
+    assert code == 0, err
+    assert "joined the existing log hr.example/ledger (40 entries" in out
+    assert load_datadir(second).origin == "hr.example/ledger"  # taken from the key
+    code, out, err = run_cli(capsys, "fsck", "--data", str(second))
+    assert code == 0 and out.startswith("fsck ok: 40 entries"), err
+    code, _, err = run_cli(capsys, "init", "--data", str(tmp_path / "third"), "--store", store, "--origin",
+                           "other.example/log", "--key", str(tmp_path / "key"))
+    assert code == 1 and "is for 'hr.example/ledger', not the origin 'other.example/log'" in err
+    assert not (tmp_path / "third").exists()
+
+
+def test_a_new_key_in_front_of_another_log_is_refused_and_leaves_nothing(
+        existing: tuple[Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, store = existing
+    for key in ([], ["--key", str(tmp_path / "new.key")]):
+        intruder = tmp_path / "intruder"
+        code, _, err = run_cli(capsys, "init", "--data", str(intruder), "--origin", "hr.example/ledger",
+                               "--store", store, *key)
+        assert code == 1 and "the store already holds another log" in err and "does not verify" in err
+        assert not intruder.exists() and not (tmp_path / "new.key").exists()
+
+
+def test_a_key_file_others_can_read_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "key"
+    assert main(["init", "--data", str(tmp_path / "a"), "--key", str(key)]) == 0
+    key.chmod(0o644)
+    capsys.readouterr()
+    code, _, err = run_cli(capsys, "init", "--data", str(tmp_path / "b"), "--key", str(key))
+    assert code == 1 and "chmod 600" in err
+    key.write_text("not a key\n")
+    key.chmod(0o600)
+    code, _, err = run_cli(capsys, "init", "--data", str(tmp_path / "b"), "--key", str(key))
+    assert code == 1 and "is not an hrledger signing key" in err
