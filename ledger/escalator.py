@@ -59,6 +59,7 @@ class EscalatorStats:
     conflicts: int = 0
     rebuilds: int = 0
     failed_ticks: int = 0
+    standby_ticks: int = 0  # ticks skipped because another process is the sequencer
     last_tick: str | None = None
     last_error: str | None = None
 
@@ -76,6 +77,7 @@ class Escalator:
         self.stats = EscalatorStats()
         self._lock = asyncio.Lock()  # one catch-up (and one tick) at a time in this process
         self._erased = False
+        self.on_duty = False  # escalating and delivering: only the sequencer does (see run)
 
     # -- keeping the projection current -----------------------------------------------------------
 
@@ -191,8 +193,15 @@ class Escalator:
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Catch up with the log, resume pending deliveries and queue alerts lost to a crash."""
+        """Catch up with the log; on the sequencer, also take up escalation duty (see ``run``)."""
         await self.catch_up()
+        if self.log.is_sequencer():
+            await self._take_duty()
+
+    async def _take_duty(self) -> None:
+        """Resume the deliveries left pending (by a crash, a stop, or a sequencer that died) and queue
+        alerts lost to a crash between a stage event and its outbox record."""
+        self.on_duty = True
         if self.notifier is not None and self.notifier.enabled:
             await self.notifier.start()
             await self.recover_notifications()
@@ -216,10 +225,25 @@ class Escalator:
             from_seq = rows[-1].seq + 1
 
     async def run(self, stop: asyncio.Event, tick_seconds: float) -> None:
-        """Tick every ``tick_seconds`` until ``stop`` is set; a failed tick is logged and retried next time."""
+        """Tick every ``tick_seconds`` until ``stop`` is set; a failed tick is logged and retried next time.
+
+        Only the sequencer escalates and delivers. The others (MongoDB deployments with several processes)
+        keep their projection current for reads and stand by, instead of failing every tick on a write
+        they may not make and delivering each alert once per process. On becoming the sequencer a process
+        takes up the duty, including the deliveries a dead sequencer left pending."""
         while not stop.is_set():
             try:
-                await self.tick()
+                if self.log.is_sequencer():
+                    if not self.on_duty:
+                        log.info("this process is the sequencer: it now escalates and delivers notifications")
+                        await self._take_duty()
+                    await self.tick()
+                else:
+                    if self.on_duty or self.stats.standby_ticks == 0:
+                        log.info("standing by: another process holds the sequencer lease and escalates")
+                    self.on_duty = False
+                    self.stats.standby_ticks += 1
+                    await self.catch_up()
             except LedgerError as exc:
                 self.stats.failed_ticks += 1
                 self.stats.last_error = str(exc)

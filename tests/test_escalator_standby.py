@@ -1,0 +1,145 @@
+"""Several processes on one MongoDB log: only the sequencer escalates and delivers notifications.
+
+Two "processes" (each its own connection, lease, Log, notifier and escalator) share a database on the
+MongoDB-wire server. While A holds the sequencer lease, B's escalation loop stands by without a failed
+tick or a duplicate alert. A stops with a delivery still pending (its receiver was down); B takes the
+lease, delivers what A left pending, and escalates the next stage itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from ledger.datadir import init_datadir, load_datadir
+from ledger.domain import load_policy
+from ledger.escalator import Escalator
+from ledger.lease import Lease
+from ledger.log import Log
+from ledger.notes import Signer
+from ledger.notify import DELIVERY_HEADER, WEBHOOK_KIND, Notifier
+from ledger.storage.mongo import MongoStorage
+from tests.mongo_server import drop_database, fresh_uri
+from tests.test_escalator_support import DAYS, ORIGIN, Clock, Node, scenario, stage_names
+
+
+@dataclass
+class Process:
+    node: Node
+    lease: Lease
+
+
+async def _process(uri: str, signer: Signer, clock: Clock, policy_text: str, name: str) -> Process:
+    store = MongoStorage(uri)
+    await store.open()
+    lease = Lease(store, holder=name, ttl=30)
+    await lease.step()
+    log = Log(store, signer, clock=clock, random_bytes=os.urandom, term=lease.current_term)
+    await log.start()
+    policy = load_policy(policy_text)
+    notifier = Notifier(store, policy, clock=clock, backoff=0.02, max_backoff=0.05, max_attempts=1000)
+    escalator = Escalator(log, policy, clock=clock, notifier=notifier)
+    await escalator.start()
+    return Process(Node(store, log, escalator, notifier), lease)
+
+
+@dataclass
+class Receiver:
+    url: str
+    up: bool = False
+    deliveries: list[str] | None = None
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    state = Receiver("", deliveries=[])
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        if not state.up:
+            return web.Response(status=503)
+        assert state.deliveries is not None
+        state.deliveries.append(request.headers[DELIVERY_HEADER])
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    state.url = f"http://{host}:{port}/hook"
+    yield state
+    await runner.cleanup()
+
+
+async def _until(predicate: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+async def test_only_the_sequencer_escalates_and_a_new_one_delivers_what_the_old_left(
+        tmp_path: Path, mongo_uri: str, receiver: Receiver) -> None:
+    uri = fresh_uri(mongo_uri)
+    signer = load_datadir(init_datadir(tmp_path / "d", origin=ORIGIN, store_uri=uri).path).signer()
+    clock = Clock()
+    policy = f'[webhook]\nurl = "{receiver.url}"\nsecret = "k"\n'
+    a = await _process(uri, signer, clock, policy, "A")
+    b = await _process(uri, signer, clock, policy, "B")
+    stop = asyncio.Event()
+    loops: list[asyncio.Task[None]] = []
+    try:
+        assert a.node.log.is_sequencer() and not b.node.log.is_sequencer()
+        assert a.node.escalator.on_duty and not b.node.escalator.on_duty
+        await scenario(a.node)
+        clock.set(f"{DAYS[2]} 12:00")  # reminder and hr_alert are due
+        loops = [asyncio.create_task(p.node.escalator.run(stop, 0.02)) for p in (a, b)]
+
+        async def two_stages_pending() -> bool:
+            assert a.node.notifier is not None
+            return len(await a.node.notifier.deliveries(WEBHOOK_KIND, status="pending")) == 2
+
+        await _until(two_stages_pending, "A to escalate two stages with the receiver down")
+        await _until(lambda: _ticks(b.node.escalator, 5), "B to stand by")
+        assert b.node.escalator.stats.failed_ticks == 0 and b.node.escalator.stats.stage_events == 0
+        assert not b.node.escalator.on_duty
+
+        # A stops (its in-flight attempts are cancelled; the records stay pending) and gives up the lease.
+        stop.set()
+        await asyncio.gather(*loops)
+        await a.lease.release()
+        await a.node.close()
+        stop.clear()
+        receiver.up = True
+        assert await b.lease.step() and b.node.log.is_sequencer()
+        loops = [asyncio.create_task(b.node.escalator.run(stop, 0.02))]
+
+        async def delivered(n: int) -> bool:
+            assert b.node.notifier is not None
+            return len(await b.node.notifier.deliveries(WEBHOOK_KIND, status="delivered")) == n
+
+        await _until(lambda: delivered(2), "B to deliver what A left pending")
+        assert b.node.escalator.on_duty
+        clock.set(f"{DAYS[3]} 12:00")  # lost_contact is due: B escalates it itself
+        await _until(lambda: delivered(3), "B to escalate and deliver the next stage")
+        assert await stage_names(b.node) == ["reminder", "hr_alert", "lost_contact"]
+        assert len(set(receiver.deliveries or [])) == 3
+        assert b.node.escalator.stats.failed_ticks == 0
+    finally:
+        stop.set()
+        await asyncio.gather(*loops, return_exceptions=True)
+        await b.node.close()
+        drop_database(uri)
+
+
+async def _ticks(escalator: Escalator, n: int) -> bool:
+    return escalator.stats.standby_ticks >= n
