@@ -46,7 +46,7 @@ async def _ledger(app: web.Application) -> AsyncIterator[None]:
         stack.push_async_callback(log.stop)  # drain, commit, publish a last checkpoint
         stack.push_async_callback(app[METRICS].stop)
         if config.tsa_url:
-            await _timestamper(config, store, stack)
+            await _timestamper(config, store, stack, log.is_sequencer)
         yield
 
 
@@ -73,12 +73,13 @@ async def _sequencer_lease(store: Storage, stack: contextlib.AsyncExitStack, ttl
     return lease.current_term
 
 
-async def _timestamper(config: AppConfig, store: Storage, stack: contextlib.AsyncExitStack) -> None:
+async def _timestamper(config: AppConfig, store: Storage, stack: contextlib.AsyncExitStack,
+                       active: Callable[[], bool]) -> None:
     from ledger.timestamping import Timestamper
 
     assert config.tsa_url is not None
     root = config.tsa_root.read_bytes() if config.tsa_root else None
-    stamper = Timestamper(store, config.tsa_url, config.tsa_interval, root_pem=root)
+    stamper = Timestamper(store, config.tsa_url, config.tsa_interval, root_pem=root, active=active)
     task = asyncio.create_task(stamper.run(), name="timestamper")
 
     async def cancel() -> None:

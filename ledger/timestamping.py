@@ -23,7 +23,7 @@ import binascii
 import contextlib
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -237,6 +237,7 @@ class Timestamper:
         session: aiohttp.ClientSession | None = None,
         retry_initial: float = 1.0,
         retry_max: float = 300.0,
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         for name, value in (("interval", interval), ("timeout", timeout), ("retry_initial", retry_initial),
                             ("retry_max", retry_max)):
@@ -251,6 +252,7 @@ class Timestamper:
         self.root_pem = root_pem
         self.retry_initial = retry_initial
         self.retry_max = retry_max
+        self.active = active  # the loop stamps only while this says so (the sequencer, on MongoDB)
         self._session = session
         self._lock = asyncio.Lock()
         self._poke = asyncio.Event()
@@ -314,6 +316,8 @@ class Timestamper:
                 await session.close()
 
     async def _round(self) -> None:
+        if not self.active():
+            return  # another process is the sequencer and timestamps; asking the TSA twice buys nothing
         try:
             await self.timestamp_now()
         except LedgerError as exc:

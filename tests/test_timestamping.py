@@ -234,6 +234,26 @@ async def test_loop_survives_a_dead_tsa_and_never_blocks_the_log(tsa: TSA, log: 
             await task
 
 
+async def test_the_loop_stamps_only_while_active(tsa: TSA, log: Log) -> None:
+    """On MongoDB only the sequencer timestamps: a standby process asks the TSA nothing."""
+    tsa.fault = None
+    size = await append(log, "a")
+    sequencer = [False]
+    stamper = Timestamper(log.store, tsa.url, 0.05, active=lambda: sequencer[0])
+    before = tsa.requests
+    task = asyncio.create_task(stamper.run())
+    try:
+        await asyncio.sleep(0.3)  # several rounds on standby
+        assert tsa.requests == before and stamper.stamped == 0 and stamper.failures == 0
+        sequencer[0] = True  # this process took the lease
+        await wait_until(lambda: stamper.last_size == size)
+        assert tsa.requests == before + 1
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+
 async def test_rejected_reply_is_not_stored(tsa: TSA, log: Log) -> None:
     size = await append(log, "a")
     stamper = Timestamper(log.store, tsa.url, 60)
