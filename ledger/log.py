@@ -186,7 +186,9 @@ class Log:
                 await self._try_commit(batch)
                 return
             except AppendConflict:
-                await self._reload()  # another writer moved the tree (a CLI erase, a second node): retry
+                # Another writer moved the tree (a CLI erase, a second node): retry on a fresh frontier.
+                # _try_commit reloads it inside this try, so a failing reload fails the batch, not the loop.
+                self._size = None
             except LedgerError as exc:
                 await self._fail(batch, exc)
                 return
@@ -203,7 +205,7 @@ class Log:
         known = self._size
         try:
             await self._reload()
-        except LedgerError:
+        except Exception:  # the store is failing: reload at the next commit; this loop must go on
             self._size = None
         if self._size is not None and (known is None or self._size > known):
             # The write may have committed although its answer was lost: a replay must find it signed.
@@ -325,8 +327,10 @@ class Log:
 
     async def publish_checkpoint(self) -> StoredCheckpoint | None:
         """Sign the committed tree if it grew; refuses a root inconsistent with the last checkpoint."""
-        size = await self.store.tree_size()
+        # The checkpoint first: another process may commit and publish between the two reads, and the
+        # tree read second is then at least as large as any checkpoint read first.
         latest = await self.store.latest_checkpoint()
+        size = await self.store.tree_size()
         if latest is not None and latest.size >= size:
             if latest.size > size:
                 raise IntegrityError(f"published checkpoint size {latest.size} is beyond the stored tree ({size})")
