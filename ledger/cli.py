@@ -36,9 +36,21 @@ async def _with_store(datadir: DataDir, store_uri: str | None, fn: Callable[[Sto
         await store.close()
 
 
+def _admin_term(store: Storage) -> Callable[[], int]:
+    """The term the CLI's few appends (erase) commit with. On MongoDB it joins the current one, the
+    highest the store has shown it: the head's compare-and-set on size and gen serialises these appends
+    with the sequencer's, and a stale term is refused, re-read and retried. The lease exists so that one
+    *service* sequences at a time; an operator's single append need not stop the services."""
+    from ledger.storage.mongo import MongoStorage
+
+    if isinstance(store, MongoStorage):
+        return lambda: store.observed_term
+    return lambda: 0
+
+
 async def _with_log(datadir: DataDir, store_uri: str | None, fn: Callable[[Log], Awaitable[T]]) -> T:
     async def run(store: Storage) -> T:
-        log = Log(store, datadir.signer(), clock=_now, random_bytes=os.urandom)
+        log = Log(store, datadir.signer(), clock=_now, random_bytes=os.urandom, term=_admin_term(store))
         await log.start()
         try:
             return await fn(log)

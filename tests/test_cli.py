@@ -189,3 +189,34 @@ def test_serve_refuses_a_bad_lease_ttl_before_starting(ttl: str, capsys: pytest.
         main(["serve", "--data", "unused", "--lease-ttl", ttl])
     assert exit_.value.code == 2
     assert "--lease-ttl" in capsys.readouterr().err
+
+
+def test_erase_on_mongodb_commits_in_the_sequencers_term(tmp_path: Path, mongo_uri: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A service has held the sequencer lease (the head's term is above 0): the CLI's erase still commits."""
+    from ledger.lease import Lease
+    from ledger.storage.mongo import MongoStorage
+    from tests.mongo_server import drop_database, fresh_uri
+
+    uri = fresh_uri(mongo_uri)
+    data = _init_and_fill(tmp_path / "data", capsys, uri)
+
+    async def a_service_takes_the_lease() -> int:
+        store = MongoStorage(uri)
+        await store.open()
+        lease = Lease(store, holder="service", ttl=30)
+        assert await lease.step()
+        await store.tree_size()
+        term = store.observed_term
+        await store.close()  # it keeps the lease: a live service, as far as the CLI can tell
+        return term
+
+    try:
+        assert asyncio.run(a_service_takes_the_lease()) == 1
+        code, out, err = run_cli(capsys, "erase", "--data", str(data), "--subject", "E1")
+        assert code == 0, err
+        assert "erased data of 20 entries of E1; recorded as seq 40" in out
+        code, out, err = run_cli(capsys, "fsck", "--data", str(data))
+        assert code == 0 and out.startswith("fsck ok: 41 entries"), err
+    finally:
+        drop_database(uri)
