@@ -126,6 +126,8 @@ class Lease:
                     {"_id": self.name, "holder": self.holder, "term": current.term},
                     {"$set": {"expires_ms": expires_ms}})
                 won, term = result.matched_count == 1, current.term
+                if won and term != self._term:  # taken in a round whose fence failed: fence before claiming
+                    won = await self.store.fence(term) == term
             else:
                 await self.store.tree_size()  # refreshes store.observed_term
                 term = next_term(current, self.store.observed_term)
@@ -144,7 +146,7 @@ class Lease:
                 if won:
                     fenced = await self.store.fence(term)  # before committing anything under this term
                     won = fenced == term
-        except PyMongoError as exc:
+        except (PyMongoError, StorageError) as exc:  # the store's own calls (fence, tree_size) raise StorageError
             log.warning("lease %s: renewal failed, holding only until local expiry: %s", self.name, exc)
             return self.is_held()
         if not won:

@@ -211,3 +211,29 @@ async def test_sigkilled_sequencer_is_replaced_and_nothing_acknowledged_is_lost(
         proof = merkle.hash_ranges(ranges, await store.get_nodes(merkle.nodes_for_ranges(ranges)))
         merkle.verify_consistency(older.size, newer.size, old_cp.root_hash, new_cp.root_hash, proof)
     await store.close()
+
+
+class FenceFailsOnce(MongoStorage):
+    """The real store, whose first fence raises as a primary step-down would (StorageUnavailableError)."""
+
+    failed = False
+
+    async def fence(self, term: int) -> int:
+        if not self.failed:
+            self.failed = True
+            raise StorageUnavailableError("mongodb fence: not primary (simulated step-down)")
+        return await super().fence(term)
+
+
+async def test_a_failed_fence_is_redone_before_the_lease_is_claimed(uri: str) -> None:
+    store = FenceFailsOnce(uri)
+    await store.open()
+    try:
+        lease = Lease(store, holder="A", ttl=3)
+        assert not await lease.step()  # the lease document is ours, but the head is not fenced: not held
+        assert not lease.is_held() and store.failed
+        assert await lease.step()  # renewal of our own document fences first
+        await store.tree_size()
+        assert lease.current_term() == 1 and store.observed_term == 1
+    finally:
+        await store.close()
