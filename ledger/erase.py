@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ledger.domain.schemas import ERASED_TYPE
 from ledger.entries import Event
 from ledger.log import Log
-
-ERASED_TYPE = "ledger.erased"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from ledger.domain import Policy, ProjectionGapError, Projector, escalations_due
 from ledger.domain.contacts import contact_file
 from ledger.domain.escalation import STAGE_EVENT, StageDecision
 from ledger.entries import Event, parse_leaf, parse_rfc3339
-from ledger.erase import ERASED_TYPE
 from ledger.errors import ConflictError, LedgerError
 from ledger.log import AppendResult, Log
 from ledger.notify import Notifier, StageNotice
@@ -76,7 +75,6 @@ class Escalator:
         self.projector = Projector(policy)
         self.stats = EscalatorStats()
         self._lock = asyncio.Lock()  # one catch-up (and one tick) at a time in this process
-        self._erased = False
         self.on_duty = False  # escalating and delivering: only the sequencer does (see run)
 
     # -- keeping the projection current -----------------------------------------------------------
@@ -118,8 +116,6 @@ class Escalator:
             batch = await self.store.scan_entries(from_seq=max(p.position, p.first_seq), limit=PAGE)
             if not batch or batch[-1].seq <= p.position:
                 raise ProjectionGapError(f"no entries after seq {p.position} though the log holds {size}")
-            if any(e.type == ERASED_TYPE for e in batch):
-                self._erased = True  # its data is dropped just after it is appended: rebuild at the next tick
             fed += p.feed_all(batch)
         return fed
 
@@ -130,9 +126,6 @@ class Escalator:
         now = now or self.clock()
         result = TickResult(now)
         async with self._lock:
-            if self._erased:
-                self._erased = False
-                await self._rebuild()
             await self._catch_up()
             plan = escalations_due(self.projector, now)
             for subject, exc in plan.errors:

@@ -39,6 +39,27 @@ def test_feed_tracks_position_and_refuses_gaps() -> None:
     assert p.position == 2 and p.absence(E, at("2025-10-09 12:00"))["state"] == "returned"
 
 
+def test_an_erasure_entry_erases_the_facts_it_names_at_once() -> None:
+    """Between the ledger.erased append and the store dropping the data, a reader still gets the data
+    from the store: the projection must not keep it."""
+    p = Projector(Policy())
+    p.feed_all([
+        stored(0, "leave.requested", "2025-09-19T10:00:00+08:00",
+               {"leave_id": "L1", "kind": "sick", "start": "2025-09-22", "end": "2025-09-30"}),
+        stored(1, "leave.approved", "2025-09-19T10:00:00+08:00", {"leave_id": "L1"}),
+        stored(2, "attendance.clock_in", "2025-09-19T09:00:00+08:00", {"method": "face"}, subject="E9"),
+        stored(3, "contact.attempted", "2025-10-09T12:00:00+08:00", {"channel": "phone", "outcome": "no_answer"}),
+    ])
+    instant = at("2025-10-10 12:00")
+    assert p.cases(instant) != []
+    p.feed(stored(4, "ledger.erased", "2025-10-10T09:00:00+08:00", {"seqs": [0, 1], "count": 2}))
+    data = {f.seq: f.data for f in p.facts(E, instant)}
+    assert data[0] is None and data[1] is None  # named: erased
+    assert data[3] == {"channel": "phone", "outcome": "no_answer"}  # not named: kept
+    assert p.facts("E9", instant)[0].data == {"method": "face"}  # another subject: untouched
+    assert p.cases(instant) == []  # no leave data left to open a case on
+
+
 def test_erased_and_unreadable_entries() -> None:
     f = fact_from_entry(stored(0, "attendance.clock_in", "2025-10-09T09:00:00+08:00", None))
     assert f.data is None and f.get("method") is None

@@ -197,22 +197,32 @@ async def test_run_loop_ticks_until_stopped(tmp_path: Path) -> None:
         await node.close()
 
 
-async def test_an_erasure_rebuilds_the_projection_at_the_next_tick(tmp_path: Path) -> None:
+async def test_an_erasure_applies_to_the_projection_as_an_event(tmp_path: Path) -> None:
+    """Every process following the log (the sequencer or a standby) forgets the personal data as soon as
+    it reads the ledger.erased entry, and never rebuilds for it."""
     from ledger.erase import erase_subject
 
     dd = new_datadir(tmp_path)
     clock = Clock()
     node = await open_node(dd.path, clock)
+    follower = await open_node(dd.path, clock)  # another process that only reads the log
     try:
         await scenario(node)
         clock.set("2025-10-10 12:00")
         assert len((await node.escalator.tick()).appended) == 2
+        await follower.escalator.catch_up()
+        assert follower.escalator.projector.cases(clock()) != []
+        rebuilds = node.escalator.stats.rebuilds, follower.escalator.stats.rebuilds
         await erase_subject(node.log, "E1001", now=clock())
-        await node.escalator.catch_up()
-        rebuilds = node.escalator.stats.rebuilds
+        for esc in (node.escalator, follower.escalator):
+            await esc.catch_up()
+            facts = esc.projector.facts("E1001", clock())
+            assert facts and all(f.data is None for f in facts if f.type != "ledger.erased")
+            assert esc.projector.cases(clock()) == []
         clock.set("2025-10-13 12:00")
-        assert (await node.escalator.tick()).appended == []  # no leave facts left to escalate on
-        assert node.escalator.stats.rebuilds == rebuilds + 1
-        assert node.escalator.projector.cases(clock()) == []
+        for _ in range(3):
+            assert (await node.escalator.tick()).appended == []  # no leave facts left to escalate on
+        assert (node.escalator.stats.rebuilds, follower.escalator.stats.rebuilds) == rebuilds
     finally:
+        await follower.close()
         await node.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from ledger.domain.episodes import Episode, episodes
 from ledger.domain.facts import Fact, fact_from_entry
 from ledger.domain.policy import Policy
 from ledger.domain.readiness import readiness
-from ledger.domain.schemas import COMPANY
+from ledger.domain.schemas import COMPANY, ERASED_TYPE
 from ledger.errors import LedgerError
 from ledger.storage.base import StoredEntry
 
@@ -48,6 +49,9 @@ class _Timeline:
 
     def until(self, as_of: datetime) -> list[Fact]:
         return self.facts[: bisect.bisect_right(self.keys, (as_of, sys.maxsize))]
+
+    def erase(self, seqs: frozenset[int]) -> None:
+        self.facts = [replace(f, data=None) if f.seq in seqs else f for f in self.facts]
 
 
 def _late(facts: Iterable[Fact], policy: Policy) -> list[dict[str, Any]]:
@@ -85,7 +89,12 @@ class Projector:
             return False
         if fact.seq != self.position + 1:
             raise ProjectionGapError(f"expected seq {self.position + 1}, got {fact.seq}; rebuild the projection")
-        self._subjects.setdefault(fact.subject, _Timeline()).add(fact)
+        timeline = self._subjects.setdefault(fact.subject, _Timeline())
+        timeline.add(fact)
+        if fact.type == ERASED_TYPE:
+            # The erasure applies as an event: the entries it names lose their data in the projection at
+            # once, whether or not the store has dropped it yet (it does so just after the append).
+            timeline.erase(frozenset(s for s in fact.get("seqs", []) if isinstance(s, int)))
         self._event_ids[fact.event_id] = fact.seq
         self.position = fact.seq
         return True

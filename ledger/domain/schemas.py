@@ -18,6 +18,7 @@ from ledger.errors import ValidationError
 Check = Callable[[Any, str], None]
 
 COMPANY = "company"
+ERASED_TYPE = "ledger.erased"  # appended by ledger.erase; its data names the seqs whose data is dropped
 CONTACT_CHANNELS = ("mobile", "email", "wechat", "address")
 ATTEMPT_CHANNELS = ("phone", "sms", "email", "wechat", "post", "visit")
 NOTICE_CHANNELS = ("visit", "post", "sms", "email", "wechat", "newspaper", "notice_board")
