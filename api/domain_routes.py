@@ -164,7 +164,7 @@ def read_policy(path: Any) -> Policy:
 async def _escalation(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     policy = read_policy(config.policy_path)
-    notifier = Notifier(app[STORE], policy, clock=config.clock)
+    notifier = Notifier(app[STORE], policy, clock=config.clock, active=app[LOG].is_sequencer)
     escalator = Escalator(app[LOG], policy, clock=config.clock, notifier=notifier)
     app[POLICY], app[NOTIFIER], app[ESCALATOR] = policy, notifier, escalator
     await escalator.start()

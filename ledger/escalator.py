@@ -194,10 +194,10 @@ class Escalator:
     async def _take_duty(self) -> None:
         """Resume the deliveries left pending (by a crash, a stop, or a sequencer that died) and queue
         alerts lost to a crash between a stage event and its outbox record."""
-        self.on_duty = True
         if self.notifier is not None and self.notifier.enabled:
             await self.notifier.start()
             await self.recover_notifications()
+        self.on_duty = True  # only once both succeeded: a store error here is retried at the next tick
 
     async def recover_notifications(self, window: timedelta = RECOVERY_WINDOW) -> int:
         """Queue stage events recorded within ``window`` that have no delivery record yet."""

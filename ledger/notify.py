@@ -243,11 +243,14 @@ class Notifier:
 
     def __init__(self, store: Storage, policy: Policy, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
                  max_attempts: int = 6, backoff: float = 2.0, max_backoff: float = 600.0, timeout: float = 10.0,
-                 concurrency: int = 8) -> None:
+                 concurrency: int = 8, active: Callable[[], bool] = lambda: True) -> None:
         if max_attempts < 1:
             raise ValidationError("max_attempts", "must be at least 1")
         self.store, self.policy, self.clock = store, policy, clock
         self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
+        # Deliveries are the sequencer's duty: a process that stops being it leaves its records pending
+        # (unwritten) for the next one, so two processes never overwrite one outbox record.
+        self.active = active
         self.channels: dict[str, WebhookChannel | EmailChannel] = {}
         if policy.webhook.url:
             self.channels[WEBHOOK_KIND] = WebhookChannel(policy.webhook.url, policy.webhook.secret, clock, timeout)
@@ -341,6 +344,9 @@ class Notifier:
         first = True
         try:
             while True:
+                if not self.active():
+                    log.info("%s %s: no longer the sequencer; left pending for the next one", kind, key)
+                    return
                 doc = await self.store.get_record(kind, key)
                 if doc is None or doc.get("status") != "pending":
                     return
@@ -370,6 +376,9 @@ class Notifier:
                     delay = self._delay(attempts)
                     doc.update(last_error=error, next_attempt_at=_iso(self.clock() + timedelta(seconds=delay)))
                     log.warning("%s %s attempt %d failed (%s); retrying in %.1f s", kind, key, attempts, error, delay)
+                if not self.active():  # the lease was lost during the attempt: record nothing, resend later
+                    log.info("%s %s: no longer the sequencer; the attempt's outcome is left unrecorded", kind, key)
+                    return
                 await self.store.put_record(kind, key, doc)
                 if doc["status"] != "pending":
                     return

@@ -2,8 +2,9 @@
 
 Two "processes" (each its own connection, lease, Log, notifier and escalator) share a database on the
 MongoDB-wire server. While A holds the sequencer lease, B's escalation loop stands by without a failed
-tick or a duplicate alert. A stops with a delivery still pending (its receiver was down); B takes the
-lease, delivers what A left pending, and escalates the next stage itself.
+tick or a duplicate alert. A loses the lease with two deliveries pending (their receiver was down) and
+stands down; B takes the lease, survives a store error while taking up the duty, delivers what A left
+pending exactly once each, and escalates the next stage itself.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiohttp import web
 
 from ledger.datadir import init_datadir, load_datadir
 from ledger.domain import load_policy
+from ledger.errors import StorageUnavailableError
 from ledger.escalator import Escalator
 from ledger.lease import Lease
 from ledger.log import Log
@@ -35,7 +37,20 @@ class Process:
     lease: Lease
 
 
-async def _process(uri: str, signer: Signer, clock: Clock, policy_text: str, name: str) -> Process:
+class StartFailsOnce(Notifier):
+    """The real notifier, whose first resume fails as a store does during a failover."""
+
+    failed = False
+
+    async def start(self) -> int:
+        if not self.failed:
+            self.failed = True
+            raise StorageUnavailableError("mongodb list_records: not primary (simulated)")
+        return await super().start()
+
+
+async def _process(uri: str, signer: Signer, clock: Clock, policy_text: str, name: str,
+                   notifier_class: type[Notifier] = Notifier) -> Process:
     store = MongoStorage(uri)
     await store.open()
     lease = Lease(store, holder=name, ttl=30)
@@ -43,7 +58,8 @@ async def _process(uri: str, signer: Signer, clock: Clock, policy_text: str, nam
     log = Log(store, signer, clock=clock, random_bytes=os.urandom, term=lease.current_term)
     await log.start()
     policy = load_policy(policy_text)
-    notifier = Notifier(store, policy, clock=clock, backoff=0.02, max_backoff=0.05, max_attempts=1000)
+    notifier = notifier_class(store, policy, clock=clock, backoff=0.02, max_backoff=0.05, max_attempts=1000,
+                              active=log.is_sequencer)  # as api/domain_routes.py wires it
     escalator = Escalator(log, policy, clock=clock, notifier=notifier)
     await escalator.start()
     return Process(Node(store, log, escalator, notifier), lease)
@@ -94,7 +110,7 @@ async def test_only_the_sequencer_escalates_and_a_new_one_delivers_what_the_old_
     clock = Clock()
     policy = f'[webhook]\nurl = "{receiver.url}"\nsecret = "k"\n'
     a = await _process(uri, signer, clock, policy, "A")
-    b = await _process(uri, signer, clock, policy, "B")
+    b = await _process(uri, signer, clock, policy, "B", StartFailsOnce)
     stop = asyncio.Event()
     loops: list[asyncio.Task[None]] = []
     try:
@@ -113,30 +129,31 @@ async def test_only_the_sequencer_escalates_and_a_new_one_delivers_what_the_old_
         assert b.node.escalator.stats.failed_ticks == 0 and b.node.escalator.stats.stage_events == 0
         assert not b.node.escalator.on_duty
 
-        # A stops (its in-flight attempts are cancelled; the records stay pending) and gives up the lease.
-        stop.set()
-        await asyncio.gather(*loops)
+        # A loses the lease but keeps running: its retries stop and leave the records pending, unwritten.
         await a.lease.release()
-        await a.node.close()
-        stop.clear()
+        assert a.node.notifier is not None
+        await a.node.notifier.wait_idle(5)  # A's retry tasks wake from their backoff and stand down
         receiver.up = True
         assert await b.lease.step() and b.node.log.is_sequencer()
-        loops = [asyncio.create_task(b.node.escalator.run(stop, 0.02))]
 
         async def delivered(n: int) -> bool:
             assert b.node.notifier is not None
             return len(await b.node.notifier.deliveries(WEBHOOK_KIND, status="delivered")) == n
 
+        # B's first take-up fails (a store error); its next tick takes the duty up again.
         await _until(lambda: delivered(2), "B to deliver what A left pending")
-        assert b.node.escalator.on_duty
+        assert b.node.escalator.on_duty and b.node.escalator.stats.failed_ticks == 1
+        assert not a.node.escalator.on_duty
+        assert sorted(receiver.deliveries or []) == sorted(set(receiver.deliveries or [])), "an alert went twice"
         clock.set(f"{DAYS[3]} 12:00")  # lost_contact is due: B escalates it itself
         await _until(lambda: delivered(3), "B to escalate and deliver the next stage")
         assert await stage_names(b.node) == ["reminder", "hr_alert", "lost_contact"]
-        assert len(set(receiver.deliveries or [])) == 3
-        assert b.node.escalator.stats.failed_ticks == 0
+        assert len(receiver.deliveries or []) == 3 and len(set(receiver.deliveries or [])) == 3
+        assert a.node.escalator.stats.failed_ticks == 0 and b.node.escalator.stats.failed_ticks == 1
     finally:
         stop.set()
         await asyncio.gather(*loops, return_exceptions=True)
+        await a.node.close()
         await b.node.close()
         drop_database(uri)
 
