@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -14,7 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ledger.datadir import DataDir, init_datadir, load_datadir
+from ledger.datadir import DataDir, init_datadir, load_datadir, new_datadir_plan
 from ledger.errors import DataDirError, LedgerError, ValidationError
 from ledger.log import Log
 from ledger.notes import verify_checkpoint
@@ -61,23 +60,12 @@ async def _with_log(datadir: DataDir, store_uri: str | None, fn: Callable[[Log],
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    path = Path(args.data)
-    path_existed = path.exists()
-    key_existed = bool(args.key) and Path(args.key).expanduser().exists()
-    datadir = init_datadir(path, origin=args.origin, store_uri=args.store, key_file=args.key)
+    plan = new_datadir_plan(Path(args.data), args.key)
+    datadir = init_datadir(plan.path, origin=args.origin, store_uri=args.store, key_file=args.key)
     try:
         size = asyncio.run(_with_store(datadir, None, lambda store: _whose_log(store, datadir)))
     except LedgerError:
-        # Leave nothing behind: the directory was new or empty, and a key we created signs nothing.
-        if not key_existed:
-            datadir.key_path.unlink(missing_ok=True)
-        for child in path.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-        if not path_existed:
-            path.rmdir()
+        plan.remove()  # the directory was new or empty, and a key we created signs nothing
         raise
     if size is None:
         print(f"created ledger {datadir.origin} in {datadir.path}")

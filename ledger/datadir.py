@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,28 +87,63 @@ def default_origin() -> str:
 
 def init_datadir(path: Path, *, origin: str | None = None, store_uri: str | None = None,
                  key_file: str | Path | None = None) -> DataDir:
-    """A new data directory. ``key_file`` keeps the key outside it: an existing key there is adopted (the
+    """A new data directory. ``key_file`` keeps the key outside it (a relative path is taken from the
+    current directory; the configuration records it absolute): an existing key there is adopted (the
     origin is the key's name; this is how a second service host joins a MongoDB log), a missing one is
-    created. Without it a new key is written to ``DIR/signing.key``."""
+    created. Without it a new key is written to ``DIR/signing.key``. On failure nothing it made is left."""
     if (path / CONFIG_NAME).exists():
         raise DataDirError(f"{path} already holds a ledger; refusing to overwrite it")
     if path.exists() and any(path.iterdir()):
         raise DataDirError(f"{path} is not empty and not a ledger; choose an empty or new directory")
-    key_path = _resolve(key_file, path) if key_file else path / KEY_NAME
-    signer = read_key(key_path) if key_file and key_path.exists() else None
+    made = new_datadir_plan(path, key_file)
+    key_path = made.key_path
+    signer = read_key(key_path) if made.key_existed else None
     if signer is not None and origin is not None and origin != signer.name:
         raise DataDirError(f"the key {key_path} is for {signer.name!r}, not the origin {origin!r}")
     origin = signer.name if signer else origin or default_origin()
     if problem := key_name_problem(origin):
         raise DataDirError(f"origin {origin!r}: {problem}")
-    path.mkdir(parents=True, exist_ok=True)
-    if signer is None:
-        _write_new_key(key_path, Signer.generate(origin, os.urandom(32)))
-    config = {"format": FORMAT, "origin": origin, "store": store_uri or f"sqlite:{SQLITE_NAME}"}
-    if key_file:
-        config["key"] = str(key_file)
-    (path / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if signer is None:
+            _write_new_key(key_path, Signer.generate(origin, os.urandom(32)))
+        config = {"format": FORMAT, "origin": origin, "store": store_uri or f"sqlite:{SQLITE_NAME}"}
+        if key_file:
+            config["key"] = str(key_path)
+        (path / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    except BaseException:
+        made.remove()
+        raise
     return load_datadir(path)
+
+
+@dataclass(frozen=True)
+class NewDataDir:
+    """What ``init`` is about to make, so that a failed init can take exactly that back."""
+
+    path: Path
+    dir_existed: bool  # (and was empty: init refuses anything else)
+    key_path: Path
+    key_existed: bool  # an adopted key is never removed
+
+    def remove(self) -> None:
+        if not self.key_existed:
+            self.key_path.unlink(missing_ok=True)
+        if self.path.is_dir():
+            for child in self.path.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child)
+                else:
+                    child.unlink()
+            if not self.dir_existed:
+                self.path.rmdir()
+
+
+def new_datadir_plan(path: Path, key_file: str | Path | None) -> NewDataDir:
+    """Before ``init_datadir``: what it will make, as ``NewDataDir`` (for a caller's own later checks)."""
+    key_path = Path(key_file).expanduser().absolute() if key_file else path / KEY_NAME
+    return NewDataDir(path, dir_existed=path.exists(), key_path=key_path,
+                      key_existed=bool(key_file) and key_path.exists())
 
 
 def _write_new_key(path: Path, signer: Signer) -> None:

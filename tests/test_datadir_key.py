@@ -80,3 +80,33 @@ def test_a_key_file_others_can_read_is_refused(tmp_path: Path, capsys: pytest.Ca
     key.chmod(0o600)
     code, _, err = run_cli(capsys, "init", "--data", str(tmp_path / "b"), "--key", str(key))
     assert code == 1 and "is not an hrledger signing key" in err
+
+
+def test_a_relative_key_path_is_taken_from_the_current_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "secrets").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "init", "--data", "ledgers/one", "--key", "secrets/k")
+    assert code == 0, err
+    assert (tmp_path / "secrets" / "k").is_file() and not (tmp_path / "ledgers" / "secrets").exists()
+    assert json.loads((tmp_path / "ledgers/one/hrledger.json").read_text())["key"] == str(tmp_path / "secrets/k")
+    monkeypatch.chdir(tmp_path / "secrets")  # the recorded path is absolute: it works from anywhere
+    assert run_cli(capsys, "key", "show", "--data", str(tmp_path / "ledgers/one"))[0] == 0
+
+
+def test_a_failed_init_keeps_an_adopted_key_and_the_empty_dir_it_was_given(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--data", str(tmp_path / "first"), "--key", str(tmp_path / "keys" / "k")]) == 1  # no dir
+    assert not (tmp_path / "first").exists()
+    (tmp_path / "keys").mkdir()
+    assert main(["init", "--data", str(tmp_path / "first"), "--key", str(tmp_path / "keys" / "k")]) == 0
+    key_text = (tmp_path / "keys" / "k").read_text()
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "junk.sqlite3").write_bytes(b"this is not a database" * 100)
+    monkeypatch.chdir(tmp_path / "empty")
+    capsys.readouterr()
+    code, _, err = run_cli(capsys, "init", "--data", ".", "--key", "../keys/k", "--store",
+                           f"sqlite:{tmp_path / 'junk.sqlite3'}")
+    assert code == 1 and "hrledger:" in err
+    assert (tmp_path / "keys" / "k").read_text() == key_text  # the adopted key is untouched
+    assert (tmp_path / "empty").is_dir() and list((tmp_path / "empty").iterdir()) == []  # given empty, left empty
