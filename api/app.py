@@ -23,6 +23,7 @@ from api.metrics import Metrics
 from api.ratelimit import AuthFailureLimiter, auth_failure_limit
 from api.routes import EVENTS_PATH, add_routes
 from ledger.datadir import load_datadir
+from ledger.identity import claim_store
 from ledger.log import Log
 from ledger.storage.base import Storage
 
@@ -37,6 +38,7 @@ async def _ledger(app: web.Application) -> AsyncIterator[None]:
     await store.open()
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(store.close)
+        await claim_store(store, signer)  # never sign for a log of another key
         term = await _sequencer_lease(store, stack, config.lease_ttl)
         log = Log(store, signer, clock=config.clock, random_bytes=config.random_bytes, term=term)
         await log.start()

@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 from ledger.datadir import DataDir, init_datadir, load_datadir, new_datadir_plan
 from ledger.errors import DataDirError, LedgerError, ValidationError
+from ledger.identity import claim_store
 from ledger.log import Log
-from ledger.notes import verify_checkpoint
 from ledger.storage.base import Storage
 
 T = TypeVar("T")
@@ -63,34 +63,17 @@ def cmd_init(args: argparse.Namespace) -> int:
     plan = new_datadir_plan(Path(args.data), args.key)
     datadir = init_datadir(plan.path, origin=args.origin, store_uri=args.store, key_file=args.key)
     try:
-        size = asyncio.run(_with_store(datadir, None, lambda store: _whose_log(store, datadir)))
+        claim = asyncio.run(_with_store(datadir, None, lambda store: claim_store(store, datadir.signer())))
     except LedgerError:
         plan.remove()  # the directory was new or empty, and a key we created signs nothing
         raise
-    if size is None:
+    if claim.created:
         print(f"created ledger {datadir.origin} in {datadir.path}")
     else:
-        print(f"joined the existing log {datadir.origin} ({size} entries; its latest checkpoint verifies with "
-              f"this key) in {datadir.path}")
+        print(f"joined the existing log {datadir.origin} ({claim.size} entries, and the store is this key's "
+              f"log) in {datadir.path}")
     print(f"verifier key: {datadir.signer().vkey}")
     return 0
-
-
-async def _whose_log(store: Storage, datadir: DataDir) -> int | None:
-    """None for an empty store; the tree size of a log this data dir's key signed; else DataDirError."""
-    latest, size = await store.latest_checkpoint(), await store.tree_size()
-    if latest is None and size == 0:
-        return None
-    if latest is None:
-        raise DataDirError(f"the store already holds {size} entries and no checkpoint, so whose log it is cannot "
-                           "be checked; give an empty store, or run hrledger serve on the data dir that made it")
-    try:
-        verify_checkpoint(latest.note, datadir.signer().verifier(), origin=datadir.origin)
-    except LedgerError as exc:
-        raise DataDirError(f"the store already holds another log (its checkpoint at size {latest.size} does not "
-                           f"verify with this key and origin: {exc}); give an empty store, or --key with the "
-                           "key of that log") from None
-    return size
 
 
 def cmd_key_show(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import pytest
 
 from ledger.cli import main
 from ledger.datadir import load_datadir
+from ledger.errors import DataDirError
 from tests.ledger_support import fill_ledger
 from tests.test_cli import run_cli
 
@@ -65,7 +66,8 @@ def test_a_new_key_in_front_of_another_log_is_refused_and_leaves_nothing(
         intruder = tmp_path / "intruder"
         code, _, err = run_cli(capsys, "init", "--data", str(intruder), "--origin", "hr.example/ledger",
                                "--store", store, *key)
-        assert code == 1 and "the store already holds another log" in err and "does not verify" in err
+        assert code == 1 and "the store holds the log of key 'hr.example/ledger+" in err
+        assert "not of this data dir's key" in err
         assert not intruder.exists() and not (tmp_path / "new.key").exists()
 
 
@@ -110,3 +112,30 @@ def test_a_failed_init_keeps_an_adopted_key_and_the_empty_dir_it_was_given(
     assert code == 1 and "hrledger:" in err
     assert (tmp_path / "keys" / "k").read_text() == key_text  # the adopted key is untouched
     assert (tmp_path / "empty").is_dir() and list((tmp_path / "empty").iterdir()) == []  # given empty, left empty
+
+
+def test_an_empty_store_belongs_to_the_first_key_and_a_service_with_another_refuses_to_start(
+        tmp_path: Path, store_uri: str | None) -> None:
+    from aiohttp import web
+
+    from api.app import create_app
+    from api.config import AppConfig
+    from ledger.datadir import init_datadir
+
+    store = store_uri or f"sqlite:{tmp_path / 'shared.sqlite3'}"
+    assert main(["init", "--data", str(tmp_path / "first"), "--origin", "hr.example/ledger", "--store", store]) == 0
+    # Nothing is in the log yet, so no checkpoint could tell whose it is: the identity record does.
+    assert main(["init", "--data", str(tmp_path / "second"), "--origin", "hr.example/ledger", "--store", store]) == 1
+    assert not (tmp_path / "second").exists()
+    other = init_datadir(tmp_path / "other", origin="hr.example/ledger", store_uri=store)  # no check: a hand-made dir
+
+    async def start(data: Path) -> None:
+        runner = web.AppRunner(create_app(AppConfig(data_dir=data, access_log=False, tick_seconds=0)))
+        try:
+            await runner.setup()
+        finally:
+            await runner.cleanup()
+
+    with pytest.raises(DataDirError, match="the store holds the log of key"):
+        asyncio.run(start(other.path))
+    asyncio.run(start(tmp_path / "first"))  # the first key's own service starts
