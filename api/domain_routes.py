@@ -176,7 +176,8 @@ async def _escalation(app: web.Application) -> AsyncIterator[None]:
         stop.set()
         if task is not None:
             try:
-                await asyncio.wait_for(task, STOP_TIMEOUT)
+                async with asyncio.timeout(STOP_TIMEOUT):
+                    await task  # a timeout cancels it
             except TimeoutError:
                 logger.error("the escalation loop did not stop within %.0f s; cancelled", STOP_TIMEOUT)
                 with contextlib.suppress(asyncio.CancelledError):

@@ -7,7 +7,6 @@ ack time) and a watcher task observes the delay when a signed checkpoint first c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -22,6 +21,7 @@ from prometheus_client.registry import Collector
 from ledger.log import Log
 
 access_log = logging.getLogger("hrledger.access")
+logger = logging.getLogger("hrledger.metrics")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
@@ -87,11 +87,13 @@ class Metrics:
         self._watcher = asyncio.create_task(self._watch(log), name="checkpoint-lag")
 
     async def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
-            self._watcher = None
+        watcher, self._watcher = self._watcher, None
+        while watcher is not None and not watcher.done():
+            # Again until it ends: a cancellation that arrives as an inner wait completes can be absorbed.
+            watcher.cancel()
+            await asyncio.wait({watcher}, timeout=1)
+        if watcher is not None and not watcher.cancelled() and watcher.exception() is not None:
+            logger.error("the checkpoint-lag watcher failed: %r", watcher.exception())
 
     async def _watch(self, log: Log) -> None:
         acks = self._acks

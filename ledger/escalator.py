@@ -246,7 +246,8 @@ class Escalator:
                 self.stats.last_error = repr(exc)
                 log.exception("escalation tick crashed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), tick_seconds)
+                async with asyncio.timeout(tick_seconds):
+                    await stop.wait()
 
 
 def _event_of(entry: StoredEntry) -> Event:

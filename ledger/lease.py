@@ -176,7 +176,8 @@ class Lease:
             except StorageError as exc:
                 log.warning("lease %s: %s", self.name, exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), min(self.next_step_in, self.ttl / 3))
+                async with asyncio.timeout(min(self.next_step_in, self.ttl / 3)):
+                    await stop.wait()
 
     async def wait_held(self, timeout: float) -> None:
         """Step until the lease is held or ``timeout`` seconds pass (StorageUnavailableError)."""

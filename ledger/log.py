@@ -364,7 +364,8 @@ class Log:
             async with self._published:
                 await self._published.wait_for(lambda: self._published_size >= size)
 
-        await asyncio.wait_for(covered(), timeout)
+        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancellation
+            await covered()
         latest = await self.store.latest_checkpoint()
         assert latest is not None and latest.size >= size
         return latest

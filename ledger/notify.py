@@ -324,7 +324,8 @@ class Notifier:
             while self._tasks:
                 await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
-        await asyncio.wait_for(idle(), timeout)
+        async with asyncio.timeout(timeout):
+            await idle()
 
     async def _all(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         return await self.store.list_records(kind, limit=100_000)

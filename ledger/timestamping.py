@@ -309,7 +309,8 @@ class Timestamper:
                 self._poke.clear()
                 await self._round()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._poke.wait(), self._next_delay())
+                    async with asyncio.timeout(self._next_delay()):
+                        await self._poke.wait()
         finally:
             if owned and self._session is not None:
                 session, self._session = self._session, None
