@@ -1,5 +1,6 @@
-"""Fixtures shared across modules: one MongoDB-wire server (nx-27017, or HRLEDGER_MONGODB_URI) per session
-and one local RFC 3161 TSA (openssl ts) per session."""
+"""Fixtures shared across modules: one MongoDB-wire server (nx-27017, or HRLEDGER_MONGODB_URI) per session,
+one local RFC 3161 TSA (openssl ts) per session, the store a service test runs on, a started Log, and a
+webhook receiver on loopback."""
 
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -7,11 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from ledger.log import Log
 from ledger.notes import Signer
 from ledger.storage.sqlite import SQLiteStorage
 from tests.mongo_server import drop_database, fresh_uri, mongo_uri  # noqa: F401
+from tests.test_escalator_support import Receiver
 from tests.tsa import TSA, start_tsa
 
 
@@ -46,3 +49,19 @@ async def log(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[L
     yield lg
     await lg.stop()
     await store.close()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A real HTTP webhook receiver on a loopback port (see ``Receiver``)."""
+    rec = Receiver()
+    app = web.Application()
+    app.router.add_post("/hook", rec.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    rec.url = f"http://{host}:{port}/hook"
+    yield rec
+    await runner.cleanup()

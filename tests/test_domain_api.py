@@ -18,6 +18,7 @@ from api.domain_routes import DOMAIN_OPENAPI_PATHS, DOMAIN_ROUTES, ESCALATOR
 from ledger.datadir import init_datadir
 from ledger.notify import verify_signature
 from tests.test_api_support import ORIGIN, AiohttpClient, Api, make_tokens, problem, wait_until
+from tests.test_escalator_support import Receiver
 
 E = "E1001"
 CASE = f"{E}/L1"
@@ -154,55 +155,41 @@ async def test_stale_contacts(api: Api) -> None:
 
 
 async def test_scheduler_in_the_service_appends_stages_and_signs_webhooks(
-        tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None) -> None:
-    received: list[tuple[dict[str, str], bytes]] = []
-
-    async def hook(request: web.Request) -> web.Response:
-        received.append((dict(request.headers), await request.read()))
-        return web.Response(status=204) if len(received) > 1 else web.Response(status=500)
-
-    receiver = web.Application()
-    receiver.router.add_post("/hook", hook)
-    runner = web.AppRunner(receiver, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
+        tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None, receiver: Receiver) -> None:
+    receiver.statuses = [500]  # the first delivery is retried
+    received = receiver.requests
     policy = tmp_path / "policy.toml"
-    policy.write_text(f'[webhook]\nurl = "http://{host}:{port}/hook"\nsecret = "k"\n', encoding="utf-8")
-    try:
-        api = await start(tmp_path, aiohttp_client, store_uri, tick_seconds=0.05, policy_path=policy)
-        esc = api.app[ESCALATOR]
-        assert esc.notifier is not None
-        esc.notifier.backoff = 0.01
-        await post_scenario(api)
+    policy.write_text(f'[webhook]\nurl = "{receiver.url}"\nsecret = "k"\n', encoding="utf-8")
+    api = await start(tmp_path, aiohttp_client, store_uri, tick_seconds=0.05, policy_path=policy)
+    esc = api.app[ESCALATOR]
+    assert esc.notifier is not None
+    esc.notifier.backoff = 0.01
+    await post_scenario(api)
 
-        async def five_stages() -> bool:
-            doc = await get(api, "/v1/entries", "auditor", type="escalation.stage_entered")
-            return len(doc["entries"]) == 5
-        await wait_until(five_stages)
+    async def five_stages() -> bool:
+        doc = await get(api, "/v1/entries", "auditor", type="escalation.stage_entered")
+        return len(doc["entries"]) == 5
+    await wait_until(five_stages)
 
-        async def five_delivered() -> bool:
-            doc = await get(api, "/v1/webhooks/deliveries", "admin", status="delivered")
-            return len(doc["deliveries"]) == 5
-        await wait_until(five_delivered)
-        bodies = [json.loads(b) for _, b in received]
-        assert len({b["seq"] for b in bodies}) == 5 and len(received) == 6  # one retried
-        assert all(verify_signature("k", h["X-Hrledger-Timestamp"], b, h["X-Hrledger-Signature"])
-                   for h, b in received)
-        doc = await get(api, "/v1/webhooks/deliveries", "admin")
-        assert doc["counts"] == {"pending": 0, "delivered": 5, "failed": 0}
-        assert sorted(d["attempts"] for d in doc["deliveries"]) == [1, 1, 1, 1, 2]
-        assert [d["stage"] for d in doc["deliveries"]] == ["reminder", "hr_alert", "lost_contact", "absenteeism",
-                                                           "termination_review"]
-        assert (await get(api, "/v1/webhooks/deliveries", "admin", status="failed"))["deliveries"] == []
-        assert (await get(api, "/v1/webhooks/deliveries", "admin", channel="email"))["deliveries"] == []
-        case = await get(api, f"/v1/cases/{CASE}")
-        assert all(s["seq"] is not None for s in case["stages"])
-        await asyncio.sleep(0.15)  # more ticks: nothing doubled
-        assert len((await get(api, "/v1/entries", "auditor", type="escalation.stage_entered"))["entries"]) == 5
-    finally:
-        await runner.cleanup()
+    async def five_delivered() -> bool:
+        doc = await get(api, "/v1/webhooks/deliveries", "admin", status="delivered")
+        return len(doc["deliveries"]) == 5
+    await wait_until(five_delivered)
+    bodies = [json.loads(b) for _, b in received]
+    assert len({b["seq"] for b in bodies}) == 5 and len(received) == 6  # one retried
+    assert all(verify_signature("k", h["X-Hrledger-Timestamp"], b, h["X-Hrledger-Signature"])
+               for h, b in received)
+    doc = await get(api, "/v1/webhooks/deliveries", "admin")
+    assert doc["counts"] == {"pending": 0, "delivered": 5, "failed": 0}
+    assert sorted(d["attempts"] for d in doc["deliveries"]) == [1, 1, 1, 1, 2]
+    assert [d["stage"] for d in doc["deliveries"]] == ["reminder", "hr_alert", "lost_contact", "absenteeism",
+                                                       "termination_review"]
+    assert (await get(api, "/v1/webhooks/deliveries", "admin", status="failed"))["deliveries"] == []
+    assert (await get(api, "/v1/webhooks/deliveries", "admin", channel="email"))["deliveries"] == []
+    case = await get(api, f"/v1/cases/{CASE}")
+    assert all(s["seq"] is not None for s in case["stages"])
+    await asyncio.sleep(0.15)  # more ticks: nothing doubled
+    assert len((await get(api, "/v1/entries", "auditor", type="escalation.stage_entered"))["entries"]) == 5
 
 
 async def test_a_bad_policy_file_stops_the_service_from_starting(tmp_path: Path) -> None:

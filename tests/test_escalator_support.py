@@ -1,13 +1,17 @@
 """Shared harness for the escalator and notifier tests (no tests here): a real data dir, a real SQLite
-file, a real Log with a clock the test moves, and HR events written the way HR systems post them."""
+file, a real Log with a clock the test moves, HR events written the way HR systems post them, and a real
+HTTP webhook receiver on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from aiohttp import web
 
 from ledger.datadir import DataDir, init_datadir, load_datadir
 from ledger.domain import DEFAULT_POLICY, Policy
@@ -15,7 +19,7 @@ from ledger.domain.escalation import STAGE_EVENT
 from ledger.entries import Event, parse_rfc3339
 from ledger.escalator import Escalator
 from ledger.log import Log
-from ledger.notify import Notifier
+from ledger.notify import DELIVERY_HEADER, Notifier
 from ledger.storage.base import Storage, StoredEntry
 
 E = "E1001"
@@ -111,3 +115,30 @@ async def scenario(node: Node) -> None:
         "emergency_contacts": [{"name": "李四", "relation": "配偶", "mobile": "13900000002"}]},
         event_id="enrol")
     await node.leave("L1", "2025-09-22", "2025-09-30", "2025-09-19 10:00")
+
+
+@dataclass
+class Receiver:
+    """A real HTTP endpoint: 503 to everything while ``down``; else the queued statuses first, then 200."""
+
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    accepted: list[str] = field(default_factory=list)  # X-Hrledger-Delivery of each request answered 200
+    delay: float = 0.0
+    down: bool = False
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        self.requests.append((dict(request.headers), body))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        status = 503 if self.down else self.statuses.pop(0) if self.statuses else 200
+        if status == 200:
+            self.accepted.append(request.headers.get(DELIVERY_HEADER, ""))
+        return web.Response(status=status, text="ok" if status == 200 else "try later")
+
+    def bodies(self) -> list[dict[str, Any]]:
+        import json
+
+        return [json.loads(b) for _, b in self.requests]

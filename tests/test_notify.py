@@ -8,14 +8,12 @@ import email
 import email.policy
 import json
 import socket
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from aiosmtpd.controller import Controller
 
 from ledger.domain import DEFAULT_POLICY, Policy
@@ -28,46 +26,10 @@ from ledger.notify import (
     WEBHOOK_KIND,
     verify_signature,
 )
-from tests.test_escalator_support import CASE, Clock, Node, new_datadir, open_node, scenario
+from tests.test_escalator_support import CASE, Clock, Node, Receiver, new_datadir, open_node, scenario
 
 SECRET = "s3cret-不要外传"
 FAST = {"backoff": 0.01, "max_attempts": 4}
-
-
-@dataclass
-class Receiver:
-    """A real HTTP endpoint: answers with the queued statuses first, then 200."""
-
-    url: str = ""
-    statuses: list[int] = field(default_factory=list)
-    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    delay: float = 0.0
-
-    async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.requests.append((dict(request.headers), body))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        status = self.statuses.pop(0) if self.statuses else 200
-        return web.Response(status=status, text="ok" if status == 200 else "try later")
-
-    def bodies(self) -> list[dict[str, Any]]:
-        return [json.loads(b) for _, b in self.requests]
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    app = web.Application()
-    app.router.add_post("/hook", rec.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    rec.url = f"http://{host}:{port}/hook"
-    yield rec
-    await runner.cleanup()
 
 
 def hook_policy(url: str) -> Policy:
