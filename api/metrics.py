@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from ledger.log import Log
@@ -32,11 +32,13 @@ class _LogCounters(Collector):
     def __init__(self, log: Callable[[], Log | None]) -> None:
         self._log = log
 
-    def collect(self) -> Iterator[CounterMetricFamily]:
+    def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
         log = self._log()
         if log is None:
             return
         stats = log.stats
+        yield GaugeMetricFamily("hrledger_sequencer", "1 while this process may commit (holds the sequencer "
+                                "lease on MongoDB; always on SQLite), else 0", value=int(log.is_sequencer()))
         yield CounterMetricFamily("hrledger_commits", "Group commits made by the sequencer", value=stats.commits)
         yield CounterMetricFamily("hrledger_events_committed", "Entries committed to the log",
                                   value=stats.events_committed)

@@ -178,7 +178,7 @@ async def test_metrics_and_health(api: Api) -> None:
                  "hrledger_request_batch_size_bucket", "hrledger_commit_batch_size_count",
                  "hrledger_commit_seconds_bucket", "hrledger_checkpoint_lag_seconds_count",
                  "hrledger_checkpoint_lag_entries 0.0", "hrledger_tree_size 2.0", "hrledger_checkpoint_size 2.0",
-                 "hrledger_commits_total", "hrledger_checkpoints_published_total",
+                 "hrledger_commits_total", "hrledger_checkpoints_published_total", "hrledger_sequencer 1.0",
                  'hrledger_http_requests_total{method="POST",route="/v1/events",status="201"} 1.0',
                  'hrledger_http_request_seconds_bucket{le="0.001",route="/v1/events"}'):
         assert name in text, name

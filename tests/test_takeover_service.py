@@ -101,10 +101,14 @@ async def _entries(store: Any, size: int) -> list[StoredEntry]:
 
 
 async def _is_sequencer(session: aiohttp.ClientSession, url: str) -> bool:
-    """What /healthz tells a load balancer: whether this process takes writes now."""
+    """What /healthz tells a load balancer, and /metrics a monitor: whether this process takes writes now."""
     async with session.get(f"{url}/healthz") as resp:
         assert resp.status == 200
-        return bool((await resp.json())["sequencer"])
+        health = bool((await resp.json())["sequencer"])
+    async with session.get(f"{url}/metrics") as resp:
+        gauge = f"hrledger_sequencer {1.0 if health else 0.0}" in (await resp.text()).splitlines()
+    assert gauge, "/metrics and /healthz disagree"
+    return health
 
 
 async def _wait(predicate: Any, timeout: float, what: str) -> None:
