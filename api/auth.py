@@ -9,19 +9,19 @@ that a revocation takes effect within that many seconds, not at once. Unknown to
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from api.config import STORE
-from api.errors import UnauthorizedError
+from api.errors import Handler, UnauthorizedError
 from ledger.errors import ForbiddenError
 from ledger.storage.base import Storage
 from ledger.tokens import TokenInfo, lookup_token
 
 MAX_CACHED = 10_000
 TOKEN_INFO = web.RequestKey("token", TokenInfo)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class TokenCache:
@@ -76,6 +76,22 @@ async def authorize(request: web.Request, role: str) -> TokenInfo:
     if not info.grants(role):
         raise ForbiddenError(f"this route needs the {role} role; the token {info.token_id!r} has role {info.role}")
     return info
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route and the role it requires (None = public on purpose)."""
+
+    method: str
+    path: str
+    handler: Handler
+    role: str | None
+
+
+def add_guarded(app: web.Application, routes: Iterable[Route]) -> None:
+    """Register ``routes``, each handler behind its role check."""
+    for route in routes:
+        app.router.add_route(route.method, route.path, guarded(route.handler, route.role))
 
 
 def guarded(handler: Handler, role: str | None) -> Handler:

@@ -14,13 +14,12 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from api.auth import Handler, guarded
+from api.auth import Route, add_guarded
 from api.config import CONFIG, LOG, STORE
 from api.errors import BadRequestError
 from api.reads import check_params, int_param
@@ -129,23 +128,13 @@ async def list_deliveries(request: web.Request) -> web.Response:
     return _json({"channel": channel, "counts": counts, "deliveries": docs[-limit:]})
 
 
-@dataclass(frozen=True)
-class DomainRoute:
-    """Like ``api.routes.Route`` (not imported: api.openapi imports this module, api.routes imports it)."""
-
-    method: str
-    path: str
-    handler: Handler
-    role: str | None
-
-
 CASE_PATH = "/v1/cases/{case_id:.+}"
-DOMAIN_ROUTES: tuple[DomainRoute, ...] = (
-    DomainRoute("GET", "/v1/employees/{id}/absence", get_absence, "legal"),
-    DomainRoute("GET", "/v1/cases", list_cases, "legal"),
-    DomainRoute("GET", CASE_PATH, get_case, "legal"),
-    DomainRoute("GET", "/v1/contacts/stale", stale_contacts, "legal"),
-    DomainRoute("GET", "/v1/webhooks/deliveries", list_deliveries, "admin"),
+DOMAIN_ROUTES: tuple[Route, ...] = (
+    Route("GET", "/v1/employees/{id}/absence", get_absence, "legal"),
+    Route("GET", "/v1/cases", list_cases, "legal"),
+    Route("GET", CASE_PATH, get_case, "legal"),
+    Route("GET", "/v1/contacts/stale", stale_contacts, "legal"),
+    Route("GET", "/v1/webhooks/deliveries", list_deliveries, "admin"),
 )
 
 
@@ -187,8 +176,7 @@ async def _escalation(app: web.Application) -> AsyncIterator[None]:
 
 def setup_domain(app: web.Application) -> None:
     """Register the domain routes and the escalation context; call once, after the core's cleanup_ctx."""
-    for route in DOMAIN_ROUTES:
-        app.router.add_route(route.method, route.path, guarded(route.handler, route.role))
+    add_guarded(app, DOMAIN_ROUTES)
     app.cleanup_ctx.append(_escalation)
 
 

@@ -21,15 +21,14 @@ from __future__ import annotations
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from api.errors import problem
+from api.errors import Handler, problem
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DEFAULT_BURST = 10  # failed authentications allowed at once
 DEFAULT_PER_SECOND = 0.5  # refill: one more failure allowed every 2 s
 DEFAULT_MAX_CLIENTS = 10_000

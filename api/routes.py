@@ -6,23 +6,12 @@ document (``api.openapi``) is checked against the registered routes by a test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aiohttp import web
 
 from api import reads
-from api.auth import Handler, guarded
+from api.auth import Route, add_guarded
 from api.events import post_events
 from api.openapi import get_openapi
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str
-    handler: Handler
-    role: str | None
-
 
 EVENTS_PATH = "/v1/events"
 
@@ -41,5 +30,4 @@ ROUTES: tuple[Route, ...] = (
 
 
 def add_routes(app: web.Application) -> None:
-    for route in ROUTES:
-        app.router.add_route(route.method, route.path, guarded(route.handler, route.role))
+    add_guarded(app, ROUTES)
