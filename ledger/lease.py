@@ -171,10 +171,7 @@ class Lease:
         stop = stop or asyncio.Event()
         while not stop.is_set():
             self.next_step_in = self.ttl / 3
-            try:
-                await self.step()
-            except StorageError as exc:
-                log.warning("lease %s: %s", self.name, exc)
+            await self.step()  # logs and absorbs store errors itself
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(self.next_step_in, self.ttl / 3)):
                     await stop.wait()
