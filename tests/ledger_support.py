@@ -1,14 +1,17 @@
-"""Filling a real data directory (whichever store it names) through the Log, for CLI and fsck tests."""
+"""Filling a real data directory (whichever store it names) through the Log, and checking that a store still
+holds what was acknowledged, for the CLI, fsck and crash tests."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger.datadir import load_datadir
 from ledger.entries import Event
 from ledger.log import Log
+from ledger.storage.base import Storage
 
 
 async def fill_ledger(data: Path, n: int, *, subject: str = "E1") -> None:
@@ -26,3 +29,12 @@ async def fill_ledger(data: Path, n: int, *, subject: str = "E1") -> None:
         await log.wait_for_checkpoint(min(n, i + 7))
     await log.stop()
     await store.close()
+
+
+async def assert_acknowledged(store: Storage, acked: Mapping[str, int]) -> None:
+    """Every acknowledged event_id is in the store, at the seq it was acknowledged with."""
+    found = await store.get_entries_by_event_id(list(acked))
+    lost = [eid for eid in acked if eid not in found]
+    assert not lost, f"acknowledged events lost: {lost[:5]}"
+    moved = {eid: (seq, found[eid].seq) for eid, seq in acked.items() if found[eid].seq != seq}
+    assert not moved, f"acknowledged events at another seq (acked, stored): {list(moved.items())[:5]}"

@@ -14,6 +14,7 @@ from pathlib import Path
 from ledger import merkle
 from ledger.datadir import init_datadir, load_datadir
 from ledger.fsck import fsck
+from tests.ledger_support import assert_acknowledged
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,11 +42,7 @@ async def check_store(data: Path, acked: dict[str, int], previous_checkpoint_siz
     store = datadir.open_store()
     await store.open()
     try:
-        found = await store.get_entries_by_event_id(list(acked))
-        lost = [eid for eid in acked if eid not in found]
-        assert not lost, f"acknowledged events lost: {lost[:5]}"
-        moved = [eid for eid, seq in acked.items() if found[eid].seq != seq]
-        assert not moved, f"acknowledged events at another seq: {moved[:5]}"
+        await assert_acknowledged(store, acked)
         report = await fsck(store, datadir.signer().verifier())
         assert report.ok, report.problems
         checkpoints = await store.list_checkpoints()

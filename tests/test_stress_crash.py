@@ -22,6 +22,7 @@ import pytest
 
 from ledger.datadir import init_datadir, load_datadir
 from ledger.notes import Checkpoint, Verifier, verify_checkpoint
+from tests.ledger_support import assert_acknowledged
 from tests.stress_support import Server, fsck_dir, start_server, verify_consistency_b64
 from tests.test_api_support import ORIGIN, event, make_tokens
 
@@ -118,11 +119,7 @@ async def _check_after_restart(server: Server, data: Path, tokens: dict[str, str
     store = datadir.open_store()
     await store.open()
     try:
-        found = await store.get_entries_by_event_id(list(acked))
-        lost = [eid for eid in acked if eid not in found]
-        assert not lost, f"acknowledged events lost: {lost[:5]}"
-        moved = {eid: (seq, found[eid].seq) for eid, seq in acked.items() if found[eid].seq != seq}
-        assert not moved, f"acknowledged events at another seq: {list(moved.items())[:5]}"
+        await assert_acknowledged(store, acked)
         return first.size
     finally:
         await store.close()
