@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/hrledger serve --init --data $(DATA) --host $(HOST) --port $(PORT)
+	$(BIN)/hrledger serve --init --data $(DATA) --host $(HOST) --port $(PORT) $(if $(POLICY),--policy $(POLICY))
 
 # The report test prints report.html with headless Chromium; openssl serves as the test TSA.
 SYSTEM_TOOLS := chromium pdfinfo pdftotext openssl

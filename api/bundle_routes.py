@@ -13,8 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from api.auth import guarded
-from api.config import CONFIG, LOG
-from api.domain_routes import ESCALATOR, POLICY
+from api.config import CONFIG, ESCALATOR, LOG, POLICY
 from api.errors import decode_json, read_body
 from ledger.domain import DEFAULT_POLICY
 from ledger.errors import ValidationError

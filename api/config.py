@@ -11,8 +11,11 @@ from pathlib import Path
 from aiohttp import web
 
 from api.metrics import Metrics
+from ledger.domain import Policy
+from ledger.escalator import Escalator
 from ledger.log import Log
 from ledger.notes import Signer
+from ledger.notify import Notifier
 from ledger.storage.base import Storage
 
 MAX_BODY_BYTES = 1 << 20  # SPEC section 2: bodies over 1 MiB are refused with 413
@@ -51,3 +54,6 @@ STORE = web.AppKey("store", Storage)
 LOG = web.AppKey("log", Log)
 SIGNER = web.AppKey("signer", Signer)
 METRICS = web.AppKey("metrics", Metrics)
+POLICY = web.AppKey("policy", Policy)
+ESCALATOR = web.AppKey("escalator", Escalator)
+NOTIFIER = web.AppKey("notifier", Notifier)

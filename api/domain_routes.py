@@ -13,14 +13,14 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from api.auth import Route, add_guarded
-from api.config import CONFIG, LOG, STORE
+from api.config import CONFIG, ESCALATOR, LOG, METRICS, NOTIFIER, POLICY, STORE
 from api.errors import BadRequestError
 from api.reads import check_params, int_param
 from ledger.domain import DEFAULT_POLICY, Policy, PolicyError, Projector, load_policy
@@ -32,9 +32,6 @@ from ledger.notify import EMAIL_KIND, STATUSES, WEBHOOK_KIND, Notifier
 
 logger = logging.getLogger("hrledger.api")
 
-POLICY = web.AppKey("policy", Policy)
-ESCALATOR = web.AppKey("escalator", Escalator)
-NOTIFIER = web.AppKey("notifier", Notifier)
 STOP_TIMEOUT = 10.0
 
 
@@ -62,6 +59,25 @@ async def projector(request: web.Request) -> Projector:
     return escalator.projector
 
 
+T = TypeVar("T")
+
+
+def _missing_years(docs: Iterable[Mapping[str, Any] | None]) -> set[int]:
+    return {y for d in docs if d is not None and (y := d["calendar"]["missing_year"]) is not None}
+
+
+async def evaluate(request: web.Request, compute: Callable[[Projector], T],
+                   docs: Callable[[T], Iterable[Mapping[str, Any] | None]]) -> T:
+    """``compute`` on the current projection; when it needs calendar years the log lacks but the policy
+    file or the national calendar knows, they are recorded first (SPEC section 4) and it runs again."""
+    p = await projector(request)
+    result = compute(p)
+    years = _missing_years(docs(result))
+    if years and await request.app[ESCALATOR].ensure_calendar(years):
+        result = compute(p)
+    return result
+
+
 def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
     value = request.query.get(name) or None
     if value is not None and value not in allowed:
@@ -79,7 +95,7 @@ async def get_absence(request: web.Request) -> web.Response:
     p = await projector(request)
     if subject not in p.subjects():
         raise NotFoundError(f"no events about employee {subject!r} in the log")
-    return _json(p.absence(subject, as_of))
+    return _json(await evaluate(request, lambda p: p.absence(subject, as_of), lambda doc: [doc]))
 
 
 async def list_cases(request: web.Request) -> web.Response:
@@ -89,7 +105,9 @@ async def list_cases(request: web.Request) -> web.Response:
     status = _choice(request, "status", CASE_STATUSES)
     subject = request.query.get("subject") or None
     p = await projector(request)
-    cases = p.cases(as_of, subject=subject, status=status) if subject is None or subject in p.subjects() else []
+    if subject is not None and subject not in p.subjects():
+        return _json({"as_of": as_of.isoformat(), "cases": []})
+    cases = await evaluate(request, lambda p: p.cases(as_of, subject=subject, status=status), lambda cs: cs)
     return _json({"as_of": as_of.isoformat(), "cases": cases})
 
 
@@ -98,7 +116,7 @@ async def get_case(request: web.Request) -> web.Response:
     check_params(request.query, ("as_of",))
     as_of = as_of_param(request)
     case_id = request.match_info["case_id"]
-    case = (await projector(request)).case(case_id, as_of)
+    case = await evaluate(request, lambda p: p.case(case_id, as_of), lambda doc: [doc])
     if case is None:
         raise NotFoundError(f"no case {case_id!r} at {as_of.isoformat()}")
     return _json(case)
@@ -157,6 +175,10 @@ async def _escalation(app: web.Application) -> AsyncIterator[None]:
     escalator = Escalator(app[LOG], policy, clock=config.clock, notifier=notifier)
     app[POLICY], app[NOTIFIER], app[ESCALATOR] = policy, notifier, escalator
     await escalator.start()
+    app[METRICS].calendar = escalator.calendar_status
+    warning = escalator.calendar_status().warning
+    if warning is not None:
+        logger.warning("%s", warning)
     stop = asyncio.Event()
     task = asyncio.create_task(escalator.run(stop, config.tick_seconds)) if config.tick_seconds > 0 else None
     try:

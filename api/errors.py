@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from ledger.errors import (
+    CalendarError,
     ConflictError,
     DataDirError,
     ForbiddenError,
@@ -66,6 +67,7 @@ ERROR_MAP: tuple[tuple[type[LedgerError], int, str], ...] = (
     (ForbiddenError, 403, "forbidden"),
     (NotFoundError, 404, "not-found"),
     (ConflictError, 409, "conflict"),
+    (CalendarError, 409, "calendar-incomplete"),
     (CheckpointTimeoutError, 503, "checkpoint-timeout"),
     (StorageUnavailableError, 503, "storage-unavailable"),
     (IntegrityError, 500, "integrity-failure"),

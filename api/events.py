@@ -17,11 +17,13 @@ from typing import Any
 
 from aiohttp import web
 
+from api.auth import TOKEN_INFO
 from api.config import CONFIG, LOG, METRICS
 from api.errors import BadRequestError, CheckpointTimeoutError, decode_json, read_body
 from ledger import merkle
+from ledger.domain.schemas import ADMIN_TYPES
 from ledger.entries import Event, validate_envelope
-from ledger.errors import IntegrityError, ValidationError
+from ledger.errors import ForbiddenError, IntegrityError, ValidationError
 from ledger.log import AppendResult, Log
 from ledger.notes import format_tlog_proof
 
@@ -85,6 +87,12 @@ async def post_events(request: web.Request) -> web.Response:
     wait = _wait_param(request)
     body = await read_body(request)
     events, batch = parse_events(body, now=config.clock(), max_batch=config.max_batch)
+    info = request[TOKEN_INFO]
+    for index, event in enumerate(events):
+        if event.type in ADMIN_TYPES and not info.grants("admin"):
+            where = f"events[{index}]" if batch else "the event"
+            raise ForbiddenError(f"{where} is {event.type}, which needs the admin role; the token "
+                                 f"{info.token_id!r} has role {info.role}")
     log = app[LOG]
     results = await log.append(events)
     metrics = app[METRICS]

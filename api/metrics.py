@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api.errors import Handler
+from ledger.calendar_keeper import CalendarStatus
 from ledger.log import Log
 
 access_log = logging.getLogger("hrledger.access")
@@ -73,6 +74,11 @@ class Metrics:
                                      ["method", "route", "status"], registry=r)
         self.http_seconds = Histogram("hrledger_http_request_seconds", "HTTP request latency by route",
                                       ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.calendar_days_left = Gauge("hrledger_calendar_days_left", "Days until the working-day calendar ends "
+                                        "(warned from 60; -1 when it does not cover today)", registry=r)
+        self.calendar_missing = Gauge("hrledger_calendar_missing_cases", "Open cases that need a calendar year "
+                                      "nothing records, by year", ["year"], registry=r)
+        self.calendar: Callable[[], CalendarStatus] | None = None  # set by the escalation context
         r.register(_LogCounters(lambda: self.log))
         self._acks: deque[tuple[int, float]] = deque()
         self._ack_event = asyncio.Event()
@@ -131,6 +137,13 @@ class Metrics:
             self.tree_size.set(size)
             self.checkpoint_size.set(covered)
             self.lag_entries.set(size - covered)
+        if self.calendar is not None:
+            status = self.calendar()
+            left = status.days_left
+            self.calendar_days_left.set(-1 if left is None else left)
+            self.calendar_missing.clear()
+            for year, cases in status.missing_years.items():
+                self.calendar_missing.labels(str(year)).set(len(cases))
         return generate_latest(self.registry)
 
     # -- per request ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from api.config import LOG, METRICS, SIGNER, STORE
+from api.config import ESCALATOR, LOG, METRICS, SIGNER, STORE
 from api.errors import BadRequestError
 from ledger.errors import NotFoundError
 from ledger.storage.base import StoredEntry
@@ -166,6 +166,14 @@ async def healthz(request: web.Request) -> web.Response:
     doc: dict[str, object] = {"status": "ok" if error is None else "degraded", "sequencer": log.is_sequencer()}
     if error is not None:
         doc["publish_error"] = str(error)
+    warnings: list[str] = []
+    escalator = request.app.get(ESCALATOR)
+    if escalator is not None:
+        calendar = escalator.calendar_status()
+        doc["calendar"] = calendar.to_dict()
+        if calendar.warning is not None:
+            warnings.append(calendar.warning)
+    doc["warnings"] = warnings
     return _json(doc)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from api.app import create_app
-from api.config import AppConfig
+from api.config import ESCALATOR, AppConfig
 from ledger.datadir import init_datadir, load_datadir
 from ledger.entries import format_recorded_at
 from ledger.storage.base import Storage
@@ -46,6 +46,10 @@ async def run(config: AppConfig, host: str, port: int, *, ready: asyncio.Event |
         for address in runner.addresses:
             if isinstance(address, tuple):
                 print(f"hrledger serving on http://{_host(address[0])}:{address[1]}", flush=True)
+        escalator = app.get(ESCALATOR)
+        warning = escalator.calendar_status().warning if escalator is not None else None
+        if warning is not None:
+            print(f"WARNING: {warning}", flush=True)
         if ready is not None:
             ready.set()
         await stop.wait()

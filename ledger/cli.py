@@ -129,6 +129,27 @@ def cmd_erase(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from ledger import calendar_cli
+
+    datadir = load_datadir(Path(args.data))
+    policy = _policy(args.policy)
+    if args.calendar_cmd == "add":
+        event = calendar_cli.year_event(args)
+        result = asyncio.run(_with_log(datadir, args.store, lambda log: calendar_cli.add_year(log, event)))
+        verb = "recorded" if result.created else "already recorded"
+        print(f"{verb}: the {args.year} working-day calendar, calendar.adopted at seq {result.seq} "
+              f"({len(event.data['holidays'])} weekdays off, {len(event.data['workdays'])} weekend days worked; "
+              f"source: {args.source})")
+        return 0
+    from ledger.calendar_keeper import CalendarSources
+
+    book = asyncio.run(_with_store(datadir, args.store, lambda store: calendar_cli.read_book(store, policy)))
+    for line in calendar_cli.describe(book, CalendarSources(policy), _now().astimezone(policy.tz).date()):
+        print(line)
+    return 0
+
+
 _FIRST_EVENT = {"event_id": "first-1", "type": "attendance.clock_in", "subject": "E1001",
                 "occurred_at": "2026-03-02T09:01:00+08:00", "source": "hris", "data": {"method": "card"}}
 
@@ -283,6 +304,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="zip file to write")
     p.add_argument("--policy", help="company policy file (TOML), for the time zone and the case")
     p.add_argument("--store")
+
+    p = command("calendar", cmd_calendar, "record a year of the working-day calendar, or show the years known")
+    cal_sub = p.add_subparsers(dest="calendar_cmd", required=True)
+    cp = cal_sub.add_parser("add", help="record a year's official holidays and make-up days as calendar.adopted",
+                            description="Record one year of the working-day calendar (SPEC section 4) as a "
+                                        "calendar.adopted entry of subject company. Dates are YYYY-MM-DD, given as "
+                                        "a comma-separated list or a file holding them (# starts a comment); "
+                                        "'none' is the empty list.",
+                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    cp.add_argument("--data", required=True, help="data directory")
+    cp.add_argument("--year", required=True, type=int, help="the year, e.g. 2027")
+    cp.add_argument("--holidays", required=True, help="weekdays off (FILE or LIST)")
+    cp.add_argument("--workdays", required=True, help="weekend days worked, 调休 (FILE or LIST, or none)")
+    cp.add_argument("--source", required=True, help="the official notice, e.g. its number and date")
+    cp.add_argument("--store", help="override the store URI")
+    cp.add_argument("--policy", help="company policy file (TOML)")
+    sp = cal_sub.add_parser("show", help="the years in the log, the sources the service records from, and how "
+                                         "far the calendar reaches")
+    sp.add_argument("--data", required=True, help="data directory")
+    sp.add_argument("--store", help="override the store URI")
+    sp.add_argument("--policy", help="company policy file (TOML), whose [calendar.years.Y] are a source")
 
     p = command("demo", cmd_demo, "play the seed case into a fresh ledger, from first event to verified bundle")
     p.add_argument("--dir", help="where to create the demo ledger (default: a new temporary directory)")

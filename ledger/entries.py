@@ -25,6 +25,9 @@ MAX_DATA_BYTES = 256 * 1024
 MAX_FUTURE = timedelta(minutes=5)
 SYSTEM_TYPES = frozenset({"escalation.stage_entered", "ledger.erased"})
 ENVELOPE_FIELDS = ("event_id", "type", "subject", "occurred_at", "source", "data")
+#: ``Event.occurred_at`` of hrledger's own entries: the sequencer writes their ``recorded_at`` there
+#: (SPEC section 1), so they never claim a time other than when the log recorded them
+AT_RECORDING = ""
 
 _RFC3339 = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
@@ -162,7 +165,7 @@ def leaf_object(event: Event, *, seq: int, recorded_at: str, digest: str) -> dic
         "event_id": event.event_id,
         "type": event.type,
         "subject": event.subject,
-        "occurred_at": event.occurred_at,
+        "occurred_at": recorded_at if event.occurred_at == AT_RECORDING else event.occurred_at,
         "recorded_at": recorded_at,
         "source": event.source,
         "data_digest": digest,
@@ -189,8 +192,12 @@ def parse_leaf(entry: bytes) -> dict[str, Any]:
 
 
 def same_content(event: Event, leaf: dict[str, Any], salt: bytes | None) -> bool | None:
-    """Whether ``event`` repeats the recorded ``leaf``; None when the data was erased and cannot be compared."""
-    head = all(leaf.get(k) == getattr(event, k) for k in ("type", "subject", "occurred_at", "source"))
+    """Whether ``event`` repeats the recorded ``leaf``; None when the data was erased and cannot be compared.
+
+    An event to be stamped at recording (``AT_RECORDING``) repeats an entry whatever time that entry got."""
+    fields = ("type", "subject", "source") if event.occurred_at == AT_RECORDING else \
+        ("type", "subject", "occurred_at", "source")
+    head = all(leaf.get(k) == getattr(event, k) for k in fields)
     if not head:
         return False
     if salt is None:

@@ -62,3 +62,13 @@ class DataDirError(LedgerError):
     """The data directory is missing, foreign or unreadable."""
 
     title = "Data directory error"
+
+
+class CalendarError(LedgerError):
+    """The working-day calendar cannot answer for a date; ``year`` is the missing year, if that is why."""
+
+    title = "Working-day calendar incomplete"
+
+    def __init__(self, message: str, *, year: int | None = None) -> None:
+        super().__init__(message)
+        self.year = year

@@ -16,10 +16,11 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from ledger.calendar_keeper import CalendarKeeper, CalendarStatus
 from ledger.domain import Policy, ProjectionGapError, Projector, escalations_due
 from ledger.domain.contacts import contact_file
 from ledger.domain.escalation import STAGE_EVENT, StageDecision
@@ -47,7 +48,8 @@ class TickResult:
     appended: list[AppendResult] = field(default_factory=list)  # stage events this tick created
     existing: int = 0  # decisions another evaluation had already recorded (same content)
     conflicts: int = 0  # decisions refused because a different one is recorded under the id
-    calendar_errors: list[str] = field(default_factory=list)  # subjects the calendar cannot evaluate
+    #: calendar years open cases need that neither the log nor a source holds, with those cases
+    calendar_missing: dict[int, list[str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -73,6 +75,8 @@ class Escalator:
         self.notifier = notifier
         self.source = source
         self.projector = Projector(policy)
+        self.calendar = CalendarKeeper(log, policy)
+        self.calendar_missing: dict[int, list[str]] = {}  # from the last tick
         self.stats = EscalatorStats()
         self._lock = asyncio.Lock()  # one catch-up (and one tick) at a time in this process
         self.on_duty = False  # escalating and delivering: only the sequencer does (see run)
@@ -128,9 +132,12 @@ class Escalator:
         async with self._lock:
             await self._catch_up()
             plan = escalations_due(self.projector, now)
-            for subject, exc in plan.errors:
-                result.calendar_errors.append(subject)
-                log.error("cannot evaluate %s: %s", subject, exc)
+            if plan.missing_years and await self._record_calendar(plan.missing_years):
+                plan = escalations_due(self.projector, now)
+            result.calendar_missing = self.calendar_missing = plan.missing_years
+            for year, cases in plan.missing_years.items():
+                log.error("the working-day calendar has no entry for %d; %d case(s) cannot be counted past it "
+                          "(%s): add the year with 'hrledger calendar add'", year, len(cases), ", ".join(cases[:5]))
             await self._record(plan.decisions, result)
         self.stats.ticks += 1
         self._count(result)
@@ -148,6 +155,26 @@ class Escalator:
         for decision in decisions:
             await self._append(decision, result)
         await self._catch_up()  # our own entries, so the next tick does not decide them again
+
+    async def _record_calendar(self, years: Iterable[int]) -> bool:
+        """Record the years a source knows (only the sequencer writes); True if the projection changed."""
+        if not self.log.is_sequencer():
+            return False
+        if not await self.calendar.ensure(years, self.projector.calendars):
+            return False
+        await self._catch_up()
+        return True
+
+    async def ensure_calendar(self, years: Iterable[int]) -> bool:
+        """For reads: record the calendar years an evaluation found missing, where a source knows them."""
+        async with self._lock:
+            await self._catch_up()
+            return await self._record_calendar(years)
+
+    def calendar_status(self) -> CalendarStatus:
+        """How far the working-day calendar reaches from today, and the years open cases miss."""
+        today = self.clock().astimezone(self.policy.tz).date()
+        return self.calendar.sources.status(self.projector.calendars, today, self.calendar_missing)
 
     def _count(self, result: TickResult) -> None:
         self.stats.stage_events += len(result.appended)
@@ -186,9 +213,13 @@ class Escalator:
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Catch up with the log; on the sequencer, also take up escalation duty (see ``run``)."""
+        """Catch up with the log; on the sequencer, record the policy file's changed calendar years and take
+        up escalation duty (see ``run``)."""
         await self.catch_up()
         if self.log.is_sequencer():
+            async with self._lock:
+                if await self.calendar.sync_policy(self.projector.calendars):
+                    await self._catch_up()
             await self._take_duty()
 
     async def _take_duty(self) -> None:

@@ -2,7 +2,8 @@
 
 What goes in, for one subject and period (dates in the company time zone, both ends inclusive):
 - every entry of the subject whose ``occurred_at`` falls in the period, escalation stages included;
-- the company-wide entries the case rests on: every ``policy.adopted`` that occurred by the period's end;
+- the company-wide entries the case rests on: every ``policy.adopted`` that occurred by the period's end, and
+  every ``calendar.adopted``;
 - the latest checkpoint, and consistency proofs to it from earlier checkpoints: the last one published
   on each day of the period (a daily chain of signed states) and every checkpoint that carries an
   RFC 3161 timestamp, so each token in the bundle can be checked against a checkpoint it holds;
@@ -25,7 +26,7 @@ from ledger.storage.base import Storage, StoredCheckpoint, StoredEntry
 from ledger.timestamping import RECORD_KIND, tokens_for
 
 COMPANY = "company"
-CONTEXT_TYPES = frozenset({"policy.adopted"})
+CONTEXT_TYPES = frozenset({"policy.adopted", "calendar.adopted"})
 PAGE = 2000
 MAX_DAILY_CHECKPOINTS = 400
 
@@ -56,7 +57,8 @@ async def select_entries(store: Storage, subject: str, start: date, end: date, t
             chosen.append(e)
     for e in await _scan(store, subject=COMPANY):
         day = _local_date(e.occurred_at, tz)
-        if e.type in CONTEXT_TYPES and day is not None and day <= end:
+        # every calendar year recorded: a case counts its days with entries recorded after them too
+        if e.type == "calendar.adopted" or (e.type in CONTEXT_TYPES and day is not None and day <= end):
             chosen.append(e)
     return sorted(chosen, key=lambda e: e.seq)
 

@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ledger import merkle
-from ledger.entries import SALT_SIZE, Event, data_digest, format_recorded_at, leaf_bytes, parse_leaf, same_content
+from ledger.entries import (
+    AT_RECORDING,
+    SALT_SIZE,
+    Event,
+    data_digest,
+    format_recorded_at,
+    leaf_bytes,
+    parse_leaf,
+    same_content,
+)
 from ledger.errors import (
     ConflictError,
     IntegrityError,
@@ -295,8 +304,9 @@ class Log:
     def _make_entry(event: Event, seq: int, recorded_at: str, salt: bytes) -> StoredEntry:
         data = event.data_bytes
         leaf = leaf_bytes(event, seq=seq, recorded_at=recorded_at, digest=data_digest(salt, data))
+        occurred_at = recorded_at if event.occurred_at == AT_RECORDING else event.occurred_at
         return StoredEntry(seq=seq, event_id=event.event_id, type=event.type, subject=event.subject,
-                           occurred_at=event.occurred_at, recorded_at=recorded_at, entry=leaf,
+                           occurred_at=occurred_at, recorded_at=recorded_at, entry=leaf,
                            leaf_hash=merkle.leaf_hash(leaf), data=data, salt=salt)
 
     # -- publishing -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sqlite3
 import stat
@@ -16,6 +17,8 @@ import pytest
 from ledger import merkle
 from ledger.cli import main
 from ledger.datadir import load_datadir
+from ledger.domain.calendar import NATIONAL_YEARS
+from ledger.fsck import fsck
 from ledger.log import Log
 from ledger.notes import Verifier, verify_checkpoint
 from tests.ledger_support import fill_ledger
@@ -220,3 +223,61 @@ def test_erase_on_mongodb_commits_in_the_sequencers_term(tmp_path: Path, mongo_u
         assert code == 0 and out.startswith("fsck ok: 41 entries"), err
     finally:
         drop_database(uri)
+
+
+# -- hrledger calendar add|show ------------------------------------------------------------------
+
+
+def calendar_entries(data: Path, type_: str) -> list[tuple[dict[str, object], dict[str, object]]]:
+    async def read() -> list[tuple[dict[str, object], dict[str, object]]]:
+        datadir = load_datadir(data)
+        store = datadir.open_store()
+        await store.open()
+        try:
+            report = await fsck(store, datadir.signer().verifier())
+            assert report.ok, report.problems
+            rows = await store.scan_entries(type=type_)
+            return [(json.loads(e.entry), json.loads(e.data or b"null")) for e in rows]
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def test_add_a_year_from_a_list_and_a_file_then_show(any_ledger_dir: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(any_ledger_dir)
+    days = tmp_path / "holidays-2027.txt"
+    days.write_text("# test data, not the official 2027 schedule\n2027-01-01\n2027-02-10, 2027-02-11\n",
+                    encoding="utf-8")
+    code, out, err = run_cli(capsys, "calendar", "add", "--data", data, "--year", "2027", "--holidays", str(days),
+                             "--workdays", "2027-02-06", "--source", "test data")
+    assert code == 0, err
+    assert "recorded: the 2027 working-day calendar" in out and "3 weekdays off, 1 weekend days worked" in out
+    # the same again is the same entry (idempotent), not a second one
+    code, out, _ = run_cli(capsys, "calendar", "add", "--data", data, "--year", "2027", "--holidays", str(days),
+                           "--workdays", "2027-02-06", "--source", "test data")
+    assert code == 0 and "already recorded" in out
+    ((leaf, body),) = calendar_entries(any_ledger_dir, "calendar.adopted")
+    assert (leaf["subject"], leaf["source"]) == ("company", "hrledger-cli")
+    assert body == {"year": 2027, "holidays": ["2027-01-01", "2027-02-10", "2027-02-11"],
+                    "workdays": ["2027-02-06"], "source": "test data"}
+    code, out, _ = run_cli(capsys, "calendar", "show", "--data", data)
+    assert code == 0
+    assert "2027  in the log" in out and "source: test data" in out
+    assert f"bundled national calendar: {NATIONAL_YEARS[0]}–{NATIONAL_YEARS[1]}" in out
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--holidays", "2027-01-02", "--workdays", "none"], "--holidays: 2027-01-02 is a Saturday"),
+    (["--holidays", "2027-13-01", "--workdays", "none"], "'2027-13-01' is not a date"),
+    (["--holidays", "2028-01-03", "--workdays", "none"], "--holidays: 2028-01-03 is not in 2027"),
+    (["--holidays", "2027-01-01", "--workdays", "2027-01-01"], "also listed in holidays"),
+    (["--holidays", "2027-01-01,2027-01-01", "--workdays", "none"], "listed twice"),
+])
+def test_mistakes_are_named_and_change_nothing(any_ledger_dir: Path, capsys: pytest.CaptureFixture[str],
+                                               args: list[str], words: str) -> None:
+    code, _, err = run_cli(capsys, "calendar", "add", "--data", str(any_ledger_dir), "--year", "2027",
+                           "--source", "x", *args)
+    assert code == 1 and words in err and "Traceback" not in err
+    assert calendar_entries(any_ledger_dir, "calendar.adopted") == []

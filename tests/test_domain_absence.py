@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.domain import CalendarError, escalations_due, load_policy
+from ledger.domain import escalations_due
 from tests.test_domain_support import E, Log, at
 
 
@@ -185,21 +185,35 @@ def test_next_leave_supersedes_the_episode() -> None:
     assert case is not None and (case["status"], case["overdue_days"]) == ("superseded", 3)
 
 
-def test_uncovered_year_is_an_error_naming_the_year_and_the_fix() -> None:
+def test_a_year_the_log_lacks_is_named_in_that_case_while_other_cases_answer() -> None:
+    """SPEC section 4: a year the calendar does not know is named in that case's answer, never guessed;
+    the other cases still answer. Recording the year (test data, not an official schedule) resolves it."""
     log = Log()
     log.leave("L1", "2026-12-21", "2026-12-31", "2026-12-18 10:00")
+    log.leave("L2", "2026-12-01", "2026-12-04", "2026-11-30 10:00", subject="E2002")
     p = log.projector()
-    during = p.absence(E, at("2026-12-25 12:00"))  # on leave: the return day is not needed yet
+    during = p.absence(E, at("2026-12-25 12:00"))  # still on leave: the return day cannot be known yet
     assert (during["state"], during["return_day"]) == ("on_leave", None)
-    with pytest.raises(CalendarError) as err:
-        p.absence(E, at("2027-01-05 12:00"))
-    assert err.value.year == 2027
-    assert "2027" in str(err.value) and "[calendar.years.2027]" in str(err.value)
+    assert during["calendar"]["missing_year"] == 2027
+    cases = {c["case_id"]: c for c in p.cases(at("2027-01-05 12:00"))}
+    mine, other = cases[f"{E}/L1"], cases["E2002/L2"]
+    assert mine["calendar"]["complete"] is False and mine["calendar"]["missing_year"] == 2027
+    assert "2027" in mine["calendar"]["detail"] and "hrledger calendar add" in mine["calendar"]["detail"]
+    assert (mine["return_day"], mine["overdue_days"], mine["readiness"]["ready"]) == (None, 0, False)
+    item = next(i for i in mine["readiness"]["items"] if i["name"] == "calendar")
+    assert not item["ok"] and "2027" in item["missing"]["en"] and "2027" in item["missing"]["zh"]
+    # the other case counted its December days and stops where the calendar ends
+    assert other["overdue_days"] == 19 and other["calendar"]["missing_year"] == 2027
+    assert p.cases(at("2027-01-05 12:00"), status="terminated") == []
     plan = escalations_due(p, at("2027-01-05 12:00"))
-    assert plan.decisions == [] and plan.errors[0][0] == E
-    supplied = load_policy('[calendar.years.2027]\nholidays = ["2027-01-01"]\nworkdays = []\n')
-    s = log.projector(supplied).absence(E, at("2027-01-05 12:00"))
+    assert plan.missing_years == {2027: [f"{E}/L1", "E2002/L2"]}
+    assert {d.case_id for d in plan.decisions} == {"E2002/L2"}  # its December stages still hold
+
+    seq = log.calendar(2027, when="2026-12-28 10:00", holidays=["2027-01-01"])
+    s = log.projector().absence(E, at("2027-01-05 12:00"))
     assert (s["return_day"], s["overdue_days"]) == ("2027-01-04", 2)
+    assert s["calendar"]["complete"] and s["calendar"]["missing_year"] is None
+    assert s["calendar"]["seqs"] == [seq, seq + 3]  # 2027 (test data) and the national 2026 after it
 
 
 def test_other_subjects_and_company_facts_do_not_interfere() -> None:

@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 
 from api.app import create_app
-from api.config import AppConfig
-from api.domain_routes import DOMAIN_OPENAPI_PATHS, DOMAIN_ROUTES, ESCALATOR
+from api.config import ESCALATOR, AppConfig
+from api.domain_routes import DOMAIN_OPENAPI_PATHS, DOMAIN_ROUTES
 from ledger.datadir import init_datadir
 from ledger.notify import verify_signature
 from tests.test_api_support import ORIGIN, AiohttpClient, Api, make_tokens, problem, wait_until
@@ -117,7 +117,12 @@ async def test_cases_and_one_case(api: Api) -> None:
     assert [(s["stage"], s["reached_on"]) for s in case["stages"]] == [
         ("reminder", "2025-10-09"), ("hr_alert", "2025-10-10"), ("lost_contact", "2025-10-11"),
         ("absenteeism", "2025-10-13")]
-    assert case["readiness"]["ready"] is False and len(case["readiness"]["items"]) == 8
+    assert case["readiness"]["ready"] is False and len(case["readiness"]["items"]) == 9
+    # the calendar the days were counted with is in the log: recorded from the national calendar on first need
+    calendar = next(i for i in case["readiness"]["items"] if i["name"] == "calendar")
+    assert calendar["ok"] and calendar["seqs"] == case["calendar"]["seqs"] != []
+    entry = await get(api, f"/v1/entries/{calendar['seqs'][0]}")
+    assert json.loads(entry["entry"])["type"] == "calendar.adopted" and entry["data"]["year"] == 2025
     assert (await get(api, "/v1/cases", as_of="2025-10-13T12:00:00+08:00", status="returned"))["cases"] == []
     for url in (f"/v1/cases/{CASE}", f"/v1/cases/{quote(CASE, safe='')}"):
         one = await get(api, url, as_of="2025-10-17T12:00:00+08:00")

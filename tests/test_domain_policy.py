@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 
 import pytest
 
-from ledger.domain import CalendarError, CalendarOverrides, Policy, PolicyError, WorkCalendar, YearCalendar
+from ledger.domain import CalendarOverrides, Policy, PolicyError, YearCalendar
 from ledger.domain.policy import DEFAULT_POLICY, Smtp, Webhook, dump_policy, load_policy
 
 
@@ -70,7 +70,8 @@ def test_full_file_and_round_trip() -> None:
     assert p.smtp == Smtp("smtp.example", 465, "ledger", "pw", "ledger@example.com",
                           ("hr@example.com", "legal@example.com"), False, True)
     assert p.calendar == CalendarOverrides(frozenset({date(2025, 12, 31)}), frozenset({date(2025, 10, 12)}),
-                                           (YearCalendar(2027, frozenset({date(2027, 1, 1)})),))
+                                           (YearCalendar(2027, frozenset({date(2027, 1, 1)}),
+                                                         source="policy file [calendar.years.2027]"),))
     assert load_policy(dump_policy(p)) == p
     assert load_policy(dump_policy(DEFAULT_POLICY)) == DEFAULT_POLICY
     assert "s3cret" not in dump_policy(p, secrets=False)
@@ -109,43 +110,3 @@ def test_errors_name_the_key(text: str, field: str, words: str) -> None:
         load_policy(text)
     assert err.value.field == field
     assert words in err.value.detail
-
-
-# -- the calendar ---------------------------------------------------------------------------------
-
-
-def test_national_calendar_with_make_up_days() -> None:
-    cal = WorkCalendar()
-    assert cal.is_workday(date(2025, 9, 28))  # Sunday, 调休
-    assert cal.is_workday(date(2025, 10, 11))  # Saturday, 调休
-    assert not cal.is_workday(date(2025, 10, 12))
-    assert not any(cal.is_workday(date(2025, 10, d)) for d in range(1, 9))
-    assert cal.next_workday_after(date(2025, 9, 30)) == date(2025, 10, 9)
-    assert cal.next_workday_after(date(2025, 9, 26)) == date(2025, 9, 28)
-    assert list(cal.workdays(date(2025, 10, 9), date(2025, 10, 13))) == [
-        date(2025, 10, 9), date(2025, 10, 10), date(2025, 10, 11), date(2025, 10, 13)]
-    assert cal.covers(2004) and cal.covers(2026) and not cal.covers(2027)
-
-
-def test_company_overrides() -> None:
-    cal = WorkCalendar(CalendarOverrides(holidays=frozenset({date(2025, 10, 9)}),
-                                         workdays=frozenset({date(2025, 10, 12)})))
-    assert cal.next_workday_after(date(2025, 9, 30)) == date(2025, 10, 10)
-    assert cal.is_workday(date(2025, 10, 12))
-
-
-def test_uncovered_year() -> None:
-    with pytest.raises(CalendarError) as err:
-        WorkCalendar().is_workday(date(2027, 3, 1))
-    assert err.value.year == 2027 and "2004–2026" in str(err.value)
-    with pytest.raises(CalendarError):
-        WorkCalendar(CalendarOverrides(holidays=frozenset({date(2027, 1, 1)}))).is_workday(date(2027, 3, 1))
-    supplied = WorkCalendar(CalendarOverrides(years=(YearCalendar(2027, workdays=frozenset({date(2027, 2, 6)})),)))
-    assert supplied.is_workday(date(2027, 3, 1)) and supplied.is_workday(date(2027, 2, 6))
-    assert not supplied.is_workday(date(2027, 3, 6))
-
-
-def test_a_calendar_with_no_working_days_is_an_error() -> None:
-    days = frozenset(date(2025, 10, 1) + timedelta(days=i) for i in range(80))
-    with pytest.raises(CalendarError):
-        WorkCalendar(CalendarOverrides(holidays=days)).next_workday_after(date(2025, 9, 30))

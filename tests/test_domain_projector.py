@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from ledger.domain import Fact, Policy, ProjectionGapError, Projector, fact_from_entry, make_fact
 from ledger.errors import IntegrityError
 from ledger.storage.base import StoredEntry
-from tests.test_domain_support import E, Log, at, enrolment
+from tests.test_domain_support import E, Log, at, enrolment, national_calendar
 
 
 def stored(seq: int, type_: str, occurred: str, data: dict[str, object] | None, subject: str = E) -> StoredEntry:
@@ -30,13 +30,15 @@ def test_feed_tracks_position_and_refuses_gaps() -> None:
     e1 = stored(1, "leave.approved", "2025-09-19T10:00:00+08:00", {"leave_id": "L1"})
     assert p.feed(e0) and p.feed(e1) and p.position == 1
     assert not p.feed(e1)  # applied before: ignored
+    assert p.feed_all(national_calendar(2)) == 3 and p.position == 4
     with pytest.raises(ProjectionGapError):
-        p.feed(stored(3, "attendance.clock_in", "2025-10-09T09:00:00+08:00", {"method": "face"}))
+        p.feed(stored(6, "attendance.clock_in", "2025-10-09T09:00:00+08:00", {"method": "face"}))
     with pytest.raises(ProjectionGapError):  # same seq, another event: the position is corrupt
         p.feed(Fact(1, "other", "leave.approved", E, at("2025-09-19 10:00"), at("2025-09-19 10:00"), {}))
     assert p.absence(E, at("2025-10-09 12:00"))["state"] == "overdue"
-    p.rebuild([e0, e1, stored(2, "attendance.clock_in", "2025-10-09T09:00:00+08:00", {"method": "face"})])
-    assert p.position == 2 and p.absence(E, at("2025-10-09 12:00"))["state"] == "returned"
+    p.rebuild([e0, e1, stored(2, "attendance.clock_in", "2025-10-09T09:00:00+08:00", {"method": "face"}),
+               *national_calendar(3)])
+    assert p.position == 5 and p.absence(E, at("2025-10-09 12:00"))["state"] == "returned"
 
 
 def test_an_erasure_entry_erases_the_facts_it_names_at_once() -> None:
@@ -49,10 +51,11 @@ def test_an_erasure_entry_erases_the_facts_it_names_at_once() -> None:
         stored(1, "leave.approved", "2025-09-19T10:00:00+08:00", {"leave_id": "L1"}),
         stored(2, "attendance.clock_in", "2025-09-19T09:00:00+08:00", {"method": "face"}, subject="E9"),
         stored(3, "contact.attempted", "2025-10-09T12:00:00+08:00", {"channel": "phone", "outcome": "no_answer"}),
+        *national_calendar(4),
     ])
     instant = at("2025-10-10 12:00")
     assert p.cases(instant) != []
-    p.feed(stored(4, "ledger.erased", "2025-10-10T09:00:00+08:00", {"seqs": [0, 1], "count": 2}))
+    p.feed(stored(7, "ledger.erased", "2025-10-10T09:00:00+08:00", {"seqs": [0, 1], "count": 2}))
     data = {f.seq: f.data for f in p.facts(E, instant)}
     assert data[0] is None and data[1] is None  # named: erased
     assert data[3] == {"channel": "phone", "outcome": "no_answer"}  # not named: kept
@@ -68,7 +71,7 @@ def test_erased_and_unreadable_entries() -> None:
     # an erased employee: clock-ins still count (type and time are in the leaf), leave data is gone
     p = Projector(Policy())
     p.feed_all([stored(0, "leave.requested", "2025-09-19T10:00:00+08:00", None),
-                stored(1, "leave.approved", "2025-09-19T10:00:00+08:00", None)])
+                stored(1, "leave.approved", "2025-09-19T10:00:00+08:00", None), *national_calendar(2)])
     assert p.absence(E, at("2025-10-20 12:00"))["state"] == "present"
 
 
@@ -133,6 +136,7 @@ def scenarios(draw: st.DrawFn) -> tuple[list[tuple[str, str, dict[str, object]]]
 def _project(events: list[tuple[str, str, dict[str, object]]]) -> Projector:
     p = Projector(Policy())
     p.feed_all(make_fact(i, t, E, when, d) for i, (t, when, d) in enumerate(events))
+    p.feed_all(national_calendar(len(events)))
     return p
 
 

@@ -46,8 +46,10 @@ def attempt(log: Log, when: str, channel: str, value: str | None, target: str = 
 def test_readiness_false_until_every_item_holds_and_true_30_days_after_publication() -> None:
     log = base()
     first = items(log, "2025-10-09 11:00")
-    assert list(first) == ["rule_book", "overdue_threshold", "reminder_issued", "return_demand_issued",
+    assert list(first) == ["rule_book", "overdue_threshold", "calendar", "reminder_issued", "return_demand_issued",
                            "channels_attempted", "emergency_contacts_attempted", "lawful_service", "union_notified"]
+    calendar = first.pop("calendar")  # the national years the tests record: it holds from the start
+    assert calendar["ok"] and len(calendar["seqs"]) == 1 and calendar["missing"] is None
     assert not any(i["ok"] for i in first.values())
     for i in first.values():
         assert i["missing"]["zh"] and i["missing"]["en"]
@@ -150,8 +152,10 @@ def test_escalation_decisions_are_exactly_once_and_deterministic() -> None:
     first = plan.decisions[0]
     assert first.event_id == f"escalation/{CASE}/reminder"
     assert first.occurred_at.isoformat() == "2025-10-09T11:00:00+08:00"
+    national_2025 = len(log.facts) + 1  # Log.projector() records 2024, 2025, 2026 after the facts
     assert first.data == {"case_id": CASE, "stage": "reminder", "overdue_days": 1, "basis": [1, 2],
-                          "policy_digest": Policy().digest}
+                          "reached_on": "2025-10-09", "policy_digest": Policy().digest,
+                          "calendar_seqs": [national_2025]}
     ev = first.event()
     validate_event(ev)
     # a later evaluation (a racing process) decides the very same events

@@ -42,6 +42,7 @@ VALID: dict[str, dict[str, Any]] = {
     "union.notified": {"union": "公司工会", "note": "拟解除"},
     "employment.terminated": {"effective_on": "2025-11-30", "notice_id": "N9", "confirmed_by": "王五"},
     "case.closed": {"case_id": "E1001/L1", "reason": "已返岗"},
+    "calendar.adopted": {"year": 2027, "holidays": ["2027-01-01"], "workdays": [], "source": "test data"},
     "escalation.stage_entered": {"case_id": "E1001/L1", "stage": "reminder", "overdue_days": 1, "basis": [3, 4],
                                  "policy_digest": DIGEST},
     "ledger.erased": {"subject": "E1001"},

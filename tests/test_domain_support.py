@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ledger.domain import Fact, Policy, Projector, make_fact
+from ledger.domain import Fact, Policy, Projector, make_fact, national_year
 from ledger.entries import parse_rfc3339
 
 DIGEST = "sha256:" + "ab" * 32
+NATIONAL = (2024, 2025, 2026)  # the years the tests' cases run in
 E = "E1001"
 
 
@@ -44,10 +45,30 @@ class Log:
     def clock_in(self, when: str, subject: str = E) -> int:
         return self.add("attendance.clock_in", when, {"method": "face"}, subject=subject)
 
-    def projector(self, policy: Policy | None = None) -> Projector:
+    def calendar(self, year: int, *, when: str = "2000-01-01 00:00", **days: list[str]) -> int:
+        """Record a year of the working-day calendar (``holidays=``, ``workdays=``); returns its seq."""
+        data = {"year": year, "holidays": days.get("holidays", []), "workdays": days.get("workdays", []),
+                "source": "test data"}
+        return self.add("calendar.adopted", when, data, subject="company")
+
+    def projector(self, policy: Policy | None = None, *, national: tuple[int, ...] = NATIONAL) -> Projector:
+        """The facts so far, then (at the next seqs, so tests' seqs stay put) the national calendar's
+        ``national`` years as the service would record them."""
         p = Projector(policy or Policy())
         p.feed_all(self.facts)
+        p.feed_all(national_calendar(len(self.facts), national))
         return p
+
+
+def national_calendar(first_seq: int, years: tuple[int, ...] = NATIONAL) -> list[Fact]:
+    """``calendar.adopted`` facts of the bundled national calendar's ``years``, from seq ``first_seq`` on."""
+    facts = []
+    for offset, year in enumerate(years):
+        cal = national_year(year)
+        assert cal is not None
+        facts.append(make_fact(first_seq + offset, "calendar.adopted", "company", "2000-01-01T00:00:00+00:00",
+                               cal.data(), event_id=cal.event_id()))
+    return facts
 
 
 def enrolment(**extra: Any) -> dict[str, Any]:

@@ -82,8 +82,9 @@ async def test_a_race_with_a_backfill_between_decisions_is_counted_not_fatal(tmp
     try:
         await scenario(a)
         clock.set("2025-10-09 12:00")
-        await b.escalator.catch_up()
+        assert await b.escalator.ensure_calendar([2025])  # the year its days are counted with
         stale = escalations_due(b.escalator.projector, clock()).decisions  # B decides...
+        assert [d.stage for d in stale] == ["reminder"]
         # ...then HR backfills a re-approval of the leave (it becomes part of the basis) and A decides.
         await a.add("leave.approved", "2025-09-20 09:00", {"leave_id": "L1"}, event_id="reapproved")
         assert len((await a.escalator.tick()).appended) == 1

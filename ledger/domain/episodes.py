@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from ledger.domain.calendar import CalendarError, WorkCalendar
+from ledger.domain.calendar import WorkCalendar
 from ledger.domain.facts import Fact
 from ledger.domain.policy import Policy, StageRule
 from ledger.domain.schemas import parse_date
-from ledger.errors import ValidationError
+from ledger.errors import CalendarError, ValidationError
 
 LEAVE_DECISIONS = ("leave.approved", "leave.rejected", "leave.cancelled")
 
@@ -98,7 +98,16 @@ class Episode:
     status: str = "open"  # open | returned | closed | terminated | superseded
     ended_by: Fact | None = None
     stage_facts: list[Fact] = field(default_factory=list)
+    #: why the days could not all be counted: the calendar lacks a year (``calendar_year``) or is broken;
+    #: the overdue days are then counted up to the first day the calendar cannot answer for
     calendar_error: str | None = None
+    calendar_year: int | None = None
+    walked_to: date | None = None  # the last day whose working-day status was looked up
+
+    def calendar_years(self) -> tuple[int, int]:
+        """The first and last year of the calendar this episode's days were counted with."""
+        return self.leave.end.year, max(self.leave.end, self.return_day or self.leave.end,
+                                        self.walked_to or self.leave.end).year
 
     @property
     def overdue_days(self) -> int:
@@ -143,9 +152,7 @@ def episodes(
         try:
             ep.return_day = calendar.next_workday_after(leave.end)
         except CalendarError as exc:
-            if today > leave.end:
-                raise
-            ep.calendar_error = str(exc)  # still on leave: the return day is not needed yet
+            ep.calendar_error, ep.calendar_year = str(exc), exc.year
         ret = next((f for f in clock_ins if f.local_date(tz) > leave.end
                     and (next_start is None or f.local_date(tz) < next_start)), None)
         enders: list[tuple[datetime, str, Fact | None]] = []
@@ -167,7 +174,13 @@ def episodes(
                 break
             if stop is not None and d > stop.astimezone(tz).date():
                 break
-            if calendar.is_workday(d):
+            try:
+                workday = calendar.is_workday(d)
+            except CalendarError as exc:  # named in this case's answer; every other case still answers
+                ep.calendar_error, ep.calendar_year = str(exc), exc.year
+                break
+            ep.walked_to = d
+            if workday:
                 deadline = deadline_on(d, policy)
                 if deadline > as_of or (stop is not None and deadline > stop):
                     break

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ledger.domain.calendar import CalendarError
 from ledger.domain.episodes import stage_event_id
 from ledger.domain.projection import Projector
 from ledger.entries import Event
@@ -31,6 +30,7 @@ class StageDecision:
     occurred_at: datetime  # shift start + grace on reached_on, company time zone
     basis: tuple[int, ...]  # seqs of the leave facts the expectation rests on
     policy_digest: str
+    calendar_seqs: tuple[int, ...] = ()  # the calendar.adopted entries the working days were counted with
 
     @property
     def event_id(self) -> str:
@@ -39,7 +39,8 @@ class StageDecision:
     @property
     def data(self) -> dict[str, Any]:
         return {"case_id": self.case_id, "stage": self.stage, "overdue_days": self.overdue_days,
-                "basis": list(self.basis), "policy_digest": self.policy_digest}
+                "reached_on": self.reached_on.isoformat(), "basis": list(self.basis),
+                "policy_digest": self.policy_digest, "calendar_seqs": list(self.calendar_seqs)}
 
     def event(self, source: str = SOURCE) -> Event:
         return Event(self.event_id, STAGE_EVENT, self.subject, self.occurred_at.isoformat(), source, self.data)
@@ -48,23 +49,21 @@ class StageDecision:
 @dataclass(slots=True)
 class EscalationPlan:
     decisions: list[StageDecision] = field(default_factory=list)
-    #: subjects whose evaluation needs a calendar year the operator has not supplied; others go on
-    errors: list[tuple[str, CalendarError]] = field(default_factory=list)
+    #: calendar years some open case needs and the log lacks, with those cases; the others go on
+    missing_years: dict[int, list[str]] = field(default_factory=dict)
 
 
 def escalations_due(projector: Projector, now: datetime) -> EscalationPlan:
     """Stage events reached by open cases at ``now`` and not yet in the log, in the order they were reached."""
     plan = EscalationPlan()
     policy = projector.policy
+    calendar = projector.calendar(now)
     for subject in projector.subjects():
-        try:
-            eps = projector.episodes(subject, now)
-        except CalendarError as exc:
-            plan.errors.append((subject, exc))
-            continue
-        for ep in eps:
+        for ep in projector.episodes(subject, now):
             if ep.status != "open":
                 continue
+            if ep.calendar_year is not None:
+                plan.missing_years.setdefault(ep.calendar_year, []).append(ep.case_id)
             recorded = {f.get("stage") for f in ep.stage_facts}
             for rule, day in ep.reached(policy):
                 if rule.name in recorded or projector.has_event(stage_event_id(ep.case_id, rule.name)):
@@ -73,6 +72,7 @@ def escalations_due(projector: Projector, now: datetime) -> EscalationPlan:
                 plan.decisions.append(StageDecision(
                     ep.case_id, subject, rule.name, rule.overdue_days, day.day, day.deadline,
                     basis or tuple(ep.leave.seqs), policy.digest,
+                    tuple(calendar.seqs(ep.leave.end.year, day.day.year)),
                 ))
     plan.decisions.sort(key=lambda d: (d.occurred_at, d.case_id, d.overdue_days))
     return plan

@@ -27,9 +27,10 @@ recipients = ["hr@example.com"]
 holidays = ["2026-02-24"]
 workdays = []
 
-[calendar.years.2027]         # a whole year chinese-calendar does not know yet, supplied explicitly
-holidays = ["2027-01-01"]     # weekdays off
-workdays = []                 # weekend days worked (调休)
+[calendar.years.2027]         # a whole year the bundled national calendar does not know yet; the service
+holidays = ["2027-01-01"]     # records it in the log as calendar.adopted when it first needs it
+workdays = []                 # weekdays off, and weekend days worked (调休)
+source = "国办发明电〔2026〕N号"  # the official notice
 ```
 """
 
@@ -44,7 +45,7 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ledger.domain.calendar import CalendarOverrides, YearCalendar
+from ledger.domain.calendar import CalendarOverrides, YearCalendar, year_problem
 from ledger.domain.schemas import ATTEMPT_CHANNELS, NOTICE_CHANNELS, STAGES
 from ledger.entries import canonical_json
 from ledger.errors import ValidationError
@@ -140,7 +141,7 @@ class Policy:
                 "workdays": sorted(d.isoformat() for d in self.calendar.workdays),
                 "years": {
                     str(y.year): {"holidays": sorted(d.isoformat() for d in y.holidays),
-                                  "workdays": sorted(d.isoformat() for d in y.workdays)}
+                                  "workdays": sorted(d.isoformat() for d in y.workdays), "source": y.source}
                     for y in sorted(self.calendar.years, key=lambda y: y.year)
                 },
             },
@@ -260,12 +261,16 @@ def _calendar(reader: _Reader) -> CalendarOverrides:
         if not (name.isdigit() and len(name) == 4):
             raise PolicyError(key, "years are given as 4-digit tables, e.g. [calendar.years.2027]")
         y = _Reader(sub, key)
-        ys = YearCalendar(int(name), y.dates("holidays"), y.dates("workdays"))
+        ys = YearCalendar(int(name), y.dates("holidays"), y.dates("workdays"),
+                          y.text("source") or f"policy file [calendar.years.{name}]")
         y.done()
-        for label, days in (("holidays", ys.holidays), ("workdays", ys.workdays)):
-            stray = sorted(d for d in days if d.year != ys.year)
-            if stray:
-                raise PolicyError(f"{key}.{label}", f"{stray[0].isoformat()} is not in {ys.year}")
+        both = sorted(ys.holidays & ys.workdays)
+        if both:
+            raise PolicyError(f"{key}.workdays", f"{both[0].isoformat()} is also listed in holidays")
+        problem = year_problem(ys)
+        if problem is not None:
+            field, _, detail = problem.partition(": ")
+            raise PolicyError(f"{key}.{field}" if detail else key, detail or problem)
         years.append(ys)
     r.done()
     return CalendarOverrides(holidays, workdays, tuple(years))

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ledger.domain.calendar import WorkCalendar
+from ledger.domain.calendar import CALENDAR_TYPE, CalendarBook, WorkCalendar
 from ledger.domain.contacts import contact_file, contact_health
 from ledger.domain.episodes import Episode, episodes
 from ledger.domain.facts import Fact, fact_from_entry
@@ -65,9 +65,8 @@ def _late(facts: Iterable[Fact], policy: Policy) -> list[dict[str, Any]]:
 class Projector:
     """Indexes facts as they are sequenced; answers absence, case and contact questions at any instant."""
 
-    def __init__(self, policy: Policy, calendar: WorkCalendar | None = None, *, first_seq: int = 0) -> None:
+    def __init__(self, policy: Policy, *, first_seq: int = 0) -> None:
         self.policy = policy
-        self.calendar = calendar or WorkCalendar(policy.calendar)
         self.first_seq = first_seq
         self.reset()
 
@@ -77,6 +76,7 @@ class Projector:
         self.position = self.first_seq - 1  # last seq applied
         self._subjects: dict[str, _Timeline] = {}
         self._event_ids: dict[str, int] = {}
+        self.calendars = CalendarBook(self.policy.calendar)
 
     def feed(self, fact: Fact | StoredEntry) -> bool:
         """Apply the next fact; False if it was applied before. A gap raises ProjectionGapError."""
@@ -95,6 +95,8 @@ class Projector:
             # The erasure applies as an event: the entries it names lose their data in the projection at
             # once, whether or not the store has dropped it yet (it does so just after the append).
             timeline.erase(frozenset(s for s in fact.get("seqs", []) if isinstance(s, int)))
+        elif fact.type == CALENDAR_TYPE and fact.subject == COMPANY:
+            self.calendars.add(fact.seq, fact.occurred_at, fact.data)
         self._event_ids[fact.event_id] = fact.seq
         self.position = fact.seq
         return True
@@ -120,18 +122,34 @@ class Projector:
 
     # -- evaluation -------------------------------------------------------------------------------
 
+    def calendar(self, as_of: datetime) -> WorkCalendar:
+        """The working-day calendar an evaluation at ``as_of`` uses (``calendar.adopted`` entries)."""
+        return self.calendars.at(as_of)
+
     def episodes(self, subject: str, as_of: datetime) -> list[Episode]:
-        return episodes(subject, self.facts(subject, as_of), as_of, self.policy, self.calendar)
+        return episodes(subject, self.facts(subject, as_of), as_of, self.policy, self.calendar(as_of))
+
+    def _calendar_doc(self, eps: Sequence[Episode], calendar: WorkCalendar) -> dict[str, Any]:
+        problem = next((e for e in eps if e.calendar_error), None)
+        seqs = sorted({s for e in eps for s in calendar.seqs(*e.calendar_years())})
+        return {"complete": problem is None,
+                "missing_year": problem.calendar_year if problem else None,
+                "detail": problem.calendar_error if problem else None,
+                "seqs": seqs}
 
     def absence(self, subject: str, as_of: datetime) -> dict[str, Any]:
-        """``{"subject","state","overdue_days","return_day","leave_id"}`` (plus ``case_id``, ``missed_days``)."""
+        """``{"subject","state","overdue_days","return_day","leave_id"}`` (plus ``case_id``, ``missed_days``).
+
+        ``calendar`` says whether the working-day calendar could answer for every day counted."""
         facts = self.facts(subject, as_of)
-        eps = episodes(subject, facts, as_of, self.policy, self.calendar)
+        calendar = self.calendar(as_of)
+        eps = episodes(subject, facts, as_of, self.policy, calendar)
         today = as_of.astimezone(self.policy.tz).date()
         current = next((e for e in reversed(eps) if e.leave.start <= today), None)
         terminated = any(f.type == "employment.terminated" for f in facts)
         out: dict[str, Any] = {"subject": subject, "state": "present", "overdue_days": 0, "return_day": None,
-                               "leave_id": None, "case_id": None, "missed_days": [], "as_of": as_of.isoformat()}
+                               "leave_id": None, "case_id": None, "missed_days": [], "as_of": as_of.isoformat(),
+                               "calendar": self._calendar_doc([current] if current else [], calendar)}
         if current is not None:
             out.update(overdue_days=current.overdue_days, leave_id=current.leave.leave_id, case_id=current.case_id,
                        return_day=current.return_day.isoformat() if current.return_day else None,
@@ -146,7 +164,7 @@ class Projector:
             out["state"] = "terminated"
         return out
 
-    def _case(self, ep: Episode, facts: Sequence[Fact], as_of: datetime) -> dict[str, Any]:
+    def _case(self, ep: Episode, facts: Sequence[Fact], as_of: datetime, calendar: WorkCalendar) -> dict[str, Any]:
         p = self.policy
         company = self.facts(COMPANY, as_of)
         cf = contact_file(ep.subject, facts)
@@ -156,7 +174,8 @@ class Projector:
         stages = [{"stage": s.name, "reached_on": day.day.isoformat(), "at": day.deadline.isoformat(),
                    "overdue_days": s.overdue_days, "seq": recorded[s.name].seq if s.name in recorded else None}
                   for s, day in ep.reached(p)]
-        ready = readiness(ep, facts, company, cf, as_of, p)
+        cal = self._calendar_doc([ep], calendar)
+        ready = readiness(ep, facts, company, cf, as_of, p, cal)
         used = {s for item in ready["items"] for s in item["seqs"]} | set(ep.leave.seqs)
         if cf is not None:
             used.add(cf.fact.seq)
@@ -180,32 +199,51 @@ class Projector:
                 "by": ep.status, "seq": ep.ended_by.seq if ep.ended_by else None,
                 "at": ep.ended_by.occurred_text if ep.ended_by else None},
             "readiness": ready,
+            "calendar": cal,
             "late_recorded": late,
             "evidence_seqs": sorted({f.seq for f in evidence} | used),
             "as_of": as_of.isoformat(),
             "policy_digest": p.digest,
         }
 
+    def _is_case(self, ep: Episode, as_of: datetime) -> bool:
+        """An episode is a case once a day is overdue, a stage is recorded, or the leave is over and the
+        calendar cannot say whether the employee is overdue (the operator must see that case)."""
+        over = as_of.astimezone(self.policy.tz).date() > ep.leave.end
+        return bool(ep.missed or ep.stage_facts or (over and ep.calendar_error and ep.status == "open"))
+
     def cases(self, as_of: datetime, *, subject: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-        """Cases (episodes with an overdue day or a recorded stage), by subject then leave start."""
+        """Cases by subject then leave start; a case the calendar cannot finish names the missing year."""
         out = []
+        calendar = self.calendar(as_of)
         for s in [subject] if subject is not None else self.subjects():
             facts = self.facts(s, as_of)
-            for ep in episodes(s, facts, as_of, self.policy, self.calendar):
-                if (ep.missed or ep.stage_facts) and (status is None or ep.status == status):
-                    out.append(self._case(ep, facts, as_of))
+            for ep in episodes(s, facts, as_of, self.policy, calendar):
+                if self._is_case(ep, as_of) and (status is None or ep.status == status):
+                    out.append(self._case(ep, facts, as_of, calendar))
         return out
 
     def case(self, case_id: str, as_of: datetime) -> dict[str, Any] | None:
         """One case by id, or None when no such case exists at ``as_of``."""
+        calendar = self.calendar(as_of)
         for s in self.subjects():
             if not case_id.startswith(s + "/"):
                 continue
             facts = self.facts(s, as_of)
-            for ep in episodes(s, facts, as_of, self.policy, self.calendar):
-                if ep.case_id == case_id and (ep.missed or ep.stage_facts):
-                    return self._case(ep, facts, as_of)
+            for ep in episodes(s, facts, as_of, self.policy, calendar):
+                if ep.case_id == case_id and self._is_case(ep, as_of):
+                    return self._case(ep, facts, as_of, calendar)
         return None
+
+    def missing_calendar_years(self, as_of: datetime) -> dict[int, list[str]]:
+        """Years the calendar lacks that some episode at ``as_of`` needs, with the cases that need them."""
+        missing: dict[int, list[str]] = {}
+        calendar = self.calendar(as_of)
+        for s in self.subjects():
+            for ep in episodes(s, self.facts(s, as_of), as_of, self.policy, calendar):
+                if ep.calendar_year is not None:
+                    missing.setdefault(ep.calendar_year, []).append(ep.case_id)
+        return missing
 
     def contact_health(self, as_of: datetime, *, subject: str | None = None) -> dict[str, Any]:
         """Stale contacts and never-verified emergency contacts of every current employee (or one)."""

@@ -7,7 +7,7 @@ notices, attempts, service and union items: those that occurred after the leave 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from ledger.domain.episodes import Episode
 from ledger.domain.facts import Fact
 from ledger.domain.policy import Policy
 
-ITEMS = ("rule_book", "overdue_threshold", "reminder_issued", "return_demand_issued", "channels_attempted",
+ITEMS = ("rule_book", "overdue_threshold", "calendar", "reminder_issued", "return_demand_issued", "channels_attempted",
          "emergency_contacts_attempted", "lawful_service", "union_notified")
 SERVED_KINDS = ("return_demand", "absenteeism", "termination")
 KIND_LABEL = {"mobile": ("手机", "mobile"), "email": ("电子邮箱", "e-mail"), "wechat": ("微信", "WeChat"),
@@ -152,11 +152,27 @@ def _service(window: Sequence[Fact], cf: ContactFile | None, as_of: datetime, po
     return _item(name, True, [*seqs(fail1, fail2), pub.seq])
 
 
+def _calendar(calendar: Mapping[str, Any]) -> dict[str, Any]:
+    """The working days counted rest on ``calendar.adopted`` entries; a missing year is never guessed."""
+    if calendar["complete"]:
+        return _item("calendar", True, calendar["seqs"])
+    year = calendar["missing_year"]
+    if year is None:
+        return _item("calendar", False, calendar["seqs"], f"工作日历有误：{calendar['detail']}",
+                     f"the working-day calendar is wrong: {calendar['detail']}")
+    return _item("calendar", False, calendar["seqs"],
+                 f"工作日历缺少 {year} 年的放假和调休安排，逾期工作日无法计算完整"
+                 f"（hrledger calendar add --year {year}）",
+                 f"the working-day calendar has no entry for {year}: overdue working days cannot all be counted "
+                 f"(hrledger calendar add --year {year})")
+
+
 def readiness(
     episode: Episode, facts: Sequence[Fact], company: Sequence[Fact], cf: ContactFile | None,
-    as_of: datetime, policy: Policy,
+    as_of: datetime, policy: Policy, calendar: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The checklist for one case; ``facts`` (the employee's) and ``company`` are cut at ``as_of``."""
+    """The checklist for one case; ``facts`` (the employee's) and ``company`` are cut at ``as_of``;
+    ``calendar`` is the case's calendar summary (complete, missing_year, detail, seqs)."""
     since = datetime.combine(episode.leave.end + timedelta(days=1), time(0, 0), policy.tz)
     window = [f for f in facts if f.occurred_at >= since]
     n, threshold = episode.overdue_days, policy.termination_threshold
@@ -166,6 +182,7 @@ def readiness(
         _item("overdue_threshold", n >= threshold, episode.leave.seqs if n >= threshold else [],
               f"逾期未返岗 {n} 个工作日，未达到制度规定的 {threshold} 个工作日",
               f"{n} overdue working days, below the {threshold} the policy requires"),
+        _calendar(calendar),
         _notice(window, "reminder", "reminder_issued", "提醒通知", "reminder notice"),
         _notice(window, "return_demand", "return_demand_issued", "催告函（限期返岗通知）", "return demand (催告函)"),
         _channels(window, cf),

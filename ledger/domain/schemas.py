@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from ledger.domain.calendar import CALENDAR_TYPE, FIRST_YEAR, LAST_YEAR, year_from_data, year_problem
 from ledger.entries import Event, parse_rfc3339
 from ledger.errors import ValidationError
 
@@ -149,6 +150,25 @@ def Obj(fields: Mapping[str, Check], *, rule: Callable[[dict[str, Any], str], No
     return check
 
 
+def Year(value: Any, path: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not FIRST_YEAR <= value <= LAST_YEAR:
+        raise ValidationError(path, f"must be a year from {FIRST_YEAR} to {LAST_YEAR}")
+
+
+def _calendar_days(value: dict[str, Any], path: str) -> None:
+    for label in ("holidays", "workdays"):
+        if len(set(value[label])) != len(value[label]):
+            raise ValidationError(f"{path}.{label}", "lists a date twice")
+    both = sorted(set(value["holidays"]) & set(value["workdays"]))
+    if both:
+        raise ValidationError(f"{path}.workdays", f"{both[0]} is also listed in holidays")
+    cal = year_from_data(value)
+    problem = "does not parse" if cal is None else year_problem(cal)
+    if problem is not None:
+        field, _, detail = problem.partition(": ")
+        raise ValidationError(f"{path}.{field}" if detail else path, detail or problem)
+
+
 def _end_not_before_start(value: dict[str, Any], path: str) -> None:
     if parse_date(value["end"], f"{path}.end") < parse_date(value["start"], f"{path}.start"):
         raise ValidationError(f"{path}.end", "is before start")
@@ -205,16 +225,21 @@ SCHEMAS: dict[str, Check] = {
     "union.notified": Obj({"union": Str(), "note?": TEXT}),
     "employment.terminated": Obj({"effective_on": Date, "notice_id": ID, "confirmed_by": Str()}),
     "case.closed": Obj({"case_id": Str(512), "reason": TEXT}),
+    CALENDAR_TYPE: Obj({
+        "year": Year, "holidays": ListOf(Date, max_len=366), "workdays": ListOf(Date, max_len=366), "source": TEXT,
+    }, rule=_calendar_days),
     # system types, written by hrledger itself (the envelope refuses them from clients)
     "escalation.stage_entered": Obj({
         "case_id": Str(512), "stage": Enum(*STAGES), "overdue_days": Count, "basis": ListOf(Seq, max_len=10000),
-        "policy_digest": Digest,
+        "policy_digest": Digest, "reached_on?": Date, "calendar_seqs?": ListOf(Seq, max_len=1000),
     }),
     "ledger.erased": AnyObject,
 }
 
 #: types whose subject must be ``company``; types that may be either; every other type names an employee
-COMPANY_ONLY = frozenset({"policy.adopted"})
+COMPANY_ONLY = frozenset({"policy.adopted", CALENDAR_TYPE})
+#: types only an admin may post (SPEC section 4: the calendar decides what counts as a working day)
+ADMIN_TYPES = frozenset({CALENDAR_TYPE})
 COMPANY_ALLOWED = frozenset({"union.notified"})
 
 

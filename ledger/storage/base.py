@@ -7,7 +7,7 @@ passes the one conformance suite in ``tests/storage_conformance.py``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -111,3 +111,17 @@ class Storage(Protocol):
         ...
 
     async def delete_record(self, kind: str, key: str) -> bool: ...
+
+
+async def iter_entries(
+    store: Storage, *, from_seq: int = 0, subject: str | None = None, type: str | None = None, page: int = 1000
+) -> AsyncIterator[list[StoredEntry]]:
+    """Every matching entry from ``from_seq`` on, in seq order, one page at a time (the one paging loop)."""
+    while True:
+        rows = await store.scan_entries(from_seq=from_seq, limit=page, subject=subject, type=type)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < page:
+            return
+        from_seq = rows[-1].seq + 1
