@@ -34,6 +34,7 @@ system-deps:
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check ledger api verifier tests bench
+	$(BIN)/ruff format --check ledger api verifier tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

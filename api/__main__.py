@@ -30,8 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             token = bootstrap(args.data)
             if token is not None:
                 print(f"created a new ledger in {args.data}; admin token (shown once):\n{token}", flush=True)
-        return serve(args.data, args.host, args.port, args.store, args.tick, args.policy,
-                     access_log=not args.no_access_log)
+        return serve(
+            args.data, args.host, args.port, args.store, args.tick, args.policy, access_log=not args.no_access_log
+        )
     except LedgerError as exc:
         print(f"hrledger: {exc}", file=sys.stderr)
         return 1

@@ -22,9 +22,9 @@ from api.errors import error_middleware
 from api.metrics import Metrics
 from api.ratelimit import AuthFailureLimiter, auth_failure_limit
 from api.routes import EVENTS_PATH, add_routes
-from ledger.datadir import load_datadir
-from ledger.identity import claim_store
+from ledger.admin.datadir import load_datadir
 from ledger.log import Log
+from ledger.services.identity import claim_store
 from ledger.storage.base import Storage
 
 logger = logging.getLogger("hrledger.api")
@@ -59,7 +59,7 @@ async def _sequencer_lease(store: Storage, stack: contextlib.AsyncExitStack, ttl
 
     if not isinstance(store, MongoStorage):
         return lambda: 0
-    from ledger.lease import Lease
+    from ledger.services.lease import Lease
 
     lease = Lease(store, ttl=ttl)
     await lease.step()  # take it now if it is free, so a lone process accepts writes at once
@@ -75,9 +75,10 @@ async def _sequencer_lease(store: Storage, stack: contextlib.AsyncExitStack, ttl
     return lease.current_term
 
 
-async def _timestamper(config: AppConfig, store: Storage, stack: contextlib.AsyncExitStack,
-                       active: Callable[[], bool]) -> None:
-    from ledger.timestamping import Timestamper
+async def _timestamper(
+    config: AppConfig, store: Storage, stack: contextlib.AsyncExitStack, active: Callable[[], bool]
+) -> None:
+    from ledger.services.timestamping import Timestamper
 
     assert config.tsa_url is not None
     root = config.tsa_root.read_bytes() if config.tsa_root else None
@@ -98,8 +99,9 @@ async def _first_checkpoint(log: Log, timeout: float) -> None:
     try:
         await log.wait_for_checkpoint(size, timeout)
     except TimeoutError:
-        logger.error("no checkpoint covers the %d committed entries yet: %s", size,
-                     log.publish_error or "the publisher is slow")
+        logger.error(
+            "no checkpoint covers the %d committed entries yet: %s", size, log.publish_error or "the publisher is slow"
+        )
 
 
 def create_app(config: AppConfig) -> web.Application:
@@ -112,10 +114,13 @@ def create_app(config: AppConfig) -> web.Application:
     app = web.Application(
         client_max_size=config.max_body_bytes,
         # The rate limiter is outermost so that it sees the final status of every failed authentication.
-        middlewares=[auth_failure_limit(AuthFailureLimiter(burst=config.auth_failure_burst,
-                                                           per_second=config.auth_failure_per_second)),
-                     metrics.middleware(config.access_log),
-                     error_middleware(on_reject, config.max_body_bytes)],
+        middlewares=[
+            auth_failure_limit(
+                AuthFailureLimiter(burst=config.auth_failure_burst, per_second=config.auth_failure_per_second)
+            ),
+            metrics.middleware(config.access_log),
+            error_middleware(on_reject, config.max_body_bytes),
+        ],
     )
     app[CONFIG] = config
     app[METRICS] = metrics

@@ -17,8 +17,8 @@ from aiohttp import web
 from api.config import STORE
 from api.errors import Handler, UnauthorizedError
 from ledger.errors import ForbiddenError
+from ledger.services.tokens import TokenInfo, lookup_token
 from ledger.storage.base import Storage
-from ledger.tokens import TokenInfo, lookup_token
 
 MAX_CACHED = 10_000
 TOKEN_INFO = web.RequestKey("token", TokenInfo)

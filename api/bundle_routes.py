@@ -1,6 +1,6 @@
 """``POST /v1/bundles`` (role legal): the evidence bundle of one employee and period, as a zip.
 
-The bundle is built from the log alone (``ledger.evidence``); the same log state and request give the
+The bundle is built from the log alone (``ledger.services.evidence``); the same log state and request give the
 same bytes. Building never writes to the log, except that it may publish a checkpoint the sequencer
 had not yet published (so every proof refers to a signed root).
 """
@@ -17,7 +17,7 @@ from api.config import CONFIG, ESCALATOR, LOG, POLICY
 from api.errors import decode_json, read_body
 from ledger.domain import DEFAULT_POLICY
 from ledger.errors import ValidationError
-from ledger.evidence import build_subject_bundle
+from ledger.services.evidence import build_subject_bundle
 
 BUNDLES_PATH = "/v1/bundles"
 _FIELDS = ("subject", "from", "to")
@@ -52,13 +52,19 @@ async def post_bundle(request: web.Request) -> web.Response:
     if escalator is not None:
         await escalator.catch_up()
     bundle = await build_subject_bundle(
-        app[LOG], subject=subject, start=start, end=end, now=app[CONFIG].clock(),
-        policy=app.get(POLICY, DEFAULT_POLICY), projector=escalator.projector if escalator else None,
+        app[LOG],
+        subject=subject,
+        start=start,
+        end=end,
+        now=app[CONFIG].clock(),
+        policy=app.get(POLICY, DEFAULT_POLICY),
+        projector=escalator.projector if escalator else None,
     )
     name = f"{subject}_{start.isoformat()}_{end.isoformat()}.zip"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return web.Response(body=bundle, content_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+    return web.Response(
+        body=bundle, content_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{safe}"'}
+    )
 
 
 def setup_bundles(app: web.Application) -> None:
@@ -67,18 +73,40 @@ def setup_bundles(app: web.Application) -> None:
 
 _ERR = {s: {"$ref": f"#/components/responses/{s}"} for s in ("400", "401", "403", "404", "413", "422", "500")}
 BUNDLE_OPENAPI_PATHS: dict[str, Any] = {
-    BUNDLES_PATH: {"post": {
-        "summary": "Evidence bundle of one employee and period",
-        "description": "A zip (SPEC section 5): manifest, checkpoint, entries with tlog-proofs, consistency proofs, "
-                       "RFC 3161 timestamps, report.html and VERIFY.md. Dates are read in the company time zone, "
-                       "both ends inclusive. Requires the `legal` role (admin has every role).",
-        "security": [{"bearer": []}], "x-required-role": "legal",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": {
-            "type": "object", "required": list(_FIELDS), "additionalProperties": False,
-            "properties": {"subject": {"type": "string", "minLength": 1, "maxLength": 256},
-                           "from": {"type": "string", "format": "date"},
-                           "to": {"type": "string", "format": "date"}}}}}},
-        "responses": {"200": {"description": "the bundle", "content": {"application/zip": {
-            "schema": {"type": "string", "contentMediaType": "application/zip"}}}}, **_ERR},
-    }},
+    BUNDLES_PATH: {
+        "post": {
+            "summary": "Evidence bundle of one employee and period",
+            "description": "A zip (SPEC section 5): manifest, checkpoint, entries with tlog-proofs, "
+            "consistency proofs, RFC 3161 timestamps, report.html and VERIFY.md. Dates are read in the company "
+            "time zone, both ends inclusive. Requires the `legal` role (admin has every role).",
+            "security": [{"bearer": []}],
+            "x-required-role": "legal",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": list(_FIELDS),
+                            "additionalProperties": False,
+                            "properties": {
+                                "subject": {"type": "string", "minLength": 1, "maxLength": 256},
+                                "from": {"type": "string", "format": "date"},
+                                "to": {"type": "string", "format": "date"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": {
+                    "description": "the bundle",
+                    "content": {
+                        "application/zip": {"schema": {"type": "string", "contentMediaType": "application/zip"}}
+                    },
+                },
+                **_ERR,
+            },
+        }
+    },
 }

@@ -11,11 +11,11 @@ from pathlib import Path
 from aiohttp import web
 
 from api.metrics import Metrics
+from ledger.core.notes import Signer
 from ledger.domain import Policy
-from ledger.escalator import Escalator
 from ledger.log import Log
-from ledger.notes import Signer
-from ledger.notify import Notifier
+from ledger.services.escalator import Escalator
+from ledger.services.notify import Notifier
 from ledger.storage.base import Storage
 
 MAX_BODY_BYTES = 1 << 20  # SPEC section 2: bodies over 1 MiB are refused with 413

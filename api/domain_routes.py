@@ -23,12 +23,12 @@ from api.auth import Route, add_guarded
 from api.config import CONFIG, ESCALATOR, LOG, METRICS, NOTIFIER, POLICY, STORE
 from api.errors import BadRequestError
 from api.reads import check_params, int_param
+from ledger.core.entries import parse_rfc3339
 from ledger.domain import DEFAULT_POLICY, Policy, PolicyError, Projector, load_policy
 from ledger.domain.projection import CASE_STATUSES
-from ledger.entries import parse_rfc3339
 from ledger.errors import NotFoundError, ValidationError
-from ledger.escalator import Escalator
-from ledger.notify import EMAIL_KIND, STATUSES, WEBHOOK_KIND, Notifier
+from ledger.services.escalator import Escalator
+from ledger.services.notify import EMAIL_KIND, STATUSES, WEBHOOK_KIND, Notifier
 
 logger = logging.getLogger("hrledger.api")
 
@@ -36,6 +36,7 @@ STOP_TIMEOUT = 10.0
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+
 
 def _json(doc: Any) -> web.Response:
     return web.Response(body=json.dumps(doc, ensure_ascii=False).encode("utf-8"), content_type="application/json")
@@ -66,8 +67,9 @@ def _missing_years(docs: Iterable[Mapping[str, Any] | None]) -> set[int]:
     return {y for d in docs if d is not None and (y := d["calendar"]["missing_year"]) is not None}
 
 
-async def evaluate(request: web.Request, compute: Callable[[Projector], T],
-                   docs: Callable[[T], Iterable[Mapping[str, Any] | None]]) -> T:
+async def evaluate(
+    request: web.Request, compute: Callable[[Projector], T], docs: Callable[[T], Iterable[Mapping[str, Any] | None]]
+) -> T:
     """``compute`` on the current projection; when it needs calendar years the log lacks but the policy
     file or the national calendar knows, they are recorded first (SPEC section 4) and it runs again."""
     p = await projector(request)
@@ -86,6 +88,7 @@ def _choice(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | 
 
 
 # -- handlers ---------------------------------------------------------------------------------------
+
 
 async def get_absence(request: web.Request) -> web.Response:
     """Absence state of one employee at ``as_of``."""
@@ -158,6 +161,7 @@ DOMAIN_ROUTES: tuple[Route, ...] = (
 
 # -- the scheduler ----------------------------------------------------------------------------------
 
+
 def read_policy(path: Any) -> Policy:
     if path is None:
         return DEFAULT_POLICY
@@ -212,14 +216,24 @@ def _errors(*statuses: str) -> dict[str, Any]:
     return {s: {"$ref": _R + s} for s in statuses}
 
 
-def _op(role: str, summary: str, schema: dict[str, Any], params: list[dict[str, Any]],
-        errors: tuple[str, ...], description: str = "") -> dict[str, Any]:
+def _op(
+    role: str,
+    summary: str,
+    schema: dict[str, Any],
+    params: list[dict[str, Any]],
+    errors: tuple[str, ...],
+    description: str = "",
+) -> dict[str, Any]:
     return {
         "summary": summary,
         "description": (description + f"\n\nRequires a token with the `{role}` role (admin has every role).").strip(),
-        "security": [{"bearer": []}], "x-required-role": role, "parameters": params,
-        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
-                      **_errors(*errors)},
+        "security": [{"bearer": []}],
+        "x-required-role": role,
+        "parameters": params,
+        "responses": {
+            "200": {"description": "OK", "content": {"application/json": {"schema": schema}}},
+            **_errors(*errors),
+        },
     }
 
 
@@ -227,57 +241,155 @@ def _q(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
-_AS_OF = _q("as_of", "RFC 3339 instant with offset (default now); only facts that occurred at or before it count",
-            {"type": "string", "format": "date-time"})
+_AS_OF = _q(
+    "as_of",
+    "RFC 3339 instant with offset (default now); only facts that occurred at or before it count",
+    {"type": "string", "format": "date-time"},
+)
 _STR = {"type": "string"}
 _DATE = {"type": ["string", "null"], "format": "date"}
 _SEQS = {"type": "array", "items": {"type": "integer"}}
-_ITEM = {"type": "object", "required": ["name", "ok", "seqs", "missing"], "properties": {
-    "name": _STR, "ok": {"type": "boolean"}, "seqs": _SEQS,
-    "missing": {"type": ["object", "null"], "properties": {"zh": _STR, "en": _STR}}}}
-ABSENCE_SCHEMA = {"type": "object", "required": ["subject", "state", "overdue_days", "return_day", "leave_id"],
-                  "properties": {"subject": _STR, "overdue_days": {"type": "integer"}, "return_day": _DATE,
-                                 "leave_id": {"type": ["string", "null"]}, "case_id": {"type": ["string", "null"]},
-                                 "missed_days": {"type": "array", "items": {"type": "string", "format": "date"}},
-                                 "state": {"enum": ["present", "on_leave", "overdue", "returned", "terminated"]}}}
-CASE_SCHEMA = {"type": "object", "required": ["case_id", "subject", "status", "leave_id", "return_day",
-                                              "overdue_days", "stage", "stages", "readiness"],
-               "properties": {
-                   "case_id": _STR, "subject": _STR, "status": {"enum": list(CASE_STATUSES)}, "leave_id": _STR,
-                   "return_day": _DATE, "overdue_days": {"type": "integer"}, "stage": {"type": ["string", "null"]},
-                   "stages": {"type": "array", "items": {"type": "object", "properties": {
-                       "stage": _STR, "reached_on": {"type": "string", "format": "date"},
-                       "seq": {"type": ["integer", "null"], "description": "the stage event, once recorded"}}}},
-                   "readiness": {"type": "object", "properties": {"ready": {"type": "boolean"},
-                                                                  "items": {"type": "array", "items": _ITEM}}},
-                   "late_recorded": {"type": "array", "items": {"type": "object"}},
-                   "evidence_seqs": _SEQS}}
+_ITEM = {
+    "type": "object",
+    "required": ["name", "ok", "seqs", "missing"],
+    "properties": {
+        "name": _STR,
+        "ok": {"type": "boolean"},
+        "seqs": _SEQS,
+        "missing": {"type": ["object", "null"], "properties": {"zh": _STR, "en": _STR}},
+    },
+}
+ABSENCE_SCHEMA = {
+    "type": "object",
+    "required": ["subject", "state", "overdue_days", "return_day", "leave_id"],
+    "properties": {
+        "subject": _STR,
+        "overdue_days": {"type": "integer"},
+        "return_day": _DATE,
+        "leave_id": {"type": ["string", "null"]},
+        "case_id": {"type": ["string", "null"]},
+        "missed_days": {"type": "array", "items": {"type": "string", "format": "date"}},
+        "state": {"enum": ["present", "on_leave", "overdue", "returned", "terminated"]},
+    },
+}
+CASE_SCHEMA = {
+    "type": "object",
+    "required": [
+        "case_id",
+        "subject",
+        "status",
+        "leave_id",
+        "return_day",
+        "overdue_days",
+        "stage",
+        "stages",
+        "readiness",
+    ],
+    "properties": {
+        "case_id": _STR,
+        "subject": _STR,
+        "status": {"enum": list(CASE_STATUSES)},
+        "leave_id": _STR,
+        "return_day": _DATE,
+        "overdue_days": {"type": "integer"},
+        "stage": {"type": ["string", "null"]},
+        "stages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "stage": _STR,
+                    "reached_on": {"type": "string", "format": "date"},
+                    "seq": {"type": ["integer", "null"], "description": "the stage event, once recorded"},
+                },
+            },
+        },
+        "readiness": {
+            "type": "object",
+            "properties": {"ready": {"type": "boolean"}, "items": {"type": "array", "items": _ITEM}},
+        },
+        "late_recorded": {"type": "array", "items": {"type": "object"}},
+        "evidence_seqs": _SEQS,
+    },
+}
 DOMAIN_OPENAPI_PATHS: dict[str, Any] = {
-    "/v1/employees/{id}/absence": {"get": {
-        **_op("legal", "Absence state of one employee at an instant", ABSENCE_SCHEMA, [
-            {"name": "id", "in": "path", "required": True, "schema": _STR}, _AS_OF], ("400", *_AUTH, "404", "500")),
-    }},
-    "/v1/cases": {"get": _op(
-        "legal", "Escalation cases at an instant", {"type": "object", "properties": {
-            "as_of": _STR, "cases": {"type": "array", "items": CASE_SCHEMA}}},
-        [_AS_OF, _q("status", "only cases of this status", {"enum": list(CASE_STATUSES)}),
-         _q("subject", "only this employee's cases", _STR)], ("400", *_AUTH, "500"))},
-    "/v1/cases/{case_id}": {"get": _op(
-        "legal", "One case with its stages, evidence and readiness checklist", CASE_SCHEMA,
-        [{"name": "case_id", "in": "path", "required": True, "schema": _STR,
-          "description": "subject/leave_id; the slash may be sent as is or as %2F"}, _AS_OF],
-        ("400", *_AUTH, "404", "500"))},
-    "/v1/contacts/stale": {"get": _op(
-        "legal", "Stale contacts and never-verified emergency contacts", {"type": "object", "properties": {
-            "as_of": _STR, "employees": {"type": "array", "items": {"type": "object"}},
-            "stale_contacts": {"type": "integer"}, "unverified_emergency_contacts": {"type": "integer"}}},
-        [_AS_OF, _q("subject", "one employee only", _STR)], ("400", *_AUTH, "404", "500"))},
-    "/v1/webhooks/deliveries": {"get": _op(
-        "admin", "Delivery log of stage notifications (attempts, status, last error, next attempt)",
-        {"type": "object", "properties": {"channel": _STR, "counts": {"type": "object"},
-                                          "deliveries": {"type": "array", "items": {"type": "object"}}}},
-        [_q("status", "only deliveries in this status", {"enum": list(STATUSES)}),
-         _q("channel", "webhook (default) or email", {"enum": ["webhook", "email"]}),
-         _q("limit", "at most this many, the latest", {"type": "integer", "minimum": 1, "maximum": 10000})],
-        ("400", *_AUTH, "500"))},
+    "/v1/employees/{id}/absence": {
+        "get": {
+            **_op(
+                "legal",
+                "Absence state of one employee at an instant",
+                ABSENCE_SCHEMA,
+                [{"name": "id", "in": "path", "required": True, "schema": _STR}, _AS_OF],
+                ("400", *_AUTH, "404", "500"),
+            ),
+        }
+    },
+    "/v1/cases": {
+        "get": _op(
+            "legal",
+            "Escalation cases at an instant",
+            {"type": "object", "properties": {"as_of": _STR, "cases": {"type": "array", "items": CASE_SCHEMA}}},
+            [
+                _AS_OF,
+                _q("status", "only cases of this status", {"enum": list(CASE_STATUSES)}),
+                _q("subject", "only this employee's cases", _STR),
+            ],
+            ("400", *_AUTH, "500"),
+        )
+    },
+    "/v1/cases/{case_id}": {
+        "get": _op(
+            "legal",
+            "One case with its stages, evidence and readiness checklist",
+            CASE_SCHEMA,
+            [
+                {
+                    "name": "case_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": _STR,
+                    "description": "subject/leave_id; the slash may be sent as is or as %2F",
+                },
+                _AS_OF,
+            ],
+            ("400", *_AUTH, "404", "500"),
+        )
+    },
+    "/v1/contacts/stale": {
+        "get": _op(
+            "legal",
+            "Stale contacts and never-verified emergency contacts",
+            {
+                "type": "object",
+                "properties": {
+                    "as_of": _STR,
+                    "employees": {"type": "array", "items": {"type": "object"}},
+                    "stale_contacts": {"type": "integer"},
+                    "unverified_emergency_contacts": {"type": "integer"},
+                },
+            },
+            [_AS_OF, _q("subject", "one employee only", _STR)],
+            ("400", *_AUTH, "404", "500"),
+        )
+    },
+    "/v1/webhooks/deliveries": {
+        "get": _op(
+            "admin",
+            "Delivery log of stage notifications (attempts, status, last error, next attempt)",
+            {
+                "type": "object",
+                "properties": {
+                    "channel": _STR,
+                    "counts": {"type": "object"},
+                    "deliveries": {"type": "array", "items": {"type": "object"}},
+                },
+            },
+            [
+                _q("status", "only deliveries in this status", {"enum": list(STATUSES)}),
+                _q("channel", "webhook (default) or email", {"enum": ["webhook", "email"]}),
+                _q("limit", "at most this many, the latest", {"type": "integer", "minimum": 1, "maximum": 10000}),
+            ],
+            ("400", *_AUTH, "500"),
+        )
+    },
 }

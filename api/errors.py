@@ -122,11 +122,16 @@ async def read_body(request: web.Request) -> bytes:
         raise web.HTTPRequestTimeout(text=f"the body did not arrive within {BODY_TIMEOUT:g} s") from None
 
 
-def problem(status: int, slug: str, title: str, detail: str, *, headers: dict[str, str] | None = None,
-            **extra: Any) -> web.Response:
+def problem(
+    status: int, slug: str, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> web.Response:
     body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail, **extra}
-    return web.Response(status=status, body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-                        content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+    return web.Response(
+        status=status,
+        body=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
 
 
 def classify(exc: LedgerError) -> tuple[int, str]:
@@ -194,7 +199,8 @@ def error_middleware(on_reject: RejectHook, max_body: int) -> Any:
         except Exception:
             log.exception("unhandled error in %s %s", request.method, request.path)
             on_reject(request, "internal-error")
-            return problem(500, "internal-error", "Internal server error",
-                           "an unexpected error occurred; it has been logged")
+            return problem(
+                500, "internal-error", "Internal server error", "an unexpected error occurred; it has been logged"
+            )
 
     return middleware

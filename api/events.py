@@ -20,12 +20,12 @@ from aiohttp import web
 from api.auth import TOKEN_INFO
 from api.config import CONFIG, LOG, METRICS
 from api.errors import BadRequestError, CheckpointTimeoutError, decode_json, read_body
-from ledger import merkle
+from ledger.core import merkle
+from ledger.core.entries import Event, validate_envelope
+from ledger.core.notes import format_tlog_proof
 from ledger.domain.schemas import ADMIN_TYPES
-from ledger.entries import Event, validate_envelope
 from ledger.errors import ForbiddenError, IntegrityError, ValidationError
 from ledger.log import AppendResult, Log
-from ledger.notes import format_tlog_proof
 
 
 def _domain_validator() -> Callable[[Event], None] | None:
@@ -49,7 +49,10 @@ def _result(r: AppendResult) -> dict[str, Any]:
 def _result_bytes(r: AppendResult) -> bytes:
     """The same object as ``_result``, serialised directly: every field is ASCII that JSON needs not escape."""
     return b'{"seq": %d, "leaf_hash": "%s", "recorded_at": "%s"}' % (
-        r.seq, _b64(r.leaf_hash), r.recorded_at.encode("ascii"))
+        r.seq,
+        _b64(r.leaf_hash),
+        r.recorded_at.encode("ascii"),
+    )
 
 
 def parse_events(body: bytes, *, now: Any, max_batch: int) -> tuple[list[Event], bool]:
@@ -91,8 +94,9 @@ async def post_events(request: web.Request) -> web.Response:
     for index, event in enumerate(events):
         if event.type in ADMIN_TYPES and not info.grants("admin"):
             where = f"events[{index}]" if batch else "the event"
-            raise ForbiddenError(f"{where} is {event.type}, which needs the admin role; the token "
-                                 f"{info.token_id!r} has role {info.role}")
+            raise ForbiddenError(
+                f"{where} is {event.type}, which needs the admin role; the token {info.token_id!r} has role {info.role}"
+            )
     log = app[LOG]
     results = await log.append(events)
     metrics = app[METRICS]
@@ -128,8 +132,9 @@ def _wait_param(request: web.Request) -> bool:
     return True
 
 
-async def _with_proofs(log: Log, results: list[AppendResult], items: list[dict[str, Any]], needed: int,
-                       timeout: float) -> dict[str, Any]:
+async def _with_proofs(
+    log: Log, results: list[AppendResult], items: list[dict[str, Any]], needed: int, timeout: float
+) -> dict[str, Any]:
     if log.publish_error is not None:
         raise log.publish_error
     try:

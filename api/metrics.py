@@ -19,8 +19,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api.errors import Handler
-from ledger.calendar_keeper import CalendarStatus
 from ledger.log import Log
+from ledger.services.calendar_keeper import CalendarStatus
 
 access_log = logging.getLogger("hrledger.access")
 logger = logging.getLogger("hrledger.metrics")
@@ -38,13 +38,18 @@ class _LogCounters(Collector):
         if log is None:
             return
         stats = log.stats
-        yield GaugeMetricFamily("hrledger_sequencer", "1 while this process may commit (holds the sequencer "
-                                "lease on MongoDB; always on SQLite), else 0", value=int(log.is_sequencer()))
+        yield GaugeMetricFamily(
+            "hrledger_sequencer",
+            "1 while this process may commit (holds the sequencer lease on MongoDB; always on SQLite), else 0",
+            value=int(log.is_sequencer()),
+        )
         yield CounterMetricFamily("hrledger_commits", "Group commits made by the sequencer", value=stats.commits)
-        yield CounterMetricFamily("hrledger_events_committed", "Entries committed to the log",
-                                  value=stats.events_committed)
-        yield CounterMetricFamily("hrledger_checkpoints_published", "Signed checkpoints published",
-                                  value=stats.checkpoints_published)
+        yield CounterMetricFamily(
+            "hrledger_events_committed", "Entries committed to the log", value=stats.events_committed
+        )
+        yield CounterMetricFamily(
+            "hrledger_checkpoints_published", "Signed checkpoints published", value=stats.checkpoints_published
+        )
 
 
 class Metrics:
@@ -52,32 +57,58 @@ class Metrics:
         self.registry = r = CollectorRegistry(auto_describe=True)
         self.log: Log | None = None
         self.ingested = Counter("hrledger_events_ingested", "New entries created by POST /v1/events", registry=r)
-        self.replayed = Counter("hrledger_events_replayed", "Idempotent replays answered with the original result",
-                                registry=r)
-        self.rejected = Counter("hrledger_requests_rejected", "Requests refused, by reason (problem type slug)",
-                                ["reason"], registry=r)
-        self.request_batch = Histogram("hrledger_request_batch_size", "Events per POST /v1/events request",
-                                       buckets=BATCH_BUCKETS, registry=r)
-        self.commit_batch = Histogram("hrledger_commit_batch_size", "Entries per durable group commit",
-                                      buckets=BATCH_BUCKETS, registry=r)
-        self.commit_seconds = Histogram("hrledger_commit_seconds", "Duration of one group commit (read, hash, "
-                                        "durable write)", buckets=LATENCY_BUCKETS, registry=r)
-        self.checkpoint_lag = Histogram("hrledger_checkpoint_lag_seconds", "Delay from acknowledging a POST to "
-                                        "the first signed checkpoint covering it", buckets=LATENCY_BUCKETS,
-                                        registry=r)
-        self.lag_entries = Gauge("hrledger_checkpoint_lag_entries", "Committed entries not yet covered by a "
-                                 "signed checkpoint", registry=r)
+        self.replayed = Counter(
+            "hrledger_events_replayed", "Idempotent replays answered with the original result", registry=r
+        )
+        self.rejected = Counter(
+            "hrledger_requests_rejected", "Requests refused, by reason (problem type slug)", ["reason"], registry=r
+        )
+        self.request_batch = Histogram(
+            "hrledger_request_batch_size", "Events per POST /v1/events request", buckets=BATCH_BUCKETS, registry=r
+        )
+        self.commit_batch = Histogram(
+            "hrledger_commit_batch_size", "Entries per durable group commit", buckets=BATCH_BUCKETS, registry=r
+        )
+        self.commit_seconds = Histogram(
+            "hrledger_commit_seconds",
+            "Duration of one group commit (read, hash, durable write)",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.checkpoint_lag = Histogram(
+            "hrledger_checkpoint_lag_seconds",
+            "Delay from acknowledging a POST to the first signed checkpoint covering it",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.lag_entries = Gauge(
+            "hrledger_checkpoint_lag_entries", "Committed entries not yet covered by a signed checkpoint", registry=r
+        )
         self.tree_size = Gauge("hrledger_tree_size", "Committed entries in the log", registry=r)
-        self.checkpoint_size = Gauge("hrledger_checkpoint_size", "Tree size of the latest signed checkpoint",
-                                     registry=r)
-        self.http_requests = Counter("hrledger_http_requests", "HTTP requests by route and status",
-                                     ["method", "route", "status"], registry=r)
-        self.http_seconds = Histogram("hrledger_http_request_seconds", "HTTP request latency by route",
-                                      ["route"], buckets=LATENCY_BUCKETS, registry=r)
-        self.calendar_days_left = Gauge("hrledger_calendar_days_left", "Days until the working-day calendar ends "
-                                        "(warned from 60; -1 when it does not cover today)", registry=r)
-        self.calendar_missing = Gauge("hrledger_calendar_missing_cases", "Open cases that need a calendar year "
-                                      "nothing records, by year", ["year"], registry=r)
+        self.checkpoint_size = Gauge(
+            "hrledger_checkpoint_size", "Tree size of the latest signed checkpoint", registry=r
+        )
+        self.http_requests = Counter(
+            "hrledger_http_requests", "HTTP requests by route and status", ["method", "route", "status"], registry=r
+        )
+        self.http_seconds = Histogram(
+            "hrledger_http_request_seconds",
+            "HTTP request latency by route",
+            ["route"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.calendar_days_left = Gauge(
+            "hrledger_calendar_days_left",
+            "Days until the working-day calendar ends (warned from 60; -1 when it does not cover today)",
+            registry=r,
+        )
+        self.calendar_missing = Gauge(
+            "hrledger_calendar_missing_cases",
+            "Open cases that need a calendar year nothing records, by year",
+            ["year"],
+            registry=r,
+        )
         self.calendar: Callable[[], CalendarStatus] | None = None  # set by the escalation context
         r.register(_LogCounters(lambda: self.log))
         self._acks: deque[tuple[int, float]] = deque()
@@ -178,7 +209,8 @@ class Metrics:
                     timer = timers[route] = seconds.labels(route)
                 timer.observe(elapsed)
                 if log_lines and access_log.isEnabledFor(logging.INFO):
-                    access_log.info('%s "%s %s" %d %.2fms', request.remote, request.method, request.path_qs,
-                                    status, elapsed * 1000)
+                    access_log.info(
+                        '%s "%s %s" %d %.2fms', request.remote, request.method, request.path_qs, status, elapsed * 1000
+                    )
 
         return observe

@@ -43,8 +43,14 @@ class _Bucket:
 class AuthFailureLimiter:
     """The token buckets; usable on its own (``allowed``, ``failed``) or through ``middleware``."""
 
-    def __init__(self, *, burst: int = DEFAULT_BURST, per_second: float = DEFAULT_PER_SECOND,
-                 max_clients: int = DEFAULT_MAX_CLIENTS, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        burst: int = DEFAULT_BURST,
+        per_second: float = DEFAULT_PER_SECOND,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if burst < 1 or per_second <= 0 or max_clients < 1:
             raise ValueError("burst and max_clients must be at least 1 and per_second positive")
         self.burst, self.per_second, self.max_clients = burst, per_second, max_clients
@@ -80,8 +86,7 @@ class AuthFailureLimiter:
     def _make_room(self, now: float) -> None:
         if len(self._buckets) < self.max_clients:
             return
-        full = [k for k, b in self._buckets.items()
-                if b.tokens + (now - b.updated) * self.per_second >= self.burst]
+        full = [k for k, b in self._buckets.items() if b.tokens + (now - b.updated) * self.per_second >= self.burst]
         for key in full:
             del self._buckets[key]
         while len(self._buckets) >= self.max_clients:
@@ -92,8 +97,9 @@ def client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def auth_failure_limit(limiter: AuthFailureLimiter | None = None,
-                       client_key: Callable[[web.Request], str] = client_ip) -> Any:
+def auth_failure_limit(
+    limiter: AuthFailureLimiter | None = None, client_key: Callable[[web.Request], str] = client_ip
+) -> Any:
     """The aiohttp middleware; put it first in ``middlewares`` so it sees the final status."""
     limits = limiter if limiter is not None else AuthFailureLimiter()
 
@@ -103,9 +109,13 @@ def auth_failure_limit(limiter: AuthFailureLimiter | None = None,
         if "Authorization" in request.headers:
             wait = limits.retry_after(key)
             if wait:
-                return problem(429, "too-many-requests", "Too many requests",
-                               f"too many failed authentications from {key}; try again in {wait} s",
-                               headers={"Retry-After": str(wait)})
+                return problem(
+                    429,
+                    "too-many-requests",
+                    "Too many requests",
+                    f"too many failed authentications from {key}; try again in {wait} s",
+                    headers={"Retry-After": str(wait)},
+                )
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # an app without an error middleware raises its 401

@@ -13,8 +13,8 @@ from multidict import MultiMapping
 
 from api.config import ESCALATOR, LOG, METRICS, SIGNER, STORE
 from api.errors import BadRequestError
+from ledger.core.records import StoredEntry
 from ledger.errors import NotFoundError
-from ledger.storage.base import StoredEntry
 
 MAX_TREE_SIZE = 2**63 - 1
 DEFAULT_PAGE = 100
@@ -27,8 +27,9 @@ def _b64(raw: bytes) -> str:
 
 
 def _json(doc: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(doc, ensure_ascii=False).encode("utf-8"),
-                        content_type="application/json")
+    return web.Response(
+        status=status, body=json.dumps(doc, ensure_ascii=False).encode("utf-8"), content_type="application/json"
+    )
 
 
 def check_params(query: MultiMapping[str], allowed: Iterable[str]) -> None:
@@ -41,8 +42,9 @@ def check_params(query: MultiMapping[str], allowed: Iterable[str]) -> None:
             raise BadRequestError(name, "given more than once")
 
 
-def int_param(query: Mapping[str, str], name: str, *, default: int | None = None, minimum: int = 0,
-              maximum: int = MAX_TREE_SIZE) -> int | None:
+def int_param(
+    query: Mapping[str, str], name: str, *, default: int | None = None, minimum: int = 0, maximum: int = MAX_TREE_SIZE
+) -> int | None:
     raw = query.get(name)
     if raw is None or raw == "":
         return default
@@ -73,8 +75,14 @@ async def get_log(request: web.Request) -> web.Response:
     check_params(request.query, ())
     app = request.app
     latest = await app[STORE].latest_checkpoint()
-    return _json({"origin": app[SIGNER].name, "vkey": app[SIGNER].vkey, "tree_size": await app[STORE].tree_size(),
-                  "checkpoint_size": latest.size if latest else None})
+    return _json(
+        {
+            "origin": app[SIGNER].name,
+            "vkey": app[SIGNER].vkey,
+            "tree_size": await app[STORE].tree_size(),
+            "checkpoint_size": latest.size if latest else None,
+        }
+    )
 
 
 async def get_checkpoint(request: web.Request) -> web.Response:
@@ -140,8 +148,7 @@ async def inclusion_proof(request: web.Request) -> web.Response:
     if entry is None:
         raise NotFoundError(f"no entry at seq {seq}")
     proof = await log.inclusion_proof(seq, size)
-    return _json({"seq": seq, "tree_size": size, "leaf_hash": _b64(entry.leaf_hash),
-                  "proof": [_b64(h) for h in proof]})
+    return _json({"seq": seq, "tree_size": size, "leaf_hash": _b64(entry.leaf_hash), "proof": [_b64(h) for h in proof]})
 
 
 async def consistency_proof(request: web.Request) -> web.Response:

@@ -20,10 +20,10 @@ from aiohttp import web
 
 from api.app import create_app
 from api.config import ESCALATOR, AppConfig
-from ledger.datadir import init_datadir, load_datadir
-from ledger.entries import format_recorded_at
+from ledger.admin.datadir import init_datadir, load_datadir
+from ledger.core.entries import format_recorded_at
+from ledger.services.tokens import create_token
 from ledger.storage.base import Storage
-from ledger.tokens import create_token
 
 log = logging.getLogger("hrledger.server")
 SHUTDOWN_GRACE = 30.0
@@ -34,8 +34,9 @@ async def run(config: AppConfig, host: str, port: int, *, ready: asyncio.Event |
     """Serve until SIGTERM/SIGINT (or until cancelled), then shut down gracefully."""
     app = create_app(config)
     # keepalive_timeout also bounds a client that opens a connection and stalls inside its headers.
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE, handle_signals=False,
-                           keepalive_timeout=KEEPALIVE_TIMEOUT)
+    runner = web.AppRunner(
+        app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE, handle_signals=False, keepalive_timeout=KEEPALIVE_TIMEOUT
+    )
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -70,6 +71,7 @@ def set_on_shutdown_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event
     (CPython gh-74224; seen here as a server still running 60 s after SIGTERM). So a Python-level handler
     is installed as well: the interpreter records the signal as a flag that cannot overflow and runs the
     handler in the main thread, which schedules the same ``stop.set``."""
+
     def on_signal(signum: int, frame: object) -> None:
         loop.call_soon_threadsafe(stop.set)
 
@@ -82,9 +84,17 @@ def _host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def serve(data_dir: Path | str, host: str = "127.0.0.1", port: int = 8080, store_uri: str | None = None,
-          tick: float = 60.0, policy_path: Path | str | None = None, *, access_log: bool = True,
-          **settings: Any) -> int:
+def serve(
+    data_dir: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    store_uri: str | None = None,
+    tick: float = 60.0,
+    policy_path: Path | str | None = None,
+    *,
+    access_log: bool = True,
+    **settings: Any,
+) -> int:
     """Run the service in the foreground; returns the process exit code (0 after a clean shutdown).
 
     ``settings`` are further ``AppConfig`` fields (e.g. tsa_url, auth_failure_burst, lease_ttl)."""
@@ -92,9 +102,14 @@ def serve(data_dir: Path | str, host: str = "127.0.0.1", port: int = 8080, store
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     path = Path(data_dir)
     load_datadir(path)  # a clear DataDirError before anything listens
-    config = AppConfig(data_dir=path, store_uri=store_uri, tick_seconds=tick,
-                       policy_path=Path(policy_path) if policy_path else None, access_log=access_log,
-                       **settings)
+    config = AppConfig(
+        data_dir=path,
+        store_uri=store_uri,
+        tick_seconds=tick,
+        policy_path=Path(policy_path) if policy_path else None,
+        access_log=access_log,
+        **settings,
+    )
     asyncio.run(run(config, host, port))
     return 0
 
@@ -111,8 +126,13 @@ def bootstrap(data_dir: Path | str) -> str | None:
 async def _first_admin(store: Storage) -> str:
     await store.open()
     try:
-        token, _ = await create_token(store, role="admin", name="first-admin",
-                                      created_at=format_recorded_at(datetime.now(UTC)), secret=os.urandom(32))
+        token, _ = await create_token(
+            store,
+            role="admin",
+            name="first-admin",
+            created_at=format_recorded_at(datetime.now(UTC)),
+            secret=os.urandom(32),
+        )
     finally:
         await store.close()
     return token

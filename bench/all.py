@@ -35,11 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def _run(args: list[str], timeout: float) -> tuple[str, float, int]:
     started = time.perf_counter()
     try:
-        done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
         out, code = done.stdout + (f"\n[stderr]\n{done.stderr[-2000:]}" if done.returncode else ""), done.returncode
     except subprocess.TimeoutExpired as exc:
-        out, code = f"(stopped after {timeout:g} s)\n{exc.stdout or ''}", -1
+        partial = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else exc.stdout or ""
+        out, code = f"(stopped after {timeout:g} s)\n{partial}", -1
     elapsed = time.perf_counter() - started
     print(f"  python -m {' '.join(args)}: {elapsed:.0f} s, exit {code}", file=sys.stderr, flush=True)
     return out if isinstance(out, str) else out.decode(), elapsed, code
@@ -50,13 +50,21 @@ def _cmd(args: list[str]) -> str:
 
 
 def _machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
     import os
 
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, {platform.system()} {platform.release()}"
+    )
 
 
 def _log_bench_rows(text: str) -> list[list[str]]:
@@ -127,49 +135,86 @@ def main() -> int:
     points = json.loads(scale_out.strip().splitlines()[-1]) if scale_code == 0 else []
     soak_args = ["bench.soak", "--seconds", str(soak_s), "--interval", str(max(2.0, soak_s / 12)), "--json"]
     soak_out, _, _ = _run(soak_args, soak_s + 300)
-    soak = json.loads(soak_out.strip().splitlines()[-1]) if soak_out.strip().startswith("{") or "\n{" in soak_out \
-        else None
+    soak = (
+        json.loads(soak_out.strip().splitlines()[-1]) if soak_out.strip().startswith("{") or "\n{" in soak_out else None
+    )
     profile = _profile(ingest_n // 5)
 
-    doc = render(args, q, started, log_args, log_out, ingest_args, ingest, load_args, load_out, mongo, scale_args,
-                 points, soak_args, soak, profile)
+    doc = render(
+        args,
+        q,
+        started,
+        log_args,
+        log_out,
+        ingest_args,
+        ingest,
+        load_args,
+        load_out,
+        mongo,
+        scale_args,
+        points,
+        soak_args,
+        soak,
+        profile,
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(doc, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
-def render(args: argparse.Namespace, q: bool, started: datetime, log_args: list[str], log_out: str,
-           ingest_args: list[str], ingest: dict[str, Any] | None, load_args: list[str], load_out: str,
-           mongo: tuple[list[str], str, float, int] | None, scale_args: list[str], points: list[dict[str, Any]],
-           soak_args: list[str], soak: dict[str, Any] | None, profile: str) -> str:
+def render(
+    args: argparse.Namespace,
+    q: bool,
+    started: datetime,
+    log_args: list[str],
+    log_out: str,
+    ingest_args: list[str],
+    ingest: dict[str, Any] | None,
+    load_args: list[str],
+    load_out: str,
+    mongo: tuple[list[str], str, float, int] | None,
+    scale_args: list[str],
+    points: list[dict[str, Any]],
+    soak_args: list[str],
+    soak: dict[str, Any] | None,
+    profile: str,
+) -> str:
     out: list[str] = []
     w = out.append
     w("# Performance\n")
-    w(f"Written by `make bench` (`python -m bench.all{' --quick' if q else ''}`) on {started:%Y-%m-%d %H:%M} UTC. "
-      f"Machine: {_machine()}. Every ratio below compares two figures measured in this same run, on this "
-      "machine, one benchmark at a time. Durable means WAL with `synchronous=FULL`, one fsync per commit.\n")
+    w(
+        f"Written by `make bench` (`python -m bench.all{' --quick' if q else ''}`) on {started:%Y-%m-%d %H:%M} UTC. "
+        f"Machine: {_machine()}. Every ratio below compares two figures measured in this same run, on this "
+        "machine, one benchmark at a time. Durable means WAL with `synchronous=FULL`, one fsync per commit.\n"
+    )
 
     w("## Summary\n")
     w("| figure | value | command |\n|---|---|---|")
     if ingest:
         ours, es, raw = ingest["hrledger"], ingest["eventsourcing"], ingest["raw-sqlite"]
-        w(f"| durable ingest, hrledger (batches of 1000) | {ours['events_per_s']:,.0f} events/s "
-          f"| {_cmd(ingest_args)} |")
+        w(
+            f"| durable ingest, hrledger (batches of 1000) | {ours['events_per_s']:,.0f} events/s "
+            f"| {_cmd(ingest_args)} |"
+        )
         w(f"| durable ingest, eventsourcing SQLite recorder | {es['events_per_s']:,.0f} events/s | same run |")
         w(f"| raw SQLite insert of the same rows (physical limit) | {raw['events_per_s']:,.0f} events/s | same run |")
     for p in points[-1:]:
         w(f"| append batch of 1000 at {p['size']:,} entries | {p['append_batch_ms']:.1f} ms | {_cmd(scale_args)} |")
-        w(f"| inclusion / consistency proof at {p['size']:,} | {p['inclusion_ms']:.2f} / {p['consistency_ms']:.2f} ms "
-          "| same run |")
+        w(
+            f"| inclusion / consistency proof at {p['size']:,} | "
+            f"{p['inclusion_ms']:.2f} / {p['consistency_ms']:.2f} ms | same run |"
+        )
     if soak:
         w(f"| soak {soak['seconds']:g} s at {soak['rate']:g} req/s | {soak['verdict']} | {_cmd(soak_args)} |")
     w("")
 
     w("## Merkle log against pymerkle\n")
-    w(f"Command: {_cmd(log_args)}. Ours appends real events through the Log (canonical JSON, salted digest, "
-      "durable commit with tree nodes); pymerkle's SqliteTree appends comparable leaf bytes. Ratio: how many times "
-      "better hrledger is (>1 = hrledger better).\n")
+    w(
+        f"Command: {_cmd(log_args)}. Ours appends real events through the Log (canonical JSON, salted digest, "
+        "durable commit with tree nodes); pymerkle's SqliteTree appends comparable leaf bytes. Ratio: how many times "
+        "better hrledger is (>1 = hrledger better).\n"
+    )
     rows = _log_bench_rows(log_out)
     if rows:
         w("| metric | hrledger | pymerkle | ratio |\n|---|---|---|---|")
@@ -182,18 +227,24 @@ def render(args: argparse.Namespace, q: bool, started: datetime, log_args: list[
     w(f"Command: {_cmd(ingest_args)} (each side in its own process, fresh database).\n")
     if ingest:
         raw_rate = ingest["raw-sqlite"]["events_per_s"]
-        w("| side | events/s | seconds | peak RSS MiB | share of raw SQLite | hrledger / side |\n"
-          "|---|---|---|---|---|---|")
+        w(
+            "| side | events/s | seconds | peak RSS MiB | share of raw SQLite | hrledger / side |\n"
+            "|---|---|---|---|---|---|"
+        )
         for side, r in ingest.items():
-            w(f"| {side} | {r['events_per_s']:,.0f} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} | "
-              f"{r['events_per_s'] / raw_rate:.0%} | {ingest['hrledger']['events_per_s'] / r['events_per_s']:.2f}x |")
+            w(
+                f"| {side} | {r['events_per_s']:,.0f} | {r['seconds']:.2f} | {r['peak_rss_mb']:.0f} | "
+                f"{r['events_per_s'] / raw_rate:.0%} | {ingest['hrledger']['events_per_s'] / r['events_per_s']:.2f}x |"
+            )
         es = ingest["eventsourcing"]
-        w(f"\neventsourcing's datastore ran with journal_mode={es.get('journal_mode')} and synchronous="
-          f"{es.get('synchronous')} (2 = FULL). It stores one row per event in one table with one unique index; "
-          "hrledger also writes the Merkle nodes (about one per event), keeps two secondary indexes (subject, "
-          "type), canonicalises the data and the leaf (RFC 8785), salts and hashes the data, and checks every "
-          "event_id for idempotency before the commit. The raw row is the ceiling: the same rows hrledger wrote, "
-          "inserted with no Python work at all.\n")
+        w(
+            f"\neventsourcing's datastore ran with journal_mode={es.get('journal_mode')} and synchronous="
+            f"{es.get('synchronous')} (2 = FULL). It stores one row per event in one table with one unique index; "
+            "hrledger also writes the Merkle nodes (about one per event), keeps two secondary indexes (subject, "
+            "type), canonicalises the data and the leaf (RFC 8785), salts and hashes the data, and checks every "
+            "event_id for idempotency before the commit. The raw row is the ceiling: the same rows hrledger wrote, "
+            "inserted with no Python work at all.\n"
+        )
     else:
         w("(bench.ingest failed in this run)\n")
 
@@ -206,33 +257,47 @@ def render(args: argparse.Namespace, q: bool, started: datetime, log_args: list[
         w("```\n" + mongo[1].strip() + "\n```\n")
 
     w("## Cost against log size\n")
-    w(f"Command: {_cmd(scale_args)}. Sizes are the measured log sizes (the target plus the 5 timed batches). "
-      f"Rows marked *projected* were not measured: they extrapolate the last two measured points linearly in "
-      f"log2(size), the shape of the work (O(log n) node reads per proof, O(log n) new nodes per append).\n")
+    w(
+        f"Command: {_cmd(scale_args)}. Sizes are the measured log sizes (the target plus the 5 timed batches). "
+        f"Rows marked *projected* were not measured: they extrapolate the last two measured points linearly in "
+        f"log2(size), the shape of the work (O(log n) node reads per proof, O(log n) new nodes per append).\n"
+    )
     if points:
-        w("| entries | append batch of 1000, ms | events/s | inclusion proof ms | consistency proof ms "
-          "| fsck entries/s | DB MiB | peak RSS MiB |\n|---|---|---|---|---|---|---|---|")
+        w(
+            "| entries | append batch of 1000, ms | events/s | inclusion proof ms | consistency proof ms "
+            "| fsck entries/s | DB MiB | peak RSS MiB |\n|---|---|---|---|---|---|---|---|"
+        )
         for p in points:
             fsck = f"{p['fsck_entries_per_s']:,.0f}" if p.get("fsck_entries_per_s") else "-"
-            w(f"| {p['size']:,} | {p['append_batch_ms']:.1f} | {p['append_events_per_s']:,.0f} | "
-              f"{p['inclusion_ms']:.3f} | {p['consistency_ms']:.3f} | {fsck} | {p['db_mb']:.0f} | "
-              f"{p['peak_rss_mb']:.0f} |")
+            w(
+                f"| {p['size']:,} | {p['append_batch_ms']:.1f} | {p['append_events_per_s']:,.0f} | "
+                f"{p['inclusion_ms']:.3f} | {p['consistency_ms']:.3f} | {fsck} | {p['db_mb']:.0f} | "
+                f"{p['peak_rss_mb']:.0f} |"
+            )
         if len(points) >= 2 and args.project > points[-1]["size"]:
             t = args.project
             per_entry = points[-1]["db_mb"] / points[-1]["size"]
-            w(f"| {t:,} *projected* | {_project(points, 'append_batch_ms', t):.1f} | - | "
-              f"{_project(points, 'inclusion_ms', t):.3f} | {_project(points, 'consistency_ms', t):.3f} | - | "
-              f"{per_entry * t:,.0f} | - |")
+            w(
+                f"| {t:,} *projected* | {_project(points, 'append_batch_ms', t):.1f} | - | "
+                f"{_project(points, 'inclusion_ms', t):.3f} | {_project(points, 'consistency_ms', t):.3f} | - | "
+                f"{per_entry * t:,.0f} | - |"
+            )
         w("")
     w("## Soak\n")
     if soak:
-        w(f"Command: {_cmd(soak_args)}: {soak['rate']:g} requests/s (90 % single events, 10 % batches of 20, one "
-          f"auditor read per 10 writes) for {soak['seconds']:g} s, {soak['events']:,} events written.\n")
-        w("| t (s) | server RSS MiB | requests in interval | p50 ms | p99 ms | errors so far |\n"
-          "|---|---|---|---|---|---|")
+        w(
+            f"Command: {_cmd(soak_args)}: {soak['rate']:g} requests/s (90 % single events, 10 % batches of 20, one "
+            f"auditor read per 10 writes) for {soak['seconds']:g} s, {soak['events']:,} events written.\n"
+        )
+        w(
+            "| t (s) | server RSS MiB | requests in interval | p50 ms | p99 ms | errors so far |\n"
+            "|---|---|---|---|---|---|"
+        )
         for s in soak["samples"]:
-            w(f"| {s['t']} | {s['rss_mb']:.1f} | {s['requests']} | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | "
-              f"{s['errors']} |")
+            w(
+                f"| {s['t']} | {s['rss_mb']:.1f} | {s['requests']} | {s['p50_ms']:.1f} | {s['p99_ms']:.1f} | "
+                f"{s['errors']} |"
+            )
         w(f"\nVerdict: {soak['verdict']}. Server exit code after SIGTERM: {soak['exit_code']}.\n")
     else:
         w("(bench.soak failed in this run)\n")
@@ -288,11 +353,11 @@ STRESS = """## Under stress (tests in `make test`)
 
 | test file | what it shows | runtime |
 |---|---|---|
-| `tests/test_stress_crash.py` | `hrledger serve` SIGKILLed 20 times under 8 concurrent HTTP posters: after each restart fsck passes, every acknowledged event is at its acknowledged seq, no event_id twice, the first checkpoint served is consistent (RFC 9162 proof via the API) with the last one a client saw | ~45 s |
-| `tests/test_stress_faults.py` | full disk (a real 2 MiB tmpfs when `mount` is allowed, else skipped), `RLIMIT_FSIZE` lowered on the live service process (real EFBIG, any user), ENOSPC/EROFS at the storage boundary (`tests/faulty_storage.py`): writes answer 503 problem+json with Retry-After, reads work, nothing half-written, the next write after the fault clears succeeds and is checkpointed | ~6 s |
-| `tests/test_stress_tamper.py` | one changed byte in every column of entries, nodes and checkpoints, moved and deleted rows: fsck names the location; a running service whose node, checkpoint root, note or whole checkpoint (a validly signed fork) was changed refuses to sign, says so in /healthz and its log | ~3 s |
-| `tests/test_stress_abuse.py` | oversized, nested, invalid UTF-8, control bytes, duplicate keys, unknown fields, injections, forged system events, other roles, brute force (429 per client IP, `api/ratelimit.py`), slow clients | ~17 s |
-| `tests/test_stress_openapi.py` | hypothesis requests generated from `/v1/openapi.json` against a real service: no 5xx, problem+json errors, no append by a failing request | ~8 s |
+| `tests/integration/test_stress_crash.py` | `hrledger serve` SIGKILLed 20 times under 8 concurrent HTTP posters: after each restart fsck passes, every acknowledged event is at its acknowledged seq, no event_id twice, the first checkpoint served is consistent (RFC 9162 proof via the API) with the last one a client saw | ~45 s |
+| `tests/integration/test_stress_faults.py` | full disk (a real 2 MiB tmpfs when `mount` is allowed, else skipped), `RLIMIT_FSIZE` lowered on the live service process (real EFBIG, any user), ENOSPC/EROFS at the storage boundary (`tests/support/faulty_storage.py`): writes answer 503 problem+json with Retry-After, reads work, nothing half-written, the next write after the fault clears succeeds and is checkpointed | ~6 s |
+| `tests/integration/test_stress_tamper.py` | one changed byte in every column of entries, nodes and checkpoints, moved and deleted rows: fsck names the location; a running service whose node, checkpoint root, note or whole checkpoint (a validly signed fork) was changed refuses to sign, says so in /healthz and its log | ~3 s |
+| `tests/integration/test_stress_abuse.py` | oversized, nested, invalid UTF-8, control bytes, duplicate keys, unknown fields, injections, forged system events, other roles, brute force (429 per client IP, `api/ratelimit.py`), slow clients | ~17 s |
+| `tests/integration/test_stress_openapi.py` | hypothesis requests generated from `/v1/openapi.json` against a real service: no 5xx, problem+json errors, no append by a failing request | ~8 s |
 
 A read-only disk cannot be made for real here: `chmod` does not stop root, and a tmpfs cannot be remounted
 read-only while SQLite holds its files open for writing (EBUSY), so EROFS is simulated at the storage boundary.

@@ -17,10 +17,10 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from ledger.entries import Event
-from ledger.evidence import build_subject_bundle
+from ledger.core.entries import Event
+from ledger.core.notes import Signer
 from ledger.log import Log
-from ledger.notes import Signer
+from ledger.services.evidence import build_subject_bundle
 from ledger.storage.sqlite import SQLiteStorage
 from verifier.check import verify_bundle
 from verifier.note import parse_vkey
@@ -31,20 +31,41 @@ START = datetime(2025, 1, 1, 1, tzinfo=UTC)
 async def one(n: int, workdir: Path) -> tuple[float, float, int]:
     store = SQLiteStorage(workdir / f"b{n}.sqlite3")
     await store.open()
-    log = Log(store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC),
-              random_bytes=os.urandom)
+    log = Log(
+        store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC), random_bytes=os.urandom
+    )
     await log.start()
-    await log.append([Event("pol", "policy.adopted", "company", "2024-12-01T10:00:00+08:00", "bench",
-                            {"policy_id": "rules", "version": "1", "document_digest": "sha256:" + "ab" * 32,
-                             "effective_from": "2024-12-10", "democratic_procedure": "staff congress"})])
+    await log.append(
+        [
+            Event(
+                "pol",
+                "policy.adopted",
+                "company",
+                "2024-12-01T10:00:00+08:00",
+                "bench",
+                {
+                    "policy_id": "rules",
+                    "version": "1",
+                    "document_digest": "sha256:" + "ab" * 32,
+                    "effective_from": "2024-12-10",
+                    "democratic_procedure": "staff congress",
+                },
+            )
+        ]
+    )
     step = timedelta(days=365) / n
     for base in range(0, n, 1000):
-        await log.append([Event(f"e{i}", "attendance.clock_in", "E1", (START + step * i).isoformat(), "bench",
-                                {"method": "card"}) for i in range(base, min(n, base + 1000))])
+        await log.append(
+            [
+                Event(f"e{i}", "attendance.clock_in", "E1", (START + step * i).isoformat(), "bench", {"method": "card"})
+                for i in range(base, min(n, base + 1000))
+            ]
+        )
     await log.wait_for_checkpoint(n + 1, timeout=60)
     started = time.perf_counter()
-    bundle = await build_subject_bundle(log, subject="E1", start=date(2025, 1, 1), end=date(2025, 12, 31),
-                                        now=datetime.now(UTC))
+    bundle = await build_subject_bundle(
+        log, subject="E1", start=date(2025, 1, 1), end=date(2025, 12, 31), now=datetime.now(UTC)
+    )
     build_s = time.perf_counter() - started
     started = time.perf_counter()
     result = verify_bundle(bundle, parse_vkey(log.signer.vkey), name="bench.zip")

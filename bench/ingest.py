@@ -41,21 +41,31 @@ def _rss_mb() -> float:
 
 
 def _events(base: int, count: int) -> list[Any]:
-    from ledger.entries import Event
+    from ledger.core.entries import Event
 
-    return [Event(f"ev-{i}", "attendance.clock_in", f"E{i % SUBJECTS}", "2026-01-05T09:00:00+08:00", "bench",
-                  {"method": "card", "location": "HQ gate 3"}) for i in range(base, base + count)]
+    return [
+        Event(
+            f"ev-{i}",
+            "attendance.clock_in",
+            f"E{i % SUBJECTS}",
+            "2026-01-05T09:00:00+08:00",
+            "bench",
+            {"method": "card", "location": "HQ gate 3"},
+        )
+        for i in range(base, base + count)
+    ]
 
 
 async def run_ours(n: int, batch: int, workdir: Path) -> dict[str, float]:
+    from ledger.core.notes import Signer
     from ledger.log import Log
-    from ledger.notes import Signer
     from ledger.storage.sqlite import SQLiteStorage
 
     store = SQLiteStorage(workdir / "ours.sqlite3")
     await store.open()
-    log = Log(store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC),
-              random_bytes=os.urandom)
+    log = Log(
+        store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC), random_bytes=os.urandom
+    )
     await log.start()
     batches = [_events(base, min(batch, n - base)) for base in range(0, n, batch)]
     started = time.perf_counter()
@@ -84,9 +94,18 @@ def run_eventsourcing(n: int, batch: int, workdir: Path) -> dict[str, float]:
     for base in range(0, n, batch):
         stored = []
         for e in _events(base, min(batch, n - base)):
-            state = json.dumps({"event_id": e.event_id, "type": e.type, "subject": e.subject,
-                                "occurred_at": e.occurred_at, "source": e.source, "data": e.data},
-                               separators=(",", ":"), sort_keys=True).encode()
+            state = json.dumps(
+                {
+                    "event_id": e.event_id,
+                    "type": e.type,
+                    "subject": e.subject,
+                    "occurred_at": e.occurred_at,
+                    "source": e.source,
+                    "data": e.data,
+                },
+                separators=(",", ":"),
+                sort_keys=True,
+            ).encode()
             stored.append(StoredEvent(uuid.uuid5(ns, e.event_id), 1, "hr:AttendanceClockIn", state))
         batches.append(stored)
     started = time.perf_counter()
@@ -94,28 +113,35 @@ def run_eventsourcing(n: int, batch: int, workdir: Path) -> dict[str, float]:
         recorder.insert_events(stored)
     elapsed = time.perf_counter() - started
     datastore.close()
-    return {"seconds": elapsed, "events_per_s": n / elapsed, "peak_rss_mb": _rss_mb(), "synchronous": sync,
-            "journal_mode": journal}
+    return {
+        "seconds": elapsed,
+        "events_per_s": n / elapsed,
+        "peak_rss_mb": _rss_mb(),
+        "synchronous": sync,
+        "journal_mode": journal,
+    }
 
 
 def run_raw(n: int, batch: int, workdir: Path) -> dict[str, float]:
     """Re-insert the rows hrledger wrote, batch by batch, into an empty copy of the schema."""
-    from ledger.merkle import append_leaves
+    from ledger.core.merkle import append_leaves
     from ledger.storage.sqlite import SCHEMA
 
     asyncio.run(run_ours(n, batch, workdir))  # produces the rows (not timed)
     src = sqlite3.connect(workdir / "ours.sqlite3")
-    entries = src.execute("SELECT seq, event_id, type, subject, occurred_at, recorded_at, entry, leaf_hash, data, "
-                          "salt FROM entries ORDER BY seq").fetchall()
+    entries = src.execute(
+        "SELECT seq, event_id, type, subject, occurred_at, recorded_at, entry, leaf_hash, data, "
+        "salt FROM entries ORDER BY seq"
+    ).fetchall()
     nodes = {(lvl, idx): h for lvl, idx, h in src.execute("SELECT level, idx, hash FROM nodes")}
     src.close()
     # The nodes each batch created, in the order the log wrote them.
     per_batch: list[tuple[list[Any], list[Any]]] = []
     frontier: dict[Any, bytes] = {}
-    from ledger import merkle
+    from ledger.core import merkle
 
     for base in range(0, n, batch):
-        rows = entries[base: base + batch]
+        rows = entries[base : base + batch]
         created, _ = append_leaves(base, frontier, [bytes(r[7]) for r in rows])
         frontier = {k: created.get(k) or frontier[k] for k in merkle.root_nodes(base + len(rows))}
         per_batch.append((rows, [(k.level, k.index, nodes[(k.level, k.index)]) for k in created]))
@@ -134,15 +160,22 @@ def run_raw(n: int, batch: int, workdir: Path) -> dict[str, float]:
     return {"seconds": elapsed, "events_per_s": n / elapsed, "peak_rss_mb": _rss_mb()}
 
 
-SIDES = {"hrledger": lambda n, b, w: asyncio.run(run_ours(n, b, w)), "eventsourcing": run_eventsourcing,
-         "raw-sqlite": run_raw}
+SIDES = {
+    "hrledger": lambda n, b, w: asyncio.run(run_ours(n, b, w)),
+    "eventsourcing": run_eventsourcing,
+    "raw-sqlite": run_raw,
+}
 
 
 def measure(n: int, batch: int) -> dict[str, dict[str, Any]]:
     results = {}
     for side in SIDES:
-        out = subprocess.run([sys.executable, "-m", "bench.ingest", "--side", side, "--n", str(n), "--batch",
-                              str(batch)], check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.ingest", "--side", side, "--n", str(n), "--batch", str(batch)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         results[side] = json.loads(out.strip().splitlines()[-1])
     return results
 
@@ -166,8 +199,10 @@ def main() -> None:
     print(f"durable ingest: {args.n:,} events in batches of {args.batch}, one commit per batch, synchronous=FULL")
     print(f"{'side':<16}{'events/s':>12}{'seconds':>10}{'peak RSS MiB':>14}{'of raw SQLite':>15}")
     for side, r in results.items():
-        print(f"{side:<16}{r['events_per_s']:>12,.0f}{r['seconds']:>10.2f}{r['peak_rss_mb']:>14.1f}"
-              f"{r['events_per_s'] / raw:>14.0%}")
+        print(
+            f"{side:<16}{r['events_per_s']:>12,.0f}{r['seconds']:>10.2f}{r['peak_rss_mb']:>14.1f}"
+            f"{r['events_per_s'] / raw:>14.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from ledger.datadir import init_datadir
+from ledger.admin.datadir import init_datadir
+from ledger.services.tokens import create_token
 from ledger.storage.sqlite import SQLiteStorage
-from ledger.tokens import create_token
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL_SECONDS = 0.005
@@ -71,8 +71,14 @@ async def make_tokens(data: Path) -> tuple[str, str]:
 
 
 def event_body(n: int) -> dict[str, object]:
-    return {"event_id": f"bench-{n}", "type": "attendance.clock_in", "subject": f"E{n % 5000}",
-            "occurred_at": "2026-01-05T09:00:00+08:00", "source": "bench", "data": {"method": "face"}}
+    return {
+        "event_id": f"bench-{n}",
+        "type": "attendance.clock_in",
+        "subject": f"E{n % 5000}",
+        "occurred_at": "2026-01-05T09:00:00+08:00",
+        "source": "bench",
+        "data": {"method": "face"},
+    }
 
 
 class CheckpointWatch:
@@ -109,8 +115,10 @@ class RawConnection:
     def __init__(self, url: str, path: str, token: str) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
-                     "Content-Type: application/json\r\nContent-Length: ").encode()
+        self.head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: "
+        ).encode()
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -132,13 +140,15 @@ class RawConnection:
             await self.writer.wait_closed()
 
 
-async def run_phase(phase: Phase, url: str, token: str, connections: int, batch: int, seconds: float,
-                    counter: list[int], client: str) -> None:
+async def run_phase(
+    phase: Phase, url: str, token: str, connections: int, batch: int, seconds: float, counter: list[int], client: str
+) -> None:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=connections)
     deadline = time.perf_counter() + seconds
 
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
         async def aiohttp_post(body: bytes) -> tuple[int, bytes]:
             async with session.post(url, data=body) as resp:
                 return resp.status, await resp.read()
@@ -176,14 +186,20 @@ async def run_phase(phase: Phase, url: str, token: str, connections: int, batch:
 
 
 def report(phase: Phase, lags: list[float], server_cpu: float, client_cpu: float) -> None:
-    print(f"{phase.name:<24} {phase.events / phase.elapsed:>10,.0f} events/s  {phase.requests / phase.elapsed:>8,.0f} "
-          f"req/s  p50 {percentile(phase.latencies, 0.5) * 1000:6.1f} ms  p99 "
-          f"{percentile(phase.latencies, 0.99) * 1000:6.1f} ms  ack->checkpoint p50 "
-          f"{percentile(lags, 0.5) * 1000:6.1f} ms p99 {percentile(lags, 0.99) * 1000:6.1f} ms  "
-          f"({phase.events} events in {phase.elapsed:.1f} s, {phase.errors} errors)", flush=True)
-    print(f"{'':<24} server CPU {server_cpu / phase.elapsed:4.0%} of a core, "
-          f"{server_cpu / max(phase.events, 1) * 1e6:6.1f} us/event -> {phase.events / max(server_cpu, 1e-9):>9,.0f} "
-          f"events per server CPU-second; client CPU {client_cpu / phase.elapsed:4.0%}", flush=True)
+    print(
+        f"{phase.name:<24} {phase.events / phase.elapsed:>10,.0f} events/s  {phase.requests / phase.elapsed:>8,.0f} "
+        f"req/s  p50 {percentile(phase.latencies, 0.5) * 1000:6.1f} ms  p99 "
+        f"{percentile(phase.latencies, 0.99) * 1000:6.1f} ms  ack->checkpoint p50 "
+        f"{percentile(lags, 0.5) * 1000:6.1f} ms p99 {percentile(lags, 0.99) * 1000:6.1f} ms  "
+        f"({phase.events} events in {phase.elapsed:.1f} s, {phase.errors} errors)",
+        flush=True,
+    )
+    print(
+        f"{'':<24} server CPU {server_cpu / phase.elapsed:4.0%} of a core, "
+        f"{server_cpu / max(phase.events, 1) * 1e6:6.1f} us/event -> {phase.events / max(server_cpu, 1e-9):>9,.0f} "
+        f"events per server CPU-second; client CPU {client_cpu / phase.elapsed:4.0%}",
+        flush=True,
+    )
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -194,14 +210,18 @@ async def main_async(args: argparse.Namespace) -> int:
         cmd = [sys.executable, "-m", "api", "--data", str(data), "--port", "0"]
         if not args.access_log:
             cmd.append("--no-access-log")
-        server = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-                                                      stderr=asyncio.subprocess.DEVNULL)
+        server = await asyncio.create_subprocess_exec(
+            *cmd, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        )
         assert server.stdout is not None
         line = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
         base = line.split()[-1]
-        print(f"server {base} (pid {server.pid}), {args.seconds:g} s per phase, {args.client} client, "
-              f"{args.connections}/{args.batch_connections} connections, access log "
-              f"{'on' if args.access_log else 'off'}", flush=True)
+        print(
+            f"server {base} (pid {server.pid}), {args.seconds:g} s per phase, {args.client} client, "
+            f"{args.connections}/{args.batch_connections} connections, access log "
+            f"{'on' if args.access_log else 'off'}",
+            flush=True,
+        )
         counter = [0]
         try:
             async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {auditor}"}) as watcher_session:
@@ -214,8 +234,9 @@ async def main_async(args: argparse.Namespace) -> int:
                     stop = asyncio.Event()
                     watcher = asyncio.create_task(watch.run(stop))
                     server_before, client_before = cpu_seconds(server.pid), time.process_time()
-                    await run_phase(phase, f"{base}/v1/events", writer, conns, batch, args.seconds, counter,
-                                    args.client)
+                    await run_phase(
+                        phase, f"{base}/v1/events", writer, conns, batch, args.seconds, counter, args.client
+                    )
                     server_cpu = cpu_seconds(server.pid) - server_before
                     client_cpu = time.process_time() - client_before
                     await asyncio.sleep(1.0)  # let the last checkpoint land
@@ -234,8 +255,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each phase")
     parser.add_argument("--connections", type=int, default=64, help="concurrent connections, single events")
     parser.add_argument("--batch-connections", type=int, default=16, help="concurrent connections, batches")
-    parser.add_argument("--client", choices=("aiohttp", "raw"), default="aiohttp",
-                        help="aiohttp's client, or a minimal keep-alive HTTP/1.1 client that costs less CPU")
+    parser.add_argument(
+        "--client",
+        choices=("aiohttp", "raw"),
+        default="aiohttp",
+        help="aiohttp's client, or a minimal keep-alive HTTP/1.1 client that costs less CPU",
+    )
     parser.add_argument("--only", choices=("single", "batches"), help="run one phase only")
     parser.add_argument("--access-log", action="store_true", help="let the server log a line per request")
     parser.add_argument("--tmp", default=None, help="directory for the temporary ledger (default: system temp)")

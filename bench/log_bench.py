@@ -28,21 +28,32 @@ def _rss_mb() -> float:
 
 
 async def run_ours(n: int, batch: int, proofs: int, workdir: Path) -> dict[str, float]:
-    from ledger.entries import Event
+    from ledger.core.entries import Event
+    from ledger.core.notes import Signer
     from ledger.log import Log
-    from ledger.notes import Signer
     from ledger.storage.sqlite import SQLiteStorage
 
     store = SQLiteStorage(workdir / "bench.sqlite3")
     await store.open()
-    log = Log(store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC),
-              random_bytes=os.urandom)
+    log = Log(
+        store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC), random_bytes=os.urandom
+    )
     await log.start()
     started = time.perf_counter()
     for base in range(0, n, batch):
-        await log.append([Event(f"ev-{i}", "attendance.clock_in", f"E{i % 5000}", "2026-01-05T09:00:00+08:00",
-                                "bench", {"method": "card", "location": "HQ gate 3"})
-                          for i in range(base, min(n, base + batch))])
+        await log.append(
+            [
+                Event(
+                    f"ev-{i}",
+                    "attendance.clock_in",
+                    f"E{i % 5000}",
+                    "2026-01-05T09:00:00+08:00",
+                    "bench",
+                    {"method": "card", "location": "HQ gate 3"},
+                )
+                for i in range(base, min(n, base + batch))
+            ]
+        )
     append_s = time.perf_counter() - started
     await log.wait_for_checkpoint(n, timeout=60)
     rng = random.Random(1)
@@ -56,8 +67,13 @@ async def run_ours(n: int, batch: int, proofs: int, workdir: Path) -> dict[str, 
     cons = (time.perf_counter() - started) / proofs
     await log.stop()
     await store.close()
-    return {"append_s": append_s, "appends_per_s": n / append_s, "inclusion_ms": incl * 1e3,
-            "consistency_ms": cons * 1e3, "peak_rss_mb": _rss_mb()}
+    return {
+        "append_s": append_s,
+        "appends_per_s": n / append_s,
+        "inclusion_ms": incl * 1e3,
+        "consistency_ms": cons * 1e3,
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def run_pymerkle(n: int, batch: int, proofs: int, workdir: Path) -> dict[str, float]:
@@ -66,8 +82,9 @@ def run_pymerkle(n: int, batch: int, proofs: int, workdir: Path) -> dict[str, fl
     tree = SqliteTree(str(workdir / "pymerkle.db"), algorithm="sha256")
     started = time.perf_counter()
     for base in range(0, n, batch):
-        tree.append_entries([json.dumps({"seq": i, "subject": f"E{i % 5000}"}).encode()
-                             for i in range(base, min(n, base + batch))])
+        tree.append_entries(
+            [json.dumps({"seq": i, "subject": f"E{i % 5000}"}).encode() for i in range(base, min(n, base + batch))]
+        )
     append_s = time.perf_counter() - started
     rng = random.Random(1)
     count = max(1, proofs // 20)  # pymerkle recomputes subtrees; fewer rounds keep the run bounded
@@ -80,14 +97,22 @@ def run_pymerkle(n: int, batch: int, proofs: int, workdir: Path) -> dict[str, fl
         tree.prove_consistency(rng.randrange(1, n), n)
     cons = (time.perf_counter() - started) / count
     tree.con.close()
-    return {"append_s": append_s, "appends_per_s": n / append_s, "inclusion_ms": incl * 1e3,
-            "consistency_ms": cons * 1e3, "peak_rss_mb": _rss_mb()}
+    return {
+        "append_s": append_s,
+        "appends_per_s": n / append_s,
+        "inclusion_ms": incl * 1e3,
+        "consistency_ms": cons * 1e3,
+        "peak_rss_mb": _rss_mb(),
+    }
 
 
 def child(side: str, n: int, batch: int, proofs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(run_ours(n, batch, proofs, Path(tmp))) if side == "ours" else run_pymerkle(
-            n, batch, proofs, Path(tmp))
+        result = (
+            asyncio.run(run_ours(n, batch, proofs, Path(tmp)))
+            if side == "ours"
+            else run_pymerkle(n, batch, proofs, Path(tmp))
+        )
     print(json.dumps(result))
 
 
@@ -103,16 +128,35 @@ def main() -> None:
         return
     results = {}
     for side in ("ours", "pymerkle"):
-        out = subprocess.run([sys.executable, "-m", "bench.log_bench", "--side", side, "--n", str(args.n),
-                              "--batch", str(args.batch), "--proofs", str(args.proofs)],
-                             check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.log_bench",
+                "--side",
+                side,
+                "--n",
+                str(args.n),
+                "--batch",
+                str(args.batch),
+                "--proofs",
+                str(args.proofs),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         results[side] = json.loads(out.strip().splitlines()[-1])
     ours, theirs = results["ours"], results["pymerkle"]
     print(f"log benchmark: {args.n:,} entries in batches of {args.batch}, SQLite on this machine")
     print(f"{'metric':<28}{'hrledger':>14}{'pymerkle':>14}{'ratio':>10}")
-    rows = [("appends/s", "appends_per_s", True), ("append total s", "append_s", False),
-            ("inclusion proof ms", "inclusion_ms", False), ("consistency proof ms", "consistency_ms", False),
-            ("peak RSS MiB", "peak_rss_mb", False)]
+    rows = [
+        ("appends/s", "appends_per_s", True),
+        ("append total s", "append_s", False),
+        ("inclusion proof ms", "inclusion_ms", False),
+        ("consistency proof ms", "consistency_ms", False),
+        ("peak RSS MiB", "peak_rss_mb", False),
+    ]
     for label, key, higher_better in rows:
         a, b = ours[key], theirs[key]
         ratio = (a / b) if higher_better else (b / a if a else float("inf"))

@@ -18,11 +18,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
-from ledger.entries import Event
+from ledger.core.entries import Event
+from ledger.core.notes import Signer
 from ledger.log import Log
-from ledger.notes import Signer
 from ledger.storage.base import Storage
 from ledger.storage.mongo import MongoStorage
 from ledger.storage.sqlite import SQLiteStorage
@@ -43,16 +44,24 @@ class Result:
 
 
 def _event(i: int) -> Event:
-    return Event(f"bench-{i}", "attendance.clock_in", f"E{i % 5000:05d}", "2026-01-05T09:00:00+08:00", "bench",
-                 {"method": "face", "location": "site-3"})
+    return Event(
+        f"bench-{i}",
+        "attendance.clock_in",
+        f"E{i % 5000:05d}",
+        "2026-01-05T09:00:00+08:00",
+        "bench",
+        {"method": "face", "location": "site-3"},
+    )
 
 
-async def run(driver: str, make_store: Callable[[], Storage], batch: int, events: int, clients: int,
-              seconds: float) -> Result:
+async def run(
+    driver: str, make_store: Callable[[], Storage], batch: int, events: int, clients: int, seconds: float
+) -> Result:
     store = make_store()
     await store.open()
-    log = Log(store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC),
-              random_bytes=os.urandom)
+    log = Log(
+        store, Signer.generate("bench.example/log", bytes(32)), clock=lambda: datetime.now(UTC), random_bytes=os.urandom
+    )
     await log.start()
     counter = 0
     done = 0
@@ -80,7 +89,7 @@ async def run(driver: str, make_store: Callable[[], Storage], batch: int, events
 
 
 async def main(args: argparse.Namespace) -> None:
-    from tests.mongo_server import NxServer, fresh_uri
+    from tests.support.mongo_server import NxServer, fresh_uri
 
     server: NxServer | None = None
     base = args.mongo_uri or os.environ.get("HRLEDGER_MONGODB_URI")
@@ -92,11 +101,13 @@ async def main(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory(prefix="hrledger-bench-") as tmp:
             for batch in [int(b) for b in args.batches.split(",")]:
                 path = Path(tmp) / f"b{batch}.sqlite3"
-                results.append(await run("sqlite", lambda p=path: SQLiteStorage(p), batch, args.events,
-                                         args.clients, args.seconds))
+                results.append(
+                    await run("sqlite", partial(SQLiteStorage, path), batch, args.events, args.clients, args.seconds)
+                )
                 uri = fresh_uri(base, "bench")
-                results.append(await run("mongodb", lambda u=uri: MongoStorage(u), batch, args.events,
-                                         args.clients, args.seconds))
+                results.append(
+                    await run("mongodb", partial(MongoStorage, uri), batch, args.events, args.clients, args.seconds)
+                )
     finally:
         if server is not None:
             server.stop()

@@ -33,9 +33,9 @@ def _rss_mb() -> float:
 
 
 async def run(sizes: list[int], batch: int, workdir: Path, fsck_limit: int) -> list[dict[str, Any]]:
-    from ledger.fsck import fsck
+    from ledger.admin.fsck import fsck
+    from ledger.core.notes import Signer
     from ledger.log import Log
-    from ledger.notes import Signer
     from ledger.storage.sqlite import SQLiteStorage
 
     path = workdir / "scale.sqlite3"
@@ -45,7 +45,8 @@ async def run(sizes: list[int], batch: int, workdir: Path, fsck_limit: int) -> l
     log = Log(store, signer, clock=lambda: datetime.now(UTC), random_bytes=os.urandom)
     await log.start()
     rng = random.Random(7)
-    size, points = 0, []
+    size = 0
+    points: list[dict[str, Any]] = []
     for target in sorted(sizes):
         grow_started = time.perf_counter()
         while size < target:
@@ -76,11 +77,19 @@ async def run(sizes: list[int], batch: int, workdir: Path, fsck_limit: int) -> l
             assert report.ok, report.problems[:3]
             fsck_rate = size / (time.perf_counter() - started)
         db_bytes = sum(p.stat().st_size for p in workdir.iterdir() if p.name.startswith("scale.sqlite3"))
-        points.append({"size": size, "append_batch_ms": sum(appends) / len(appends) * 1e3,
-                       "append_events_per_s": batch / (sum(appends) / len(appends)),
-                       "inclusion_ms": inclusion * 1e3, "consistency_ms": consistency * 1e3,
-                       "fsck_entries_per_s": fsck_rate, "db_mb": db_bytes / 2**20, "peak_rss_mb": _rss_mb(),
-                       "grow_events_per_s": (target - (points[-1]["size"] if points else 0)) / max(grow_s, 1e-9)})
+        points.append(
+            {
+                "size": size,
+                "append_batch_ms": sum(appends) / len(appends) * 1e3,
+                "append_events_per_s": batch / (sum(appends) / len(appends)),
+                "inclusion_ms": inclusion * 1e3,
+                "consistency_ms": consistency * 1e3,
+                "fsck_entries_per_s": fsck_rate,
+                "db_mb": db_bytes / 2**20,
+                "peak_rss_mb": _rss_mb(),
+                "grow_events_per_s": (target - (points[-1]["size"] if points else 0)) / max(grow_s, 1e-9),
+            }
+        )
         print(json.dumps(points[-1]), flush=True)
     await log.stop()
     await store.close()
@@ -101,13 +110,17 @@ def main() -> None:
     if args.json:
         print(json.dumps(points))
         return
-    print(f"{'entries':>10}{'append ms/batch':>17}{'events/s':>10}{'inclusion ms':>14}{'consistency ms':>16}"
-          f"{'fsck entries/s':>16}{'DB MiB':>9}{'RSS MiB':>9}")
+    print(
+        f"{'entries':>10}{'append ms/batch':>17}{'events/s':>10}{'inclusion ms':>14}{'consistency ms':>16}"
+        f"{'fsck entries/s':>16}{'DB MiB':>9}{'RSS MiB':>9}"
+    )
     for p in points:
         fsck_rate = f"{p['fsck_entries_per_s']:,.0f}" if p["fsck_entries_per_s"] else "-"
-        print(f"{p['size']:>10,}{p['append_batch_ms']:>17.1f}{p['append_events_per_s']:>10,.0f}"
-              f"{p['inclusion_ms']:>14.3f}{p['consistency_ms']:>16.3f}{fsck_rate:>16}{p['db_mb']:>9.1f}"
-              f"{p['peak_rss_mb']:>9.1f}")
+        print(
+            f"{p['size']:>10,}{p['append_batch_ms']:>17.1f}{p['append_events_per_s']:>10,.0f}"
+            f"{p['inclusion_ms']:>14.3f}{p['consistency_ms']:>16.3f}{fsck_rate:>16}{p['db_mb']:>9.1f}"
+            f"{p['peak_rss_mb']:>9.1f}"
+        )
 
 
 if __name__ == "__main__":

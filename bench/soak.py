@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 
 from bench.load import ROOT, make_tokens, percentile
-from ledger.datadir import init_datadir
+from ledger.admin.datadir import init_datadir
 
 MAX_SECONDS = 3600.0
 
@@ -41,13 +41,15 @@ def verdict(samples: list[dict[str, Any]]) -> tuple[bool, str]:
     if len(samples) < 3:
         return False, "too few samples for a verdict (run longer or sample more often)"
     third = len(samples) // 3
-    middle = [s["rss_mb"] for s in samples[third: 2 * third]]
-    last = [s["rss_mb"] for s in samples[2 * third:]]
+    middle = [s["rss_mb"] for s in samples[third : 2 * third]]
+    last = [s["rss_mb"] for s in samples[2 * third :]]
     a, b = sum(middle) / len(middle), sum(last) / len(last)
     growth = b - a
     flat = growth <= 0 or (growth < 0.05 * a and growth < 8.0)
-    return flat, (f"RSS {'flat' if flat else 'GROWING'}: mean {a:.1f} MiB in the middle third, {b:.1f} MiB in the "
-                  f"last third ({growth:+.1f} MiB, {growth / a:+.1%})")
+    return flat, (
+        f"RSS {'flat' if flat else 'GROWING'}: mean {a:.1f} MiB in the middle third, {b:.1f} MiB in the "
+        f"last third ({growth:+.1f} MiB, {growth / a:+.1%})"
+    )
 
 
 async def soak(seconds: float, interval: float, rate: float, tmp: str | None) -> dict[str, Any]:
@@ -56,8 +58,18 @@ async def soak(seconds: float, interval: float, rate: float, tmp: str | None) ->
         init_datadir(data, origin="soak.example/log")
         writer, auditor = await make_tokens(data)
         server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "api", "--data", str(data), "--port", "0", "--no-access-log", cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "api",
+            "--data",
+            str(data),
+            "--port",
+            "0",
+            "--no-access-log",
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         assert server.stdout is not None
         base = (await asyncio.wait_for(server.stdout.readline(), 30)).decode().split()[-1]
         samples: list[dict[str, Any]] = []
@@ -79,10 +91,17 @@ async def soak(seconds: float, interval: float, rate: float, tmp: str | None) ->
                         else:
                             k = counter[0]
                             counter[0] += 20 if n % 10 == 0 else 1
-                            evs = [{"event_id": f"soak-{k + i}", "type": "attendance.clock_in",
-                                    "subject": f"E{(k + i) % 5000}", "occurred_at": "2026-01-05T09:00:00+08:00",
-                                    "source": "soak", "data": {"method": "face"}}
-                                   for i in range(20 if n % 10 == 0 else 1)]
+                            evs = [
+                                {
+                                    "event_id": f"soak-{k + i}",
+                                    "type": "attendance.clock_in",
+                                    "subject": f"E{(k + i) % 5000}",
+                                    "occurred_at": "2026-01-05T09:00:00+08:00",
+                                    "source": "soak",
+                                    "data": {"method": "face"},
+                                }
+                                for i in range(20 if n % 10 == 0 else 1)
+                            ]
                             body = {"events": evs} if len(evs) > 1 else evs[0]
                             async with session.post(f"{base}/v1/events", json=body, headers=wh) as r:
                                 await r.read()
@@ -101,10 +120,17 @@ async def soak(seconds: float, interval: float, rate: float, tmp: str | None) ->
                 while (now := time.perf_counter()) - started < seconds:
                     due = started + n / rate
                     if now >= next_sample:
-                        samples.append({"t": round(now - started), "rss_mb": rss_mb(server.pid),
-                                        "requests": len(latencies), "p50_ms": percentile(latencies, 0.5) * 1e3,
-                                        "p99_ms": percentile(latencies, 0.99) * 1e3, "errors": errors[0],
-                                        "events": counter[0]})
+                        samples.append(
+                            {
+                                "t": round(now - started),
+                                "rss_mb": rss_mb(server.pid),
+                                "requests": len(latencies),
+                                "p50_ms": percentile(latencies, 0.5) * 1e3,
+                                "p99_ms": percentile(latencies, 0.99) * 1e3,
+                                "errors": errors[0],
+                                "events": counter[0],
+                            }
+                        )
                         print(json.dumps(samples[-1]), file=sys.stderr, flush=True)
                         latencies.clear()
                         next_sample += interval
@@ -120,8 +146,15 @@ async def soak(seconds: float, interval: float, rate: float, tmp: str | None) ->
             server.send_signal(signal.SIGTERM)
             code = await server.wait()
     flat, text = verdict(samples)
-    return {"seconds": seconds, "rate": rate, "samples": samples, "flat": flat, "verdict": text,
-            "exit_code": code, "events": counter[0]}
+    return {
+        "seconds": seconds,
+        "rate": rate,
+        "samples": samples,
+        "flat": flat,
+        "verdict": text,
+        "exit_code": code,
+        "events": counter[0],
+    }
 
 
 def main() -> int:
@@ -139,8 +172,10 @@ def main() -> int:
     else:
         print(f"{'t s':>6}{'RSS MiB':>10}{'requests':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
         for s in result["samples"]:
-            print(f"{s['t']:>6}{s['rss_mb']:>10.1f}{s['requests']:>10}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}"
-                  f"{s['errors']:>8}")
+            print(
+                f"{s['t']:>6}{s['rss_mb']:>10.1f}{s['requests']:>10}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}"
+                f"{s['errors']:>8}"
+            )
         print(result["verdict"])
     return 0 if result["flat"] and result["exit_code"] == 0 else 1
 

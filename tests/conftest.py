@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from ledger.core.notes import Signer
 from ledger.log import Log
-from ledger.notes import Signer
 from ledger.storage.sqlite import SQLiteStorage
-from tests.mongo_server import drop_database, fresh_uri, mongo_uri  # noqa: F401
-from tests.test_escalator_support import Receiver
-from tests.tsa import TSA, start_tsa
+from tests.support.escalator import Receiver
+from tests.support.mongo_server import drop_database, fresh_uri, mongo_uri  # noqa: F401
+from tests.support.tsa import TSA, start_tsa
 
 
 @pytest.fixture(scope="session")

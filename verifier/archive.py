@@ -99,7 +99,7 @@ def step1_manifest(b: Bundle, r: Result, zip_problems: list[str]) -> None:
             r.fail(1, f"manifest.json: {key} is missing or not a string")
     period = m.get("period")
     if not (isinstance(period, dict) and all(isinstance(period.get(k), str) for k in ("from", "to", "time_zone"))):
-        r.fail(1, "manifest.json: period must be {\"from\", \"to\", \"time_zone\"}")
+        r.fail(1, 'manifest.json: period must be {"from", "to", "time_zone"}')
     if type(m.get("tree_size")) is not int:
         r.fail(1, "manifest.json: tree_size is missing or not an integer")
     for key in ("subject_seqs", "context_seqs"):

@@ -176,8 +176,7 @@ def step4_inclusion(b: Bundle, r: Result) -> None:
                     try:
                         root = merkle.root_from_inclusion(b.leaf_hashes[seq], seq, cp.size, proof.hashes)
                         if root != cp.root:
-                            r.fail(4, f"{name}: inclusion proof does not rebuild the checkpoint root "
-                                      f"(size {cp.size})")
+                            r.fail(4, f"{name}: inclusion proof does not rebuild the checkpoint root (size {cp.size})")
                     except ValueError as exc:
                         r.fail(4, f"{name}: inclusion proof: {exc} (size {cp.size})")
         fact.problems.extend(r.steps[4].failures[before:])
@@ -200,7 +199,7 @@ def step5_consistency(b: Bundle, r: Result, vkey: Verifier) -> None:
             old = parse_checkpoint(obj["old_checkpoint"].encode("utf-8"))
             proof = [b64decode(h, "a proof hash") for h in obj["proof"]]
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            r.fail(5, f"{name}: not {{\"old_checkpoint\": signed note, \"proof\": [base64]}}: {exc}")
+            r.fail(5, f'{name}: not {{"old_checkpoint": signed note, "proof": [base64]}}: {exc}')
             continue
         bad = len(r.steps[5].failures)
         try:
@@ -218,8 +217,11 @@ def step5_consistency(b: Bundle, r: Result, vkey: Verifier) -> None:
             r.fail(5, f"{name}: leads to size {new_size}, the bundle checkpoint has size {cp.size}")
         why = merkle.check_consistency(old.size, cp.size, old.root, cp.root, proof)
         if why:
-            r.fail(5, f"{name}: checkpoint of size {old.size} is not consistent with the bundle checkpoint "
-                      f"(size {cp.size}): {why}")
+            r.fail(
+                5,
+                f"{name}: checkpoint of size {old.size} is not consistent with the bundle checkpoint "
+                f"(size {cp.size}): {why}",
+            )
         if len(r.steps[5].failures) == bad:
             b.checkpoints[old.size] = old.raw
             r.note(5, f"size {old.size} is a prefix of size {cp.size}")
@@ -273,19 +275,19 @@ def step6_coverage(b: Bundle, r: Result) -> None:
                 if leaf.get("subject") != subject:
                     r.fail(6, f"{name}: subject is {leaf.get('subject')!r}, the bundle is about {subject!r}")
                 if in_period is False:
-                    r.fail(6, f"{name}: occurred_at {leaf.get('occurred_at')} is outside the period "
-                              f"{start} to {end}")
+                    r.fail(6, f"{name}: occurred_at {leaf.get('occurred_at')} is outside the period {start} to {end}")
             elif leaf.get("subject") == subject and in_period:
                 r.fail(6, f"{name}: an entry of {subject!r} in the period must be listed in subject_seqs")
         fact.problems.extend(r.steps[6].failures[before:])
-    r.note(6, f"{len(subject_seqs)} entries of {subject!r} declared for the period, "
-              f"{len(context_seqs)} context entries, tree size {tree_size}")
+    r.note(
+        6,
+        f"{len(subject_seqs)} entries of {subject!r} declared for the period, "
+        f"{len(context_seqs)} context entries, tree size {tree_size}",
+    )
     r.note(6, "completeness rests on the manifest's declaration: the log's leaves do not chain per subject")
 
 
-def verify_bundle(
-    data: bytes, vkey: Verifier, *, tsa_roots: list[Any] | None = None, name: str = "bundle"
-) -> Result:
+def verify_bundle(data: bytes, vkey: Verifier, *, tsa_roots: list[Any] | None = None, name: str = "bundle") -> Result:
     """Run steps 1 to 8 over the bytes of a bundle; raises UsageError only when it is not a zip at all."""
     files, zip_problems = read_zip(data)
     b = Bundle(files)

@@ -74,37 +74,47 @@ def _cls(status: str) -> str:
 
 def _case_html(case: Any) -> list[str]:
     cases = case.get("cases", [case]) if isinstance(case, dict) else case if isinstance(case, list) else []
-    out = ["<h2>案件与解除条件清单（服务器计算，未经本核验） / Case and readiness (computed by the server, "
-           "not verified here)</h2>"]
+    out = [
+        "<h2>案件与解除条件清单（服务器计算，未经本核验） / Case and readiness (computed by the server, "
+        "not verified here)</h2>"
+    ]
     for c in cases:
         if not isinstance(c, dict):
             continue
-        out.append(f"<p>case <b>{escape(str(c.get('case_id')))}</b> · status {escape(str(c.get('status')))} · "
-                   f"overdue working days {escape(str(c.get('overdue_days')))} · "
-                   f"return day {escape(str(c.get('return_day')))}</p>")
+        out.append(
+            f"<p>case <b>{escape(str(c.get('case_id')))}</b> · status {escape(str(c.get('status')))} · "
+            f"overdue working days {escape(str(c.get('overdue_days')))} · "
+            f"return day {escape(str(c.get('return_day')))}</p>"
+        )
         stages = [s for s in c.get("stages") or [] if isinstance(s, dict)]
         if stages:
             out.append("<table><thead><tr><th>阶段 Stage</th><th>达到日期 Reached on</th></tr></thead><tbody>")
-            out += [f"<tr><td>{escape(str(s.get('stage')))}</td><td>{escape(str(s.get('reached_on')))}</td></tr>"
-                    for s in stages]
+            out += [
+                f"<tr><td>{escape(str(s.get('stage')))}</td><td>{escape(str(s.get('reached_on')))}</td></tr>"
+                for s in stages
+            ]
             out.append("</tbody></table>")
         readiness = c.get("readiness")
         raw_items = readiness.get("items") if isinstance(readiness, dict) else None
         items = [i for i in raw_items or [] if isinstance(i, dict)]
         if items:
-            out.append("<table><thead><tr><th>条件 Item</th><th>满足 OK</th><th>依据 seqs</th>"
-                       "<th>缺少 Missing</th></tr></thead><tbody>")
+            out.append(
+                "<table><thead><tr><th>条件 Item</th><th>满足 OK</th><th>依据 seqs</th>"
+                "<th>缺少 Missing</th></tr></thead><tbody>"
+            )
             for i in items:
                 ok = i.get("ok") is True
-                out.append(f"<tr><td>{escape(str(i.get('name')))}</td><td class='{'ok' if ok else 'failed'}'>"
-                           f"{'是 yes' if ok else '否 no'}</td><td>{escape(', '.join(map(str, i.get('seqs') or [])))}"
-                           f"</td><td>{escape(str(i.get('missing') or ''))}</td></tr>")
+                out.append(
+                    f"<tr><td>{escape(str(i.get('name')))}</td><td class='{'ok' if ok else 'failed'}'>"
+                    f"{'是 yes' if ok else '否 no'}</td><td>{escape(', '.join(map(str, i.get('seqs') or [])))}"
+                    f"</td><td>{escape(str(i.get('missing') or ''))}</td></tr>"
+                )
             out.append("</tbody></table>")
     return out
 
 
 def render_html(r: Result) -> str:
-    verdict = ("全部核验通过 / Every check holds" if r.ok else f"核验失败 / {len(r.failures)} failure(s)")
+    verdict = "全部核验通过 / Every check holds" if r.ok else f"核验失败 / {len(r.failures)} failure(s)"
     h: list[str] = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
@@ -112,33 +122,48 @@ def render_html(r: Result) -> str:
         f"<style>{CSS}</style></head><body>",
         "<h1>证据包核验报告 / Evidence bundle verification report</h1>",
         f"<div class='verdict {'ok' if r.ok else 'failed'}'>{escape(verdict)}"
-        + ("" if r.tsa_checked else " — 时间戳未检查 / timestamps not checked") + "</div>",
+        + ("" if r.tsa_checked else " — 时间戳未检查 / timestamps not checked")
+        + "</div>",
         "<table><tbody>",
     ]
     rows = [
-        ("当事人 Subject", r.subject), ("期间 Period", f"{r.period_from} – {r.period_to} ({r.time_zone})"),
-        ("日志 Origin", r.origin), ("验证密钥 Verifier key", r.vkey),
-        ("树大小 Tree size", r.tree_size), ("根哈希 Root hash", r.root), ("文件 Bundle", r.bundle),
+        ("当事人 Subject", r.subject),
+        ("期间 Period", f"{r.period_from} – {r.period_to} ({r.time_zone})"),
+        ("日志 Origin", r.origin),
+        ("验证密钥 Verifier key", r.vkey),
+        ("树大小 Tree size", r.tree_size),
+        ("根哈希 Root hash", r.root),
+        ("文件 Bundle", r.bundle),
     ]
     h += [f"<tr><th>{escape(k)}</th><td class='mono'>{escape(str(v))}</td></tr>" for k, v in rows]
-    h += ["</tbody></table>", "<h2>核验步骤 / Verification steps</h2>",
-          "<table><thead><tr><th>#</th><th>步骤 Step</th><th>结果 Result</th><th>说明 Details</th></tr></thead><tbody>"]
+    h += [
+        "</tbody></table>",
+        "<h2>核验步骤 / Verification steps</h2>",
+        "<table><thead><tr><th>#</th><th>步骤 Step</th><th>结果 Result</th><th>说明 Details</th></tr></thead><tbody>",
+    ]
     for s in r.steps.values():
         details = "<br>".join([escape(n) for n in s.notes] + [f"<b>{escape(m)}</b>" for m in s.failures])
-        h.append(f"<tr><td>{s.number}</td><td>{escape(s.title_zh)}<br>{escape(s.title)}</td>"
-                 f"<td class='{_cls(s.status)}'>{escape(STATUS_ZH.get(s.status, s.status))}<br>{escape(s.status)}"
-                 f"</td><td>{details}</td></tr>")
-    h += ["</tbody></table>", "<h2>时间线（按发生时间） / Timeline (by time of occurrence)</h2>",
-          "<table><thead><tr><th>发生 Occurred</th><th>seq</th><th>事件 Event</th><th>证明 Proof</th>"
-          "<th>接收 Recorded</th><th>时间戳 TSA</th><th>标记 Flags</th></tr></thead><tbody>"]
+        h.append(
+            f"<tr><td>{s.number}</td><td>{escape(s.title_zh)}<br>{escape(s.title)}</td>"
+            f"<td class='{_cls(s.status)}'>{escape(STATUS_ZH.get(s.status, s.status))}<br>{escape(s.status)}"
+            f"</td><td>{details}</td></tr>"
+        )
+    h += [
+        "</tbody></table>",
+        "<h2>时间线（按发生时间） / Timeline (by time of occurrence)</h2>",
+        "<table><thead><tr><th>发生 Occurred</th><th>seq</th><th>事件 Event</th><th>证明 Proof</th>"
+        "<th>接收 Recorded</th><th>时间戳 TSA</th><th>标记 Flags</th></tr></thead><tbody>",
+    ]
     for f in r.timeline:
         cls = "late" if f.late else "erased" if f.erased else ""
         event = escape(f.type or "?") + (f"<br><span class='small'>{escape(f.summary)}</span>" if f.summary else "")
-        h.append(f"<tr class='{cls}'><td class='mono'>{escape(f.occurred_at or '?')}</td><td>{f.seq}</td>"
-                 f"<td>{event}</td><td class='{'failed' if f.problems else 'ok'}'>"
-                 f"{escape(FACT_ZH.get(f.status, f.status))}<br>{escape(f.status)}</td>"
-                 f"<td class='mono'>{escape(f.recorded_at or '?')}</td>"
-                 f"<td class='mono'>{escape(f.tsa_time or '—')}</td><td>{escape(_flags(f))}</td></tr>")
+        h.append(
+            f"<tr class='{cls}'><td class='mono'>{escape(f.occurred_at or '?')}</td><td>{f.seq}</td>"
+            f"<td>{event}</td><td class='{'failed' if f.problems else 'ok'}'>"
+            f"{escape(FACT_ZH.get(f.status, f.status))}<br>{escape(f.status)}</td>"
+            f"<td class='mono'>{escape(f.recorded_at or '?')}</td>"
+            f"<td class='mono'>{escape(f.tsa_time or '—')}</td><td>{escape(_flags(f))}</td></tr>"
+        )
     h.append("</tbody></table>")
     if r.case is not None:
         h += _case_html(r.case)

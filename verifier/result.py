@@ -104,8 +104,7 @@ class Result:
             "root": self.root,
             "failures": self.failures,
             "steps": [
-                {"step": s.number, "title": s.title, "status": s.status, "failures": s.failures,
-                 "notes": s.notes}
+                {"step": s.number, "title": s.title, "status": s.status, "failures": s.failures, "notes": s.notes}
                 for s in self.steps.values()
             ],
             "timeline": [asdict(f) | {"status": f.status} for f in self.timeline],

@@ -15,8 +15,25 @@ if TYPE_CHECKING:
 LATE_AFTER = timedelta(hours=24)
 _TSR = re.compile(r"^timestamps/(0|[1-9][0-9]*)\.tsr$")
 _RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$")
-_SUMMARY_KEYS = ("kind", "leave_id", "start", "end", "channel", "target", "result", "notice_id", "recipients",
-                 "channels", "method", "policy_id", "version", "effective_on", "union", "case_id", "reason")
+_SUMMARY_KEYS = (
+    "kind",
+    "leave_id",
+    "start",
+    "end",
+    "channel",
+    "target",
+    "result",
+    "notice_id",
+    "recipients",
+    "channels",
+    "method",
+    "policy_id",
+    "version",
+    "effective_on",
+    "union",
+    "case_id",
+    "reason",
+)
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -43,8 +43,12 @@ class YearCalendar:
 
     def data(self) -> dict[str, Any]:
         """The ``calendar.adopted`` data for this year (dates sorted, so equal years give equal data)."""
-        return {"year": self.year, "holidays": sorted(d.isoformat() for d in self.holidays),
-                "workdays": sorted(d.isoformat() for d in self.workdays), "source": self.source}
+        return {
+            "year": self.year,
+            "holidays": sorted(d.isoformat() for d in self.holidays),
+            "workdays": sorted(d.isoformat() for d in self.workdays),
+            "source": self.source,
+        }
 
     def same_days(self, other: YearCalendar) -> bool:
         return (self.year, self.holidays, self.workdays) == (other.year, other.holidays, other.workdays)
@@ -78,12 +82,15 @@ def year_problem(cal: YearCalendar) -> str | None:
             return f"{label}: {stray[0].isoformat()} is not in {cal.year}"
     weekend_off = sorted(d for d in cal.holidays if d.weekday() >= 5)
     if weekend_off:
-        return (f"holidays: {weekend_off[0].isoformat()} is a {weekend_off[0]:%A}; list only the weekdays off "
-                "(weekends are off anyway)")
+        return (
+            f"holidays: {weekend_off[0].isoformat()} is a {weekend_off[0]:%A}; list only the weekdays off "
+            "(weekends are off anyway)"
+        )
     weekday_on = sorted(d for d in cal.workdays if d.weekday() < 5)
     if weekday_on:
-        return (f"workdays: {weekday_on[0].isoformat()} is a {weekday_on[0]:%A}; list only the weekend days "
-                "worked (调休)")
+        return (
+            f"workdays: {weekday_on[0].isoformat()} is a {weekday_on[0]:%A}; list only the weekend days worked (调休)"
+        )
     return None
 
 
@@ -120,8 +127,9 @@ def national_year(year: int) -> YearCalendar | None:
         return None
     holidays = frozenset(d for d in _national.holidays if d.year == year and d.weekday() < 5)
     workdays = frozenset(d for d in _national.workdays if d.year == year and d.weekday() >= 5)
-    return YearCalendar(year, holidays, workdays,
-                        f"{NATIONAL_LIBRARY} (bundled national calendar: State Council holiday notices)")
+    return YearCalendar(
+        year, holidays, workdays, f"{NATIONAL_LIBRARY} (bundled national calendar: State Council holiday notices)"
+    )
 
 
 class WorkCalendar:
@@ -137,8 +145,11 @@ class WorkCalendar:
 
     def seqs(self, first_year: int, last_year: int) -> list[int]:
         """The log entries of the years from ``first_year`` to ``last_year`` this calendar holds."""
-        return sorted(s for y in range(first_year, last_year + 1)
-                      if (c := self.years.get(y)) is not None and (s := c.seq) is not None)
+        return sorted(
+            s
+            for y in range(first_year, last_year + 1)
+            if (c := self.years.get(y)) is not None and (s := c.seq) is not None
+        )
 
     def _base(self, day: date) -> bool:
         supplied = self.years.get(day.year)
@@ -174,8 +185,10 @@ class WorkCalendar:
             d += timedelta(days=1)
             if self.is_workday(d):
                 return d
-        raise CalendarError(f"no working day within {MAX_DAYS_OFF} days after {day.isoformat()}; check the "
-                            "calendar entries and the overrides in the policy file")
+        raise CalendarError(
+            f"no working day within {MAX_DAYS_OFF} days after {day.isoformat()}; check the "
+            "calendar entries and the overrides in the policy file"
+        )
 
     def workdays(self, start: date, end: date) -> Iterator[date]:
         """Working days from ``start`` to ``end``, both inclusive."""

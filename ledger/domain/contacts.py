@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from ledger.core.entries import parse_rfc3339
 from ledger.domain.facts import Fact
 from ledger.domain.policy import Policy
-from ledger.entries import parse_rfc3339
 from ledger.errors import ValidationError
 
 SNAPSHOT_TYPES = ("employee.enrolled", "employee.contacts_updated")
@@ -66,13 +66,21 @@ def contact_file(subject: str, facts: Sequence[Fact]) -> ContactFile | None:
     snap = next((f for f in reversed(facts) if f.type in SNAPSHOT_TYPES and f.data is not None), None)
     if snap is None:
         return None
-    contacts = tuple(Contact(str(c.get("channel")), str(c.get("value")), _time(c.get("verified_at")))
-                     for c in snap.get("contacts", []) if isinstance(c, dict))
+    contacts = tuple(
+        Contact(str(c.get("channel")), str(c.get("value")), _time(c.get("verified_at")))
+        for c in snap.get("contacts", [])
+        if isinstance(c, dict)
+    )
     emergency = tuple(
-        EmergencyContact(str(e.get("name")), str(e.get("relation")), str(e.get("mobile")),
-                         e.get("address") if isinstance(e.get("address"), str) else None,
-                         e.get("service_agent") is True)
-        for e in snap.get("emergency_contacts", []) if isinstance(e, dict)
+        EmergencyContact(
+            str(e.get("name")),
+            str(e.get("relation")),
+            str(e.get("mobile")),
+            e.get("address") if isinstance(e.get("address"), str) else None,
+            e.get("service_agent") is True,
+        )
+        for e in snap.get("emergency_contacts", [])
+        if isinstance(e, dict)
     )
     return ContactFile(subject, str(snap.get("name", "")), snap, contacts, emergency)
 
@@ -102,9 +110,14 @@ def contact_health(cf: ContactFile, facts: Sequence[Fact], as_of: datetime, poli
         times = [t for t in (c.verified_at, fact.occurred_at if fact else None) if t is not None]
         last = max(times, default=None)
         if last is None or last.astimezone(tz).date() < cutoff:
-            stale.append({"channel": c.kind, "value": c.value,
-                          "last_verified": last.isoformat() if last else None,
-                          "seq": fact.seq if fact else cf.fact.seq})
+            stale.append(
+                {
+                    "channel": c.kind,
+                    "value": c.value,
+                    "last_verified": last.isoformat() if last else None,
+                    "seq": fact.seq if fact else cf.fact.seq,
+                }
+            )
     unverified = []
     for e in cf.emergency:
         keys = [("mobile", normalise("mobile", e.mobile))]
@@ -112,5 +125,10 @@ def contact_health(cf: ContactFile, facts: Sequence[Fact], as_of: datetime, poli
             keys.append(("address", normalise("address", e.address)))
         if not any(k in verified for k in keys):
             unverified.append({"name": e.name, "relation": e.relation, "mobile": e.mobile})
-    return {"subject": cf.subject, "name": cf.name, "stale_contacts": stale,
-            "unverified_emergency_contacts": unverified, "stale_before": cutoff.isoformat()}
+    return {
+        "subject": cf.subject,
+        "name": cf.name,
+        "stale_contacts": stale,
+        "unverified_emergency_contacts": unverified,
+        "stale_before": cutoff.isoformat(),
+    }

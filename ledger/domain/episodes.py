@@ -106,8 +106,9 @@ class Episode:
 
     def calendar_years(self) -> tuple[int, int]:
         """The first and last year of the calendar this episode's days were counted with."""
-        return self.leave.end.year, max(self.leave.end, self.return_day or self.leave.end,
-                                        self.walked_to or self.leave.end).year
+        return self.leave.end.year, max(
+            self.leave.end, self.return_day or self.leave.end, self.walked_to or self.leave.end
+        ).year
 
     @property
     def overdue_days(self) -> int:
@@ -132,8 +133,9 @@ def episodes(
     """Every approved leave of the employee as an episode, oldest first; ``facts`` must be cut at ``as_of``."""
     tz = policy.tz
     today = as_of.astimezone(tz).date()
-    active = sorted((lv for lv in resolve_leaves(facts).values() if lv.active),
-                    key=lambda lv: (lv.start, lv.end, lv.leave_id))
+    active = sorted(
+        (lv for lv in resolve_leaves(facts).values() if lv.active), key=lambda lv: (lv.start, lv.end, lv.leave_id)
+    )
     clock_ins = [f for f in facts if f.type == "attendance.clock_in"]
     closures: dict[str, Fact] = {}
     stage_facts: dict[str, list[Fact]] = {}
@@ -153,8 +155,14 @@ def episodes(
             ep.return_day = calendar.next_workday_after(leave.end)
         except CalendarError as exc:
             ep.calendar_error, ep.calendar_year = str(exc), exc.year
-        ret = next((f for f in clock_ins if f.local_date(tz) > leave.end
-                    and (next_start is None or f.local_date(tz) < next_start)), None)
+        ret = next(
+            (
+                f
+                for f in clock_ins
+                if f.local_date(tz) > leave.end and (next_start is None or f.local_date(tz) < next_start)
+            ),
+            None,
+        )
         enders: list[tuple[datetime, str, Fact | None]] = []
         if ret is not None:
             enders.append((ret.occurred_at, "returned", ret))

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ledger.core.entries import Event
 from ledger.domain.episodes import stage_event_id
 from ledger.domain.projection import Projector
-from ledger.entries import Event
 
 STAGE_EVENT = "escalation.stage_entered"
 SOURCE = "hrledger"
@@ -38,9 +38,15 @@ class StageDecision:
 
     @property
     def data(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, "stage": self.stage, "overdue_days": self.overdue_days,
-                "reached_on": self.reached_on.isoformat(), "basis": list(self.basis),
-                "policy_digest": self.policy_digest, "calendar_seqs": list(self.calendar_seqs)}
+        return {
+            "case_id": self.case_id,
+            "stage": self.stage,
+            "overdue_days": self.overdue_days,
+            "reached_on": self.reached_on.isoformat(),
+            "basis": list(self.basis),
+            "policy_digest": self.policy_digest,
+            "calendar_seqs": list(self.calendar_seqs),
+        }
 
     def event(self, source: str = SOURCE) -> Event:
         return Event(self.event_id, STAGE_EVENT, self.subject, self.occurred_at.isoformat(), source, self.data)
@@ -69,10 +75,18 @@ def escalations_due(projector: Projector, now: datetime) -> EscalationPlan:
                 if rule.name in recorded or projector.has_event(stage_event_id(ep.case_id, rule.name)):
                     continue
                 basis = tuple(sorted(f.seq for f in ep.leave.facts if f.occurred_at <= day.deadline))
-                plan.decisions.append(StageDecision(
-                    ep.case_id, subject, rule.name, rule.overdue_days, day.day, day.deadline,
-                    basis or tuple(ep.leave.seqs), policy.digest,
-                    tuple(calendar.seqs(ep.leave.end.year, day.day.year)),
-                ))
+                plan.decisions.append(
+                    StageDecision(
+                        ep.case_id,
+                        subject,
+                        rule.name,
+                        rule.overdue_days,
+                        day.day,
+                        day.deadline,
+                        basis or tuple(ep.leave.seqs),
+                        policy.digest,
+                        tuple(calendar.seqs(ep.leave.end.year, day.day.year)),
+                    )
+                )
     plan.decisions.sort(key=lambda d: (d.occurred_at, d.case_id, d.overdue_days))
     return plan

@@ -9,9 +9,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ledger.entries import parse_rfc3339
+from ledger.core.entries import parse_rfc3339
+from ledger.core.records import StoredEntry
 from ledger.errors import IntegrityError, ValidationError
-from ledger.storage.base import StoredEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +51,14 @@ def fact_from_entry(entry: StoredEntry) -> Fact:
 
 
 def make_fact(
-    seq: int, type: str, subject: str, occurred_at: str, data: Mapping[str, Any] | None,
-    *, recorded_at: str | None = None, event_id: str | None = None,
+    seq: int,
+    type: str,
+    subject: str,
+    occurred_at: str,
+    data: Mapping[str, Any] | None,
+    *,
+    recorded_at: str | None = None,
+    event_id: str | None = None,
 ) -> Fact:
     """A fact built directly (tests, the demo): ``recorded_at`` defaults to ``occurred_at``."""
     occurred = parse_rfc3339(occurred_at, "occurred_at")

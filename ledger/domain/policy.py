@@ -45,9 +45,9 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ledger.core.entries import canonical_json
 from ledger.domain.calendar import CalendarOverrides, YearCalendar, year_problem
 from ledger.domain.schemas import ATTEMPT_CHANNELS, NOTICE_CHANNELS, STAGES
-from ledger.entries import canonical_json
 from ledger.errors import ValidationError
 
 STAGE_CHANNELS = tuple(dict.fromkeys(ATTEMPT_CHANNELS + NOTICE_CHANNELS))
@@ -132,16 +132,23 @@ class Policy:
             "stages": {s.name: {"overdue_days": s.overdue_days, "channels": list(s.channels)} for s in self.stages},
             "webhook": {"url": self.webhook.url or ""},
             "smtp": {
-                "host": self.smtp.host or "", "port": self.smtp.port, "username": self.smtp.username or "",
-                "sender": self.smtp.sender or "", "recipients": list(self.smtp.recipients),
-                "starttls": self.smtp.starttls, "use_tls": self.smtp.use_tls,
+                "host": self.smtp.host or "",
+                "port": self.smtp.port,
+                "username": self.smtp.username or "",
+                "sender": self.smtp.sender or "",
+                "recipients": list(self.smtp.recipients),
+                "starttls": self.smtp.starttls,
+                "use_tls": self.smtp.use_tls,
             },
             "calendar": {
                 "holidays": sorted(d.isoformat() for d in self.calendar.holidays),
                 "workdays": sorted(d.isoformat() for d in self.calendar.workdays),
                 "years": {
-                    str(y.year): {"holidays": sorted(d.isoformat() for d in y.holidays),
-                                  "workdays": sorted(d.isoformat() for d in y.workdays), "source": y.source}
+                    str(y.year): {
+                        "holidays": sorted(d.isoformat() for d in y.holidays),
+                        "workdays": sorted(d.isoformat() for d in y.workdays),
+                        "source": y.source,
+                    }
                     for y in sorted(self.calendar.years, key=lambda y: y.year)
                 },
             },
@@ -235,14 +242,18 @@ def _stages(reader: _Reader) -> tuple[StageRule, ...]:
         days = s.count("overdue_days", 1, 366)
         channels = s.strings("channels", STAGE_CHANNELS)
         s.done()
-        rules.append(StageRule(rule.name, rule.overdue_days if days is None else days,
-                               rule.channels if channels is None else channels))
+        rules.append(
+            StageRule(
+                rule.name, rule.overdue_days if days is None else days, rule.channels if channels is None else channels
+            )
+        )
     r.done()
     for before, after in pairwise(rules):
         if after.overdue_days <= before.overdue_days:
-            raise PolicyError(f"stages.{after.name}.overdue_days",
-                              f"must be more than {before.name} ({before.overdue_days}): stages run in the order "
-                              f"{', '.join(STAGES)}")
+            raise PolicyError(
+                f"stages.{after.name}.overdue_days",
+                f"must be more than {before.name} ({before.overdue_days}): stages run in the order {', '.join(STAGES)}",
+            )
     return tuple(rules)
 
 
@@ -261,8 +272,12 @@ def _calendar(reader: _Reader) -> CalendarOverrides:
         if not (name.isdigit() and len(name) == 4):
             raise PolicyError(key, "years are given as 4-digit tables, e.g. [calendar.years.2027]")
         y = _Reader(sub, key)
-        ys = YearCalendar(int(name), y.dates("holidays"), y.dates("workdays"),
-                          y.text("source") or f"policy file [calendar.years.{name}]")
+        ys = YearCalendar(
+            int(name),
+            y.dates("holidays"),
+            y.dates("workdays"),
+            y.text("source") or f"policy file [calendar.years.{name}]",
+        )
         y.done()
         both = sorted(ys.holidays & ys.workdays)
         if both:
@@ -324,9 +339,16 @@ def load_policy(toml_text: str) -> Policy:
         port = s.count("port", 1, 65535)
         starttls = s.take("starttls", bool, "true or false")
         use_tls = s.take("use_tls", bool, "true or false")
-        changes["smtp"] = Smtp(s.text("host"), p.smtp.port if port is None else port, s.text("username"),
-                               s.text("password"), s.text("sender"), s.strings("recipients") or (),
-                               p.smtp.starttls if starttls is None else starttls, bool(use_tls))
+        changes["smtp"] = Smtp(
+            s.text("host"),
+            p.smtp.port if port is None else port,
+            s.text("username"),
+            s.text("password"),
+            s.text("sender"),
+            s.strings("recipients") or (),
+            p.smtp.starttls if starttls is None else starttls,
+            bool(use_tls),
+        )
         if changes["smtp"].starttls and changes["smtp"].use_tls:
             raise PolicyError("smtp.use_tls", "cannot be combined with starttls = true; choose one")
         s.done()

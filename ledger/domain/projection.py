@@ -9,12 +9,13 @@ receipt order is not the order of facts).
 from __future__ import annotations
 
 import bisect
-import sys
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from ledger.core.records import StoredEntry
 from ledger.domain.calendar import CALENDAR_TYPE, CalendarBook, WorkCalendar
 from ledger.domain.contacts import contact_file, contact_health
 from ledger.domain.episodes import Episode, episodes
@@ -23,7 +24,6 @@ from ledger.domain.policy import Policy
 from ledger.domain.readiness import readiness
 from ledger.domain.schemas import COMPANY, ERASED_TYPE
 from ledger.errors import LedgerError
-from ledger.storage.base import StoredEntry
 
 _HOUR = timedelta(hours=1)
 CASE_STATUSES = ("open", "returned", "closed", "terminated", "superseded")
@@ -48,7 +48,7 @@ class _Timeline:
         self.facts.insert(i, fact)
 
     def until(self, as_of: datetime) -> list[Fact]:
-        return self.facts[: bisect.bisect_right(self.keys, (as_of, sys.maxsize))]
+        return self.facts[: bisect.bisect_right(self.keys, (as_of, math.inf))]
 
     def erase(self, seqs: frozenset[int]) -> None:
         self.facts = [replace(f, data=None) if f.seq in seqs else f for f in self.facts]
@@ -56,9 +56,15 @@ class _Timeline:
 
 def _late(facts: Iterable[Fact], policy: Policy) -> list[dict[str, Any]]:
     return [
-        {"seq": f.seq, "type": f.type, "occurred_at": f.occurred_text or f.occurred_at.isoformat(),
-         "recorded_at": f.recorded_at.isoformat(), "delay_hours": round((f.recorded_at - f.occurred_at) / _HOUR, 1)}
-        for f in sorted(facts, key=lambda f: f.seq) if f.recorded_at - f.occurred_at > policy.late_recorded
+        {
+            "seq": f.seq,
+            "type": f.type,
+            "occurred_at": f.occurred_text or f.occurred_at.isoformat(),
+            "recorded_at": f.recorded_at.isoformat(),
+            "delay_hours": round((f.recorded_at - f.occurred_at) / _HOUR, 1),
+        }
+        for f in sorted(facts, key=lambda f: f.seq)
+        if f.recorded_at - f.occurred_at > policy.late_recorded
     ]
 
 
@@ -84,8 +90,9 @@ class Projector:
             fact = fact_from_entry(fact)
         if fact.seq <= self.position:
             if self._event_ids.get(fact.event_id) != fact.seq:
-                raise ProjectionGapError(f"seq {fact.seq} ({fact.event_id}) does not match what was applied there; "
-                                         "rebuild the projection")
+                raise ProjectionGapError(
+                    f"seq {fact.seq} ({fact.event_id}) does not match what was applied there; rebuild the projection"
+                )
             return False
         if fact.seq != self.position + 1:
             raise ProjectionGapError(f"expected seq {self.position + 1}, got {fact.seq}; rebuild the projection")
@@ -132,10 +139,12 @@ class Projector:
     def _calendar_doc(self, eps: Sequence[Episode], calendar: WorkCalendar) -> dict[str, Any]:
         problem = next((e for e in eps if e.calendar_error), None)
         seqs = sorted({s for e in eps for s in calendar.seqs(*e.calendar_years())})
-        return {"complete": problem is None,
-                "missing_year": problem.calendar_year if problem else None,
-                "detail": problem.calendar_error if problem else None,
-                "seqs": seqs}
+        return {
+            "complete": problem is None,
+            "missing_year": problem.calendar_year if problem else None,
+            "detail": problem.calendar_error if problem else None,
+            "seqs": seqs,
+        }
 
     def absence(self, subject: str, as_of: datetime) -> dict[str, Any]:
         """``{"subject","state","overdue_days","return_day","leave_id"}`` (plus ``case_id``, ``missed_days``).
@@ -147,13 +156,25 @@ class Projector:
         today = as_of.astimezone(self.policy.tz).date()
         current = next((e for e in reversed(eps) if e.leave.start <= today), None)
         terminated = any(f.type == "employment.terminated" for f in facts)
-        out: dict[str, Any] = {"subject": subject, "state": "present", "overdue_days": 0, "return_day": None,
-                               "leave_id": None, "case_id": None, "missed_days": [], "as_of": as_of.isoformat(),
-                               "calendar": self._calendar_doc([current] if current else [], calendar)}
+        out: dict[str, Any] = {
+            "subject": subject,
+            "state": "present",
+            "overdue_days": 0,
+            "return_day": None,
+            "leave_id": None,
+            "case_id": None,
+            "missed_days": [],
+            "as_of": as_of.isoformat(),
+            "calendar": self._calendar_doc([current] if current else [], calendar),
+        }
         if current is not None:
-            out.update(overdue_days=current.overdue_days, leave_id=current.leave.leave_id, case_id=current.case_id,
-                       return_day=current.return_day.isoformat() if current.return_day else None,
-                       missed_days=[m.day.isoformat() for m in current.missed])
+            out.update(
+                overdue_days=current.overdue_days,
+                leave_id=current.leave.leave_id,
+                case_id=current.case_id,
+                return_day=current.return_day.isoformat() if current.return_day else None,
+                missed_days=[m.day.isoformat() for m in current.missed],
+            )
             if today <= current.leave.end:
                 out["state"] = "on_leave"
             elif current.status == "open":
@@ -171,9 +192,16 @@ class Projector:
         recorded: dict[str, Fact] = {}
         for f in ep.stage_facts:
             recorded.setdefault(f.get("stage"), f)
-        stages = [{"stage": s.name, "reached_on": day.day.isoformat(), "at": day.deadline.isoformat(),
-                   "overdue_days": s.overdue_days, "seq": recorded[s.name].seq if s.name in recorded else None}
-                  for s, day in ep.reached(p)]
+        stages = [
+            {
+                "stage": s.name,
+                "reached_on": day.day.isoformat(),
+                "at": day.deadline.isoformat(),
+                "overdue_days": s.overdue_days,
+                "seq": recorded[s.name].seq if s.name in recorded else None,
+            }
+            for s, day in ep.reached(p)
+        ]
         cal = self._calendar_doc([ep], calendar)
         ready = readiness(ep, facts, company, cf, as_of, p, cal)
         used = {s for item in ready["items"] for s in item["seqs"]} | set(ep.leave.seqs)
@@ -186,18 +214,33 @@ class Projector:
             "subject": ep.subject,
             "status": ep.status,
             "leave_id": ep.leave.leave_id,
-            "leave": {"kind": ep.leave.kind, "start": ep.leave.start.isoformat(), "end": ep.leave.end.isoformat(),
-                      "seqs": ep.leave.seqs},
+            "leave": {
+                "kind": ep.leave.kind,
+                "start": ep.leave.start.isoformat(),
+                "end": ep.leave.end.isoformat(),
+                "seqs": ep.leave.seqs,
+            },
             "return_day": ep.return_day.isoformat() if ep.return_day else None,
             "overdue_days": ep.overdue_days,
             "missed_days": [m.day.isoformat() for m in ep.missed],
             "stage": stages[-1]["stage"] if stages else None,
             "stages": stages,
-            "stage_events": [{"seq": f.seq, "stage": f.get("stage"), "occurred_at": f.occurred_text,
-                              "overdue_days": f.get("overdue_days")} for f in ep.stage_facts],
-            "ended": None if ep.status == "open" else {
-                "by": ep.status, "seq": ep.ended_by.seq if ep.ended_by else None,
-                "at": ep.ended_by.occurred_text if ep.ended_by else None},
+            "stage_events": [
+                {
+                    "seq": f.seq,
+                    "stage": f.get("stage"),
+                    "occurred_at": f.occurred_text,
+                    "overdue_days": f.get("overdue_days"),
+                }
+                for f in ep.stage_facts
+            ],
+            "ended": None
+            if ep.status == "open"
+            else {
+                "by": ep.status,
+                "seq": ep.ended_by.seq if ep.ended_by else None,
+                "at": ep.ended_by.occurred_text if ep.ended_by else None,
+            },
             "readiness": ready,
             "calendar": cal,
             "late_recorded": late,
@@ -256,6 +299,9 @@ class Projector:
             health = contact_health(cf, facts, as_of, self.policy)
             if health["stale_contacts"] or health["unverified_emergency_contacts"]:
                 employees.append(health)
-        return {"as_of": as_of.isoformat(), "employees": employees,
-                "stale_contacts": sum(len(e["stale_contacts"]) for e in employees),
-                "unverified_emergency_contacts": sum(len(e["unverified_emergency_contacts"]) for e in employees)}
+        return {
+            "as_of": as_of.isoformat(),
+            "employees": employees,
+            "stale_contacts": sum(len(e["stale_contacts"]) for e in employees),
+            "unverified_emergency_contacts": sum(len(e["unverified_emergency_contacts"]) for e in employees),
+        }

@@ -12,22 +12,30 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from ledger.core.entries import Event, parse_rfc3339
 from ledger.domain.calendar import CALENDAR_TYPE, FIRST_YEAR, LAST_YEAR, year_from_data, year_problem
-from ledger.entries import Event, parse_rfc3339
 from ledger.errors import ValidationError
 
 Check = Callable[[Any, str], None]
 
 COMPANY = "company"
-ERASED_TYPE = "ledger.erased"  # appended by ledger.erase; its data names the seqs whose data is dropped
+ERASED_TYPE = "ledger.erased"  # appended by ledger.admin.erase; its data names the seqs whose data is dropped
 CONTACT_CHANNELS = ("mobile", "email", "wechat", "address")
 ATTEMPT_CHANNELS = ("phone", "sms", "email", "wechat", "post", "visit")
 NOTICE_CHANNELS = ("visit", "post", "sms", "email", "wechat", "newspaper", "notice_board")
 NOTICE_KINDS = ("reminder", "return_demand", "absenteeism", "termination", "publication")
 LEAVE_KINDS = ("sick", "annual", "personal", "marriage", "maternity", "bereavement", "other")
 ATTEMPT_RESULTS = (
-    "answered", "no_answer", "number_invalid", "unreachable", "delivered",
-    "read", "replied", "bounced", "returned", "refused",
+    "answered",
+    "no_answer",
+    "number_invalid",
+    "unreachable",
+    "delivered",
+    "read",
+    "replied",
+    "bounced",
+    "returned",
+    "refused",
 )
 STAGES = ("reminder", "hr_alert", "lost_contact", "absenteeism", "termination_review")
 
@@ -178,61 +186,110 @@ def _end_not_before_start(value: dict[str, Any], path: str) -> None:
 
 ID = Str(128)
 TEXT = Str(2000)
-_person = Obj({
-    "name": Str(),
-    "hired_on?": Date,
-    "contacts": ListOf(Obj({"channel": Enum(*CONTACT_CHANNELS), "value": Str(512), "verified_at?": Time})),
-    "emergency_contacts": ListOf(Obj({
-        "name": Str(), "relation": Str(64), "mobile": Str(64), "address?": Str(512), "service_agent?": Bool,
-    })),
-})
+_person = Obj(
+    {
+        "name": Str(),
+        "hired_on?": Date,
+        "contacts": ListOf(Obj({"channel": Enum(*CONTACT_CHANNELS), "value": Str(512), "verified_at?": Time})),
+        "emergency_contacts": ListOf(
+            Obj(
+                {
+                    "name": Str(),
+                    "relation": Str(64),
+                    "mobile": Str(64),
+                    "address?": Str(512),
+                    "service_agent?": Bool,
+                }
+            )
+        ),
+    }
+)
 # the kind on file (mobile, ...) or the way it was reached (sms, ...); contact health maps the latter back
 VERIFY_CHANNELS = CONTACT_CHANNELS + tuple(c for c in ATTEMPT_CHANNELS if c not in CONTACT_CHANNELS)
 _verification = Obj({"channel": Enum(*VERIFY_CHANNELS), "value": Str(512), "method?": Str(64)})
 _leave_ref = Obj({"leave_id": ID})
-_attendance = Obj({"method": Enum("face", "gps", "card", "manual"),
-                   "location?": OneOf(Str(512), AnyObject, what="a string or a JSON object")})
+_attendance = Obj(
+    {
+        "method": Enum("face", "gps", "card", "manual"),
+        "location?": OneOf(Str(512), AnyObject, what="a string or a JSON object"),
+    }
+)
 
 SCHEMAS: dict[str, Check] = {
     "employee.enrolled": _person,
     "employee.contacts_updated": _person,
     "contact.verification_requested": _verification,
     "contact.verified": _verification,
-    "policy.adopted": Obj({
-        "policy_id": ID, "version": Str(64), "document_digest": Digest, "effective_from": Date,
-        "democratic_procedure": TEXT,
-    }),
+    "policy.adopted": Obj(
+        {
+            "policy_id": ID,
+            "version": Str(64),
+            "document_digest": Digest,
+            "effective_from": Date,
+            "democratic_procedure": TEXT,
+        }
+    ),
     "policy.acknowledged": Obj({"policy_id": ID, "version": Str(64)}),
-    "leave.requested": Obj({
-        "leave_id": ID, "kind": Enum(*LEAVE_KINDS), "start": Date, "end": Date, "certificate_digest?": Digest,
-    }, rule=_end_not_before_start),
+    "leave.requested": Obj(
+        {
+            "leave_id": ID,
+            "kind": Enum(*LEAVE_KINDS),
+            "start": Date,
+            "end": Date,
+            "certificate_digest?": Digest,
+        },
+        rule=_end_not_before_start,
+    ),
     "leave.approved": _leave_ref,
     "leave.cancelled": _leave_ref,
     "leave.rejected": Obj({"leave_id": ID, "reason?": TEXT}),
     "leave.extended": Obj({"leave_id": ID, "end": Date}),
     "attendance.clock_in": _attendance,
     "attendance.clock_out": _attendance,
-    "contact.attempted": Obj({
-        "channel": Enum(*ATTEMPT_CHANNELS), "target": Enum("employee", "emergency_contact"), "value?": Str(512),
-        "result": Enum(*ATTEMPT_RESULTS), "note?": TEXT,
-    }),
-    "notice.issued": Obj({
-        "notice_id": ID, "kind": Enum(*NOTICE_KINDS), "document_digest": Digest,
-        "recipients": ListOf(Str(512), min_len=1), "channels": ListOf(Enum(*NOTICE_CHANNELS), min_len=1),
-    }),
+    "contact.attempted": Obj(
+        {
+            "channel": Enum(*ATTEMPT_CHANNELS),
+            "target": Enum("employee", "emergency_contact"),
+            "value?": Str(512),
+            "result": Enum(*ATTEMPT_RESULTS),
+            "note?": TEXT,
+        }
+    ),
+    "notice.issued": Obj(
+        {
+            "notice_id": ID,
+            "kind": Enum(*NOTICE_KINDS),
+            "document_digest": Digest,
+            "recipients": ListOf(Str(512), min_len=1),
+            "channels": ListOf(Enum(*NOTICE_CHANNELS), min_len=1),
+        }
+    ),
     "notice.delivered": Obj({"notice_id": ID, "channel": Enum(*NOTICE_CHANNELS), "evidence": Str(1024)}),
     "notice.delivery_failed": Obj({"notice_id": ID, "channel": Enum(*NOTICE_CHANNELS), "reason": TEXT}),
     "union.notified": Obj({"union": Str(), "note?": TEXT}),
     "employment.terminated": Obj({"effective_on": Date, "notice_id": ID, "confirmed_by": Str()}),
     "case.closed": Obj({"case_id": Str(512), "reason": TEXT}),
-    CALENDAR_TYPE: Obj({
-        "year": Year, "holidays": ListOf(Date, max_len=366), "workdays": ListOf(Date, max_len=366), "source": TEXT,
-    }, rule=_calendar_days),
+    CALENDAR_TYPE: Obj(
+        {
+            "year": Year,
+            "holidays": ListOf(Date, max_len=366),
+            "workdays": ListOf(Date, max_len=366),
+            "source": TEXT,
+        },
+        rule=_calendar_days,
+    ),
     # system types, written by hrledger itself (the envelope refuses them from clients)
-    "escalation.stage_entered": Obj({
-        "case_id": Str(512), "stage": Enum(*STAGES), "overdue_days": Count, "basis": ListOf(Seq, max_len=10000),
-        "policy_digest": Digest, "reached_on?": Date, "calendar_seqs?": ListOf(Seq, max_len=1000),
-    }),
+    "escalation.stage_entered": Obj(
+        {
+            "case_id": Str(512),
+            "stage": Enum(*STAGES),
+            "overdue_days": Count,
+            "basis": ListOf(Seq, max_len=10000),
+            "policy_digest": Digest,
+            "reached_on?": Date,
+            "calendar_seqs?": ListOf(Seq, max_len=1000),
+        }
+    ),
     "ledger.erased": AnyObject,
 }
 
@@ -255,7 +312,7 @@ def validate_data(type: str, data: Any) -> None:
 
 
 def validate_event(event: Event) -> None:
-    """Subject rules plus :func:`validate_data`; call after ``ledger.entries.validate_envelope``."""
+    """Subject rules plus :func:`validate_data`; call after ``ledger.core.entries.validate_envelope``."""
     validate_data(event.type, event.data)
     if event.type.startswith("custom.") or event.type in COMPANY_ALLOWED:
         return

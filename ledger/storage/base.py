@@ -2,38 +2,16 @@
 
 Drivers translate their own exceptions into ``ledger.errors`` at this boundary: ``StorageUnavailableError``
 when writes cannot happen now (read-only, disk full, lost lease), ``StorageError`` otherwise. Every driver
-passes the one conformance suite in ``tests/storage_conformance.py``.
+passes the one conformance suite in ``tests/support/conformance.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ledger.merkle import NodeId
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEntry:
-    seq: int
-    event_id: str
-    type: str
-    subject: str
-    occurred_at: str
-    recorded_at: str
-    entry: bytes  # the exact leaf bytes (RFC 8785 JSON)
-    leaf_hash: bytes
-    data: bytes | None  # canonical JSON of ``data``; None once erased
-    salt: bytes | None  # None once erased
-
-
-@dataclass(frozen=True, slots=True)
-class StoredCheckpoint:
-    size: int
-    root: bytes
-    note: bytes  # the signed note, verbatim
-    published_at: str
+from ledger.core.merkle import NodeId
+from ledger.core.records import StoredCheckpoint, StoredEntry
 
 
 class AppendConflict(Exception):

@@ -44,15 +44,26 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from ledger.core.merkle import NodeId
+from ledger.core.records import StoredCheckpoint, StoredEntry
 from ledger.errors import IntegrityError, LedgerError, StorageError, StorageUnavailableError
-from ledger.merkle import NodeId
-from ledger.storage.base import AppendConflict, StoredCheckpoint, StoredEntry
+from ledger.storage.base import AppendConflict
 
 DEFAULT_DATABASE = "hrledger"
 HEAD = "head"
 _UNAVAILABLE = (ConnectionFailure, ServerSelectionTimeoutError, ExecutionTimeout, WTimeoutError, WaitQueueTimeoutError)
-_ENTRY_FIELDS = ("seq", "event_id", "type", "subject", "occurred_at", "recorded_at", "entry", "leaf_hash",
-                 "data", "salt")
+_ENTRY_FIELDS = (
+    "seq",
+    "event_id",
+    "type",
+    "subject",
+    "occurred_at",
+    "recorded_at",
+    "entry",
+    "leaf_hash",
+    "data",
+    "salt",
+)
 
 Doc = dict[str, Any]  # a BSON document as PyMongo returns it
 
@@ -68,16 +79,23 @@ def database_name(uri: str) -> str:
 
 def _entry(doc: Doc) -> StoredEntry:
     return StoredEntry(
-        seq=int(doc["seq"]), event_id=doc["event_id"], type=doc["type"], subject=doc["subject"],
-        occurred_at=doc["occurred_at"], recorded_at=doc["recorded_at"], entry=bytes(doc["entry"]),
-        leaf_hash=bytes(doc["leaf_hash"]), data=None if doc.get("data") is None else bytes(doc["data"]),
+        seq=int(doc["seq"]),
+        event_id=doc["event_id"],
+        type=doc["type"],
+        subject=doc["subject"],
+        occurred_at=doc["occurred_at"],
+        recorded_at=doc["recorded_at"],
+        entry=bytes(doc["entry"]),
+        leaf_hash=bytes(doc["leaf_hash"]),
+        data=None if doc.get("data") is None else bytes(doc["data"]),
         salt=None if doc.get("salt") is None else bytes(doc["salt"]),
     )
 
 
 def _checkpoint(doc: Doc) -> StoredCheckpoint:
-    return StoredCheckpoint(size=int(doc["_id"]), root=bytes(doc["root"]), note=bytes(doc["note"]),
-                            published_at=doc["published_at"])
+    return StoredCheckpoint(
+        size=int(doc["_id"]), root=bytes(doc["root"]), note=bytes(doc["note"]), published_at=doc["published_at"]
+    )
 
 
 def _node_key(node: NodeId) -> str:
@@ -91,8 +109,15 @@ def _record_key(kind: str, key: str) -> str:
 class MongoStorage:
     """Storage on one MongoDB database. ``transactions``: None detects (replica set or mongos: yes)."""
 
-    def __init__(self, uri: str, *, transactions: bool | None = None, stale_after: float = 10.0,
-                 server_selection_timeout: float = 5.0, client_options: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        uri: str,
+        *,
+        transactions: bool | None = None,
+        stale_after: float = 10.0,
+        server_selection_timeout: float = 5.0,
+        client_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self.uri = uri
         self._client_options = dict(client_options or {})  # more AsyncMongoClient options, e.g. event_listeners
         self.database_name = database_name(uri)
@@ -109,7 +134,7 @@ class MongoStorage:
     # -- plumbing ---------------------------------------------------------------------------------
     @property
     def database(self) -> Any:
-        """The PyMongo database (majority writes with journaling, majority reads); for ledger.lease."""
+        """The PyMongo database (majority writes with journaling, majority reads); for ledger.services.lease."""
         if self._db is None:
             raise StorageError("mongodb: the store is not open")
         return self._db
@@ -136,15 +161,21 @@ class MongoStorage:
 
     async def open(self) -> None:
         options = uri_parser.parse_uri(self.uri)["options"]
-        kwargs: dict[str, Any] = {**self._client_options, "w": "majority", "journal": True,
-                                  "readConcernLevel": "majority"}
+        kwargs: dict[str, Any] = {
+            **self._client_options,
+            "w": "majority",
+            "journal": True,
+            "readConcernLevel": "majority",
+        }
         if "serverSelectionTimeoutMS" not in options:
             kwargs["serverSelectionTimeoutMS"] = int(self._timeout * 1000)
         async with self._guard("open"):
             self._client = AsyncMongoClient(self.uri, **kwargs)
             self._db = self._client.get_database(
-                self.database_name, write_concern=WriteConcern(w="majority", j=True),
-                read_concern=ReadConcern("majority"))
+                self.database_name,
+                write_concern=WriteConcern(w="majority", j=True),
+                read_concern=ReadConcern("majority"),
+            )
             hello: Doc = await self._client.admin.command("hello")
             self.replicated = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
             want = self._want_transactions
@@ -200,8 +231,9 @@ class MongoStorage:
         if int(head["size"]) != expected_size:
             raise AppendConflict(f"tree size is {head['size']}, expected {expected_size}")
 
-    def _documents(self, entries: Sequence[StoredEntry], nodes: Mapping[NodeId, bytes], head: Doc, term: int,
-                   attempt: str) -> tuple[list[Doc], list[Doc]]:
+    def _documents(
+        self, entries: Sequence[StoredEntry], nodes: Mapping[NodeId, bytes], head: Doc, term: int, attempt: str
+    ) -> tuple[list[Doc], list[Doc]]:
         stamp = {"gen": int(head["gen"]), "wterm": term, "att": attempt, "at": time.time()}
         edocs = [{"_id": e.seq, **{f: getattr(e, f) for f in _ENTRY_FIELDS}, **stamp} for e in entries]
         ndocs = [{"_id": _node_key(n), "end": n.end, "h": h, **stamp} for n, h in nodes.items()]
@@ -210,7 +242,9 @@ class MongoStorage:
     async def _commit_head(self, head: Doc, expected_size: int, count: int, term: int, session: Any = None) -> bool:
         result = await self.database.head.update_one(
             {"_id": HEAD, "size": expected_size, "gen": head["gen"], "term": {"$lte": term}},
-            {"$set": {"size": expected_size + count, "term": term, "gen": int(head["gen"]) + 1}}, session=session)
+            {"$set": {"size": expected_size + count, "term": term, "gen": int(head["gen"]) + 1}},
+            session=session,
+        )
         return bool(result.matched_count == 1)
 
     async def _append_fenced(
@@ -293,12 +327,20 @@ class MongoStorage:
         fields = {"seq": 1, "wterm": 1, "at": 1, "att": 1}
         blockers: list[Doc] = await self.database.entries.find({"seq": {"$gte": size}}, fields).to_list(50)
         blockers += await self.database.entries.find(
-            {"event_id": {"$in": [e.event_id for e in entries]}, "seq": {"$gte": size}}, fields).to_list(50)
+            {"event_id": {"$in": [e.event_id for e in entries]}, "seq": {"$gte": size}}, fields
+        ).to_list(50)
         blockers += await self.database.nodes.find({"end": {"$gt": size}}, fields).to_list(50)
         now = time.time()
-        dead = [b for b in blockers if b.get("seq", size) >= size
-                and (int(b.get("wterm", 0)) < term or now - float(b.get("at", 0)) > self.stale_after
-                     or b.get("att") in self._abandoned)]
+        dead = [
+            b
+            for b in blockers
+            if b.get("seq", size) >= size
+            and (
+                int(b.get("wterm", 0)) < term
+                or now - float(b.get("at", 0)) > self.stale_after
+                or b.get("att") in self._abandoned
+            )
+        ]
         if dead:
             await self.sweep(size, gen)
 
@@ -307,8 +349,9 @@ class MongoStorage:
 
         Returns False when the head moved meanwhile (the sweep is then someone else's to do)."""
         async with self._guard("sweep"):
-            moved = await self.database.head.update_one({"_id": HEAD, "size": size, "gen": gen},
-                                                        {"$set": {"gen": gen + 1}})
+            moved = await self.database.head.update_one(
+                {"_id": HEAD, "size": size, "gen": gen}, {"$set": {"gen": gen + 1}}
+            )
             if moved.matched_count != 1:
                 return False
             await self.database.entries.delete_many({"seq": {"$gte": size}, "gen": {"$lte": gen}})
@@ -319,8 +362,9 @@ class MongoStorage:
         """Raise the head's term to ``term`` (a new lease holder does this first), so that no writer with a
         lower term can commit from now on. Returns the head's term afterwards."""
         async with self._guard("fence"):
-            await self.database.head.update_one({"_id": HEAD, "term": {"$lt": term}},
-                                                {"$set": {"term": term}, "$inc": {"gen": 1}})
+            await self.database.head.update_one(
+                {"_id": HEAD, "term": {"$lt": term}}, {"$set": {"term": term}, "$inc": {"gen": 1}}
+            )
             return int((await self._head())["term"])
 
     async def get_nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
@@ -346,7 +390,7 @@ class MongoStorage:
         async with self._guard("get_entries_by_event_id"):
             size = await self._size()
             for i in range(0, len(unique), 1000):
-                query = {"event_id": {"$in": unique[i: i + 1000]}}
+                query = {"event_id": {"$in": unique[i : i + 1000]}}
                 for doc in await self.database.entries.find(query).to_list(None):
                     if int(doc["seq"]) < size:
                         found[doc["event_id"]] = _entry(doc)
@@ -377,7 +421,8 @@ class MongoStorage:
             # everything the $or matches, and scans the collection for an $and.
             result = await self.database.entries.update_many(
                 {"_id": {"$in": [s for s in seqs if 0 <= s < size]}, "salt": {"$ne": None}},
-                {"$set": {"data": None, "salt": None}})
+                {"$set": {"data": None, "salt": None}},
+            )
             return int(result.modified_count)
 
     # -- checkpoints ------------------------------------------------------------------------------
@@ -385,13 +430,20 @@ class MongoStorage:
         async with self._guard("add_checkpoint"):
             try:
                 await self.database.checkpoints.insert_one(
-                    {"_id": checkpoint.size, "size": checkpoint.size, "root": checkpoint.root, "note": checkpoint.note,
-                     "published_at": checkpoint.published_at})
+                    {
+                        "_id": checkpoint.size,
+                        "size": checkpoint.size,
+                        "root": checkpoint.root,
+                        "note": checkpoint.note,
+                        "published_at": checkpoint.published_at,
+                    }
+                )
             except DuplicateKeyError:
                 existing = await self.database.checkpoints.find_one({"_id": checkpoint.size})
                 if existing is None or bytes(existing["root"]) != checkpoint.root:
                     raise IntegrityError(
-                        f"a different root is already published for tree size {checkpoint.size}") from None
+                        f"a different root is already published for tree size {checkpoint.size}"
+                    ) from None
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         async with self._guard("latest_checkpoint"):
@@ -419,8 +471,9 @@ class MongoStorage:
         text = json.dumps(dict(doc), ensure_ascii=False, sort_keys=True)
         async with self._guard("put_record"):
             rid = _record_key(kind, key)  # _id repeated in the replacement: nx-27017 drops the filter's on upsert
-            await self.database.records.replace_one({"_id": rid}, {"_id": rid, "kind": kind, "key": key, "doc": text},
-                                                    upsert=True)
+            await self.database.records.replace_one(
+                {"_id": rid}, {"_id": rid, "kind": kind, "key": key, "doc": text}, upsert=True
+            )
 
     async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
         async with self._guard("get_record"):
@@ -431,8 +484,9 @@ class MongoStorage:
         if limit <= 0:
             return []
         async with self._guard("list_records"):
-            docs: list[Doc] = await self.database.records.find({"kind": kind}).sort("key", ASCENDING) \
-                .limit(limit).to_list(None)
+            docs: list[Doc] = (
+                await self.database.records.find({"kind": kind}).sort("key", ASCENDING).limit(limit).to_list(None)
+            )
         return [(d["key"], dict(json.loads(d["doc"]))) for d in docs]
 
     async def delete_record(self, kind: str, key: str) -> bool:

@@ -16,9 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ledger.core.merkle import NodeId
+from ledger.core.records import StoredCheckpoint, StoredEntry
 from ledger.errors import IntegrityError, StorageError, StorageUnavailableError
-from ledger.merkle import NodeId
-from ledger.storage.base import AppendConflict, StoredCheckpoint, StoredEntry
+from ledger.storage.base import AppendConflict
 
 T = TypeVar("T")
 
@@ -70,9 +71,16 @@ def _translate(exc: sqlite3.Error) -> Exception:
 
 def _entry(row: Sequence[Any]) -> StoredEntry:
     return StoredEntry(
-        seq=row[0], event_id=row[1], type=row[2], subject=row[3], occurred_at=row[4], recorded_at=row[5],
-        entry=bytes(row[6]), leaf_hash=bytes(row[7]),
-        data=None if row[8] is None else bytes(row[8]), salt=None if row[9] is None else bytes(row[9]),
+        seq=row[0],
+        event_id=row[1],
+        type=row[2],
+        subject=row[3],
+        occurred_at=row[4],
+        recorded_at=row[5],
+        entry=bytes(row[6]),
+        leaf_hash=bytes(row[7]),
+        data=None if row[8] is None else bytes(row[8]),
+        salt=None if row[9] is None else bytes(row[9]),
     )
 
 
@@ -164,8 +172,21 @@ class SQLiteStorage:
             try:
                 conn.executemany(
                     f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [(e.seq, e.event_id, e.type, e.subject, e.occurred_at, e.recorded_at, e.entry,
-                      e.leaf_hash, e.data, e.salt) for e in entries],
+                    [
+                        (
+                            e.seq,
+                            e.event_id,
+                            e.type,
+                            e.subject,
+                            e.occurred_at,
+                            e.recorded_at,
+                            e.entry,
+                            e.leaf_hash,
+                            e.data,
+                            e.salt,
+                        )
+                        for e in entries
+                    ],
                 )
             except sqlite3.IntegrityError as exc:
                 raise AppendConflict(f"event_id already recorded: {exc}") from None
@@ -254,15 +275,17 @@ class SQLiteStorage:
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         row = await self._read(
-            lambda c: c.execute("SELECT size, root, note, published_at FROM checkpoints ORDER BY size DESC LIMIT 1")
-            .fetchone()
+            lambda c: c.execute(
+                "SELECT size, root, note, published_at FROM checkpoints ORDER BY size DESC LIMIT 1"
+            ).fetchone()
         )
         return None if row is None else _checkpoint(row)
 
     async def get_checkpoint(self, size: int) -> StoredCheckpoint | None:
         row = await self._read(
-            lambda c: c.execute("SELECT size, root, note, published_at FROM checkpoints WHERE size=?", (size,))
-            .fetchone()
+            lambda c: c.execute(
+                "SELECT size, root, note, published_at FROM checkpoints WHERE size=?", (size,)
+            ).fetchone()
         )
         return None if row is None else _checkpoint(row)
 

@@ -1,0 +1,395 @@
+"""The ``hrledger`` command line (SPEC section 6)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ledger.admin.datadir import DataDir, init_datadir, load_datadir, new_datadir_plan
+from ledger.errors import DataDirError, LedgerError, ValidationError
+from ledger.log import Log
+from ledger.services.identity import claim_store
+from ledger.storage.base import Storage
+
+T = TypeVar("T")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _with_store(datadir: DataDir, store_uri: str | None, fn: Callable[[Storage], Awaitable[T]]) -> T:
+    store = datadir.open_store(store_uri)
+    await store.open()
+    try:
+        return await fn(store)
+    finally:
+        await store.close()
+
+
+def _admin_term(store: Storage) -> Callable[[], int]:
+    """The term the CLI's few appends (erase) commit with. On MongoDB it joins the current one, the
+    highest the store has shown it: the head's compare-and-set on size and gen serialises these appends
+    with the sequencer's, and a stale term is refused, re-read and retried. The lease exists so that one
+    *service* sequences at a time; an operator's single append need not stop the services."""
+    from ledger.storage.mongo import MongoStorage
+
+    if isinstance(store, MongoStorage):
+        return lambda: store.observed_term
+    return lambda: 0
+
+
+async def _with_log(datadir: DataDir, store_uri: str | None, fn: Callable[[Log], Awaitable[T]]) -> T:
+    async def run(store: Storage) -> T:
+        log = Log(store, datadir.signer(), clock=_now, random_bytes=os.urandom, term=_admin_term(store))
+        await log.start()
+        try:
+            return await fn(log)
+        finally:
+            await log.stop()
+
+    return await _with_store(datadir, store_uri, run)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    plan = new_datadir_plan(Path(args.data), args.key)
+    datadir = init_datadir(plan.path, origin=args.origin, store_uri=args.store, key_file=args.key)
+    try:
+        claim = asyncio.run(_with_store(datadir, None, lambda store: claim_store(store, datadir.signer())))
+    except LedgerError:
+        plan.remove()  # the directory was new or empty, and a key we created signs nothing
+        raise
+    if claim.created:
+        print(f"created ledger {datadir.origin} in {datadir.path}")
+    else:
+        print(
+            f"joined the existing log {datadir.origin} ({claim.size} entries, and the store is this key's "
+            f"log) in {datadir.path}"
+        )
+    print(f"verifier key: {datadir.signer().vkey}")
+    return 0
+
+
+def cmd_key_show(args: argparse.Namespace) -> int:
+    print(load_datadir(Path(args.data)).signer().vkey)
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from ledger.services import tokens
+
+    datadir = load_datadir(Path(args.data))
+
+    async def run(store: Storage) -> int:
+        if args.token_cmd == "create":
+            token, info = await tokens.create_token(
+                store, role=args.role, name=args.name, created_at=_now().isoformat(), secret=os.urandom(32)
+            )
+            print(f"created {info.role} token {info.token_id} ({info.name}); it is shown only once:")
+            print(token)
+        elif args.token_cmd == "list":
+            for info in await tokens.list_tokens(store):
+                state = "revoked" if info.revoked else "active"
+                print(f"{info.token_id}  {info.role:<8} {state:<8} {info.created_at}  {info.name}")
+        else:
+            for info in await tokens.revoke_token(store, args.token):
+                print(f"revoked {info.token_id} ({info.name}, {info.role})")
+        return 0
+
+    return asyncio.run(_with_store(datadir, args.store, run))
+
+
+def cmd_fsck(args: argparse.Namespace) -> int:
+    from ledger.admin.fsck import fsck
+
+    datadir = load_datadir(Path(args.data))
+    verifier = datadir.signer().verifier()
+    report = asyncio.run(_with_store(datadir, args.store, lambda store: fsck(store, verifier)))
+    for problem in report.problems:
+        print(f"fsck: {problem}", file=sys.stderr)
+    state = "ok" if report.ok else f"FAILED ({len(report.problems)} problems)"
+    print(f"fsck {state}: {report.entries} entries, {report.nodes} tree nodes, {report.checkpoints} checkpoints")
+    return 0 if report.ok else 1
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    from ledger.admin.erase import erase_subject
+
+    datadir = load_datadir(Path(args.data))
+    result = asyncio.run(_with_log(datadir, args.store, lambda log: erase_subject(log, args.subject, now=_now())))
+    if result.record_seq is None:
+        print(f"nothing to erase for {args.subject}")
+    else:
+        print(f"erased data of {len(result.seqs)} entries of {args.subject}; recorded as seq {result.record_seq}")
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    from ledger.admin import calendar_cli
+
+    datadir = load_datadir(Path(args.data))
+    policy = _policy(args.policy)
+    if args.calendar_cmd == "add":
+        event = calendar_cli.year_event(args)
+        result = asyncio.run(_with_log(datadir, args.store, lambda log: calendar_cli.add_year(log, event)))
+        verb = "recorded" if result.created else "already recorded"
+        print(
+            f"{verb}: the {args.year} working-day calendar, calendar.adopted at seq {result.seq} "
+            f"({len(event.data['holidays'])} weekdays off, {len(event.data['workdays'])} weekend days worked; "
+            f"source: {args.source})"
+        )
+        return 0
+    from ledger.services.calendar_keeper import CalendarSources
+
+    book = asyncio.run(_with_store(datadir, args.store, lambda store: calendar_cli.read_book(store, policy)))
+    for line in calendar_cli.describe(book, CalendarSources(policy), _now().astimezone(policy.tz).date()):
+        print(line)
+    return 0
+
+
+_FIRST_EVENT = {
+    "event_id": "first-1",
+    "type": "attendance.clock_in",
+    "subject": "E1001",
+    "occurred_at": "2026-03-02T09:01:00+08:00",
+    "source": "hris",
+    "data": {"method": "card"},
+}
+
+
+def _policy(path: str | None) -> Any:
+    from ledger.domain import DEFAULT_POLICY, load_policy
+
+    if not path:
+        return DEFAULT_POLICY
+    try:
+        return load_policy(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DataDirError(f"cannot read the policy file {path}: {exc.strerror}") from None
+
+
+def _date(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(field, f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    from ledger.services.evidence import build_subject_bundle
+
+    datadir = load_datadir(Path(args.data))
+    start, end, policy = _date(args.start, "--from"), _date(args.end, "--to"), _policy(args.policy)
+    bundle = asyncio.run(
+        _with_log(
+            datadir,
+            args.store,
+            lambda log: build_subject_bundle(
+                log, subject=args.subject, start=start, end=end, now=_now(), policy=policy
+            ),
+        )
+    )
+    out = Path(args.out)
+    out.write_bytes(bundle)
+    print(
+        f"wrote {out} ({len(bundle):,} bytes); verify it with: hrledger-verify {out} --vkey '{datadir.signer().vkey}'"
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ledger.admin.demo import run_demo
+
+    workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="hrledger-demo-"))
+    return asyncio.run(run_demo(workdir))
+
+
+def _guide(base: str, token: str | None, data: str) -> str:
+    shown = token or "<your token>"
+    lines = [
+        "",
+        f"hrledger is starting at {base}",
+        f"  admin token (shown once, keep it): {token}"
+        if token
+        else f"  tokens: hrledger token create --data {data} --role writer|auditor|legal|admin --name NAME",
+        "  try it:",
+        f"    curl -s -H 'Authorization: Bearer {shown}' {base}/v1/log",
+        f"    curl -s -H 'Authorization: Bearer {shown}' -H 'Content-Type: application/json' \\",
+        f"      -d '{json.dumps(_FIRST_EVENT, separators=(',', ':'))}' \\",
+        f"      '{base}/v1/events?wait=checkpoint'",
+        f"    curl -s -H 'Authorization: Bearer {shown}' {base}/v1/checkpoint",
+        f"  API description: {base}/v1/openapi.json   stop: Ctrl-C (commits and signs a last checkpoint)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.server import bootstrap, serve
+
+    token = bootstrap(args.data) if args.init else None
+    print(_guide(f"http://{args.host}:{args.port}", token, args.data), flush=True)
+    settings: dict[str, Any] = {"auth_failure_burst": args.auth_failure_burst, "lease_ttl": args.lease_ttl}
+    if args.tsa_url:
+        settings |= {
+            "tsa_url": args.tsa_url,
+            "tsa_interval": args.tsa_interval,
+            "tsa_root": Path(args.tsa_root) if args.tsa_root else None,
+        }
+    return serve(
+        Path(args.data),
+        host=args.host,
+        port=args.port,
+        store_uri=args.store,
+        tick=args.tick,
+        policy_path=Path(args.policy) if args.policy else None,
+        **settings,
+    )
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < 3600:
+        raise argparse.ArgumentTypeError(f"{text!r}: give more than 0 and less than 3600 seconds")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hrledger", description="Evidence ledger for absence after leave.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(fn=fn)
+        return p
+
+    p = command("init", cmd_init, "create a new ledger: store and Ed25519 signing key")
+    p.add_argument("--data", required=True, help="data directory (created)")
+    p.add_argument("--origin", help="log origin, e.g. hr.example.com/ledger (default: a random local name)")
+    p.add_argument("--store", help="store URI (default: embedded SQLite in the data directory)")
+    p.add_argument(
+        "--key",
+        help="keep the signing key in this file instead of DIR/signing.key; an existing "
+        "key there is used (its name is the origin), e.g. to join a MongoDB log from "
+        "a second host",
+    )
+
+    p = command("serve", cmd_serve, "run the HTTP service")
+    p.add_argument("--data", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--store", help="override the store URI, e.g. mongodb://HOST:PORT/DB")
+    p.add_argument("--tick", type=float, default=60.0, help="seconds between escalation evaluations")
+    p.add_argument("--policy", help="company policy file (TOML)")
+    p.add_argument("--tsa-url", help="RFC 3161 Time Stamping Authority URL; checkpoints get timestamped")
+    p.add_argument("--tsa-interval", type=float, default=300.0, help="seconds between timestamps (default 300)")
+    p.add_argument("--tsa-root", help="PEM of the TSA's root certificate, to check each token on receipt")
+    p.add_argument(
+        "--auth-failure-burst",
+        type=int,
+        default=10,
+        help="failed authentications one client address may make before 429 (default 10)",
+    )
+    p.add_argument(
+        "--lease-ttl",
+        type=_positive_seconds,
+        default=10.0,
+        help="MongoDB stores: seconds the sequencer lease lasts unrenewed, so the longest a killed "
+        "sequencer blocks writes before another process takes over (default 10)",
+    )
+    p.add_argument(
+        "--init",
+        action="store_true",
+        help="create the ledger and a first admin token when the data directory does not exist",
+    )
+
+    p = command("token", cmd_token, "create, list or revoke API tokens")
+    token_sub = p.add_subparsers(dest="token_cmd", required=True)
+    for name in ("create", "list", "revoke"):
+        tp = token_sub.add_parser(name)
+        tp.add_argument("--data", required=True)
+        tp.add_argument("--store")
+        if name == "create":
+            tp.add_argument("--role", required=True, choices=["writer", "auditor", "legal", "admin"])
+            tp.add_argument("--name", required=True)
+        if name == "revoke":
+            tp.add_argument("token", help="token id or name")
+
+    p = command("key", cmd_key_show, "show the verifier key")
+    key_sub = p.add_subparsers(dest="key_cmd", required=True)
+    kp = key_sub.add_parser("show")
+    kp.add_argument("--data", required=True)
+
+    p = command("fsck", cmd_fsck, "recompute every leaf and node and check every checkpoint")
+    p.add_argument("--data", required=True)
+    p.add_argument("--store")
+
+    p = command("erase", cmd_erase, "erase the personal data of one employee; proofs keep verifying")
+    p.add_argument("--data", required=True)
+    p.add_argument("--subject", required=True)
+    p.add_argument("--store")
+
+    p = command("bundle", cmd_bundle, "export the evidence bundle of one employee and period")
+    p.add_argument("--data", required=True)
+    p.add_argument("--subject", required=True, help="employee id")
+    p.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD (company time zone)")
+    p.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--out", required=True, help="zip file to write")
+    p.add_argument("--policy", help="company policy file (TOML), for the time zone and the case")
+    p.add_argument("--store")
+
+    p = command("calendar", cmd_calendar, "record a year of the working-day calendar, or show the years known")
+    cal_sub = p.add_subparsers(dest="calendar_cmd", required=True)
+    cp = cal_sub.add_parser(
+        "add",
+        help="record a year's official holidays and make-up days as calendar.adopted",
+        description="Record one year of the working-day calendar (SPEC section 4) as a "
+        "calendar.adopted entry of subject company. Dates are YYYY-MM-DD, given as "
+        "a comma-separated list or a file holding them (# starts a comment); "
+        "'none' is the empty list.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    cp.add_argument("--data", required=True, help="data directory")
+    cp.add_argument("--year", required=True, type=int, help="the year, e.g. 2027")
+    cp.add_argument("--holidays", required=True, help="weekdays off (FILE or LIST)")
+    cp.add_argument("--workdays", required=True, help="weekend days worked, 调休 (FILE or LIST, or none)")
+    cp.add_argument("--source", required=True, help="the official notice, e.g. its number and date")
+    cp.add_argument("--store", help="override the store URI")
+    cp.add_argument("--policy", help="company policy file (TOML)")
+    sp = cal_sub.add_parser(
+        "show", help="the years in the log, the sources the service records from, and how far the calendar reaches"
+    )
+    sp.add_argument("--data", required=True, help="data directory")
+    sp.add_argument("--store", help="override the store URI")
+    sp.add_argument("--policy", help="company policy file (TOML), whose [calendar.years.Y] are a source")
+
+    p = command("demo", cmd_demo, "play the seed case into a fresh ledger, from first event to verified bundle")
+    p.add_argument("--dir", help="where to create the demo ledger (default: a new temporary directory)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.fn(args)
+    except LedgerError as exc:
+        print(f"hrledger: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

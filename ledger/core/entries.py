@@ -1,0 +1,206 @@
+"""Events and their canonical leaf (SPEC section 1 and the type-independent checks of section 3).
+
+Pure: the salt and the receipt time come in as arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import rfc8785
+
+from ledger.errors import ValidationError
+from verifier.jcs import is_plain
+
+ENTRY_VERSION = 1
+SALT_SIZE = 32
+MAX_EVENT_ID = 128
+MAX_NAME = 256
+MAX_DATA_BYTES = 256 * 1024
+MAX_FUTURE = timedelta(minutes=5)
+SYSTEM_TYPES = frozenset({"escalation.stage_entered", "ledger.erased"})
+ENVELOPE_FIELDS = ("event_id", "type", "subject", "occurred_at", "source", "data")
+#: ``Event.occurred_at`` of hrledger's own entries: the sequencer writes their ``recorded_at`` there
+#: (SPEC section 1), so they never claim a time other than when the log recorded them
+AT_RECORDING = ""
+
+_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
+_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_][a-z0-9_-]*)+$")
+
+
+def _printable(value: str) -> bool:
+    return value.isprintable()
+
+
+def parse_rfc3339(value: Any, field: str) -> datetime:
+    """An RFC 3339 date-time with an explicit offset; naive or loose formats are refused."""
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be an RFC 3339 date-time string")
+    m = _RFC3339.fullmatch(value)
+    if not m:
+        raise ValidationError(
+            field, f"{value!r} is not an RFC 3339 date-time with offset (e.g. 2026-03-02T09:00:00+08:00)"
+        )
+    frac = (m.group(7) or "")[:7].ljust(7, "0") if m.group(7) else ""
+    text = value[: m.start(7)] if m.group(7) else value[: m.start(8)]
+    offset = m.group(8)
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        parsed = datetime.fromisoformat(text.replace("t", "T") + frac + offset)
+    except ValueError as exc:
+        raise ValidationError(field, f"{value!r} is not a valid date-time: {exc}") from None
+    return parsed
+
+
+def format_recorded_at(instant: datetime) -> str:
+    """Server receipt time: UTC, microseconds, Z."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_fast_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 bytes. The C-accelerated stdlib encoder serves the common case (it is ~10x faster than
+    rfc8785's pure-Python serializer); anything it could render differently goes through rfc8785."""
+    try:
+        if is_plain(value):  # the verifier's own rule: one definition of when the shortcut is exact
+            return _fast_dumps(value).encode("utf-8")
+        return rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
+        raise ValidationError("data", f"cannot be canonicalised: {exc}") from None
+
+
+def data_digest(salt: bytes, data_bytes: bytes) -> str:
+    return "sha256:" + hashlib.sha256(salt + data_bytes).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A validated client event, not yet sequenced."""
+
+    event_id: str
+    type: str
+    subject: str
+    occurred_at: str
+    source: str
+    data: dict[str, Any]
+    # The canonical bytes of ``data`` when validation already computed them (ingest would otherwise
+    # canonicalise every event twice); not part of the event's identity.
+    canonical_data: bytes | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def data_bytes(self) -> bytes:
+        return self.canonical_data if self.canonical_data is not None else canonical_json(self.data)
+
+
+def _text(obj: dict[str, Any], field: str, max_len: int) -> str:
+    value = obj.get(field)
+    if value is None:
+        raise ValidationError(field, "is required")
+    if not isinstance(value, str):
+        raise ValidationError(field, "must be a string")
+    if not 1 <= len(value) <= max_len:
+        raise ValidationError(field, f"must be 1 to {max_len} characters")
+    if not _printable(value):
+        raise ValidationError(field, "must not contain control characters")
+    return value
+
+
+def _check_numbers(value: Any, field: str) -> None:
+    """Refuse floats beyond I-JSON's exact range: RFC 8785 writes 1e17 as an integer literal that no
+    longer canonicalises once read back, so the stored data could never be re-checked against its digest."""
+    stack = [(value, field)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, float) and abs(item) >= 2.0**53:
+            raise ValidationError(path, "numbers must lie within ±2^53 (I-JSON); send large values as strings")
+        if isinstance(item, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(item))
+
+
+def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) -> Event:
+    """The checks every event passes whatever its type; raises ValidationError naming the field."""
+    if not isinstance(obj, dict):
+        raise ValidationError("event", "must be a JSON object")
+    unknown = sorted(set(obj) - set(ENVELOPE_FIELDS))
+    if unknown:
+        raise ValidationError(unknown[0], "unknown field")
+    event_id = _text(obj, "event_id", MAX_EVENT_ID)
+    type_ = _text(obj, "type", MAX_NAME)
+    if not _TYPE.match(type_):
+        raise ValidationError("type", f"{type_!r} is not an event type (dotted lower-case, e.g. leave.requested)")
+    if type_ in SYSTEM_TYPES and not allow_system:
+        raise ValidationError("type", f"{type_} is written by hrledger itself and refused from clients")
+    subject = _text(obj, "subject", MAX_NAME)
+    source = _text(obj, "source", MAX_NAME)
+    occurred_raw = obj.get("occurred_at")
+    occurred = parse_rfc3339(occurred_raw, "occurred_at")
+    if occurred - now > MAX_FUTURE:
+        raise ValidationError("occurred_at", "is more than 5 minutes ahead of the server clock")
+    data = obj.get("data")
+    if not isinstance(data, dict):
+        raise ValidationError("data", "must be a JSON object")
+    _check_numbers(data, "data")
+    canonical = canonical_json(data)
+    if len(canonical) > MAX_DATA_BYTES:
+        raise ValidationError("data", f"is larger than {MAX_DATA_BYTES} bytes")
+    assert isinstance(occurred_raw, str)
+    return Event(event_id, type_, subject, occurred_raw, source, data, canonical)
+
+
+def leaf_object(event: Event, *, seq: int, recorded_at: str, digest: str) -> dict[str, Any]:
+    return {
+        "v": ENTRY_VERSION,
+        "seq": seq,
+        "event_id": event.event_id,
+        "type": event.type,
+        "subject": event.subject,
+        "occurred_at": recorded_at if event.occurred_at == AT_RECORDING else event.occurred_at,
+        "recorded_at": recorded_at,
+        "source": event.source,
+        "data_digest": digest,
+    }
+
+
+def leaf_bytes(event: Event, *, seq: int, recorded_at: str, digest: str) -> bytes:
+    # Every leaf value is a string or an integer under ASCII keys: the stdlib encoder is exact RFC 8785 here.
+    return _fast_dumps(leaf_object(event, seq=seq, recorded_at=recorded_at, digest=digest)).encode("utf-8")
+
+
+def parse_leaf(entry: bytes) -> dict[str, Any]:
+    """Decode a stored leaf and check it is in canonical form (fsck and the verifier rely on this)."""
+    try:
+        obj = json.loads(entry.decode("utf-8"))
+        canonical = rfc8785.dumps(obj)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError("entry", f"is not UTF-8 JSON: {exc}") from None
+    except (rfc8785.CanonicalizationError, RecursionError, ValueError) as exc:
+        raise ValidationError("entry", f"cannot be canonicalised: {exc}") from None
+    if not isinstance(obj, dict) or canonical != entry:
+        raise ValidationError("entry", "is not an RFC 8785 canonical JSON object")
+    return obj
+
+
+def same_content(event: Event, leaf: dict[str, Any], salt: bytes | None) -> bool | None:
+    """Whether ``event`` repeats the recorded ``leaf``; None when the data was erased and cannot be compared.
+
+    An event to be stamped at recording (``AT_RECORDING``) repeats an entry whatever time that entry got."""
+    fields = (
+        ("type", "subject", "source")
+        if event.occurred_at == AT_RECORDING
+        else ("type", "subject", "occurred_at", "source")
+    )
+    head = all(leaf.get(k) == getattr(event, k) for k in fields)
+    if not head:
+        return False
+    if salt is None:
+        return None
+    return bool(data_digest(salt, event.data_bytes) == leaf.get("data_digest"))

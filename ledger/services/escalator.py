@@ -1,0 +1,317 @@
+"""The escalation scheduler: the thin I/O shell around the pure decisions of ``ledger.domain.escalation``.
+
+It keeps a :class:`~ledger.domain.Projector` current from the log (a tracked position; new entries are
+fed from ``position + 1``; a gap or a position the log does not back up triggers a rebuild from seq 0),
+and on every :meth:`Escalator.tick` appends each due ``escalation.stage_entered`` event. Exactly once
+per case and stage holds across restarts and racing evaluators (two processes on one store included):
+the event_id is deterministic and the log is idempotent by event_id, so a second append of the same
+decision returns the original entry (``created=False``). A ConflictError means the log already holds
+a *different* decision under that id (facts were backfilled between two evaluations): it is logged and
+counted, and the recorded one stands. Only the process that created an entry notifies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from ledger.core.entries import Event, parse_leaf, parse_rfc3339
+from ledger.core.records import StoredEntry
+from ledger.domain import Policy, ProjectionGapError, Projector, escalations_due
+from ledger.domain.contacts import contact_file
+from ledger.domain.escalation import STAGE_EVENT, StageDecision
+from ledger.errors import ConflictError, LedgerError
+from ledger.log import AppendResult, Log
+from ledger.services.calendar_keeper import CalendarKeeper, CalendarStatus
+from ledger.services.notify import Notifier, StageNotice
+
+log = logging.getLogger("hrledger.escalator")
+
+PAGE = 1000
+#: after a restart, stage events this recent without a delivery record are notified (a crash between
+#: the append and the outbox write must not lose the alert)
+RECOVERY_WINDOW = timedelta(hours=24)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True)
+class TickResult:
+    now: datetime
+    appended: list[AppendResult] = field(default_factory=list)  # stage events this tick created
+    existing: int = 0  # decisions another evaluation had already recorded (same content)
+    conflicts: int = 0  # decisions refused because a different one is recorded under the id
+    #: calendar years open cases need that neither the log nor a source holds, with those cases
+    calendar_missing: dict[int, list[str]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EscalatorStats:
+    ticks: int = 0
+    stage_events: int = 0
+    existing: int = 0
+    conflicts: int = 0
+    rebuilds: int = 0
+    failed_ticks: int = 0
+    standby_ticks: int = 0  # ticks skipped because another process is the sequencer
+    last_tick: str | None = None
+    last_error: str | None = None
+
+
+class Escalator:
+    def __init__(
+        self,
+        log: Log,
+        policy: Policy,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        notifier: Notifier | None = None,
+        source: str = "hrledger",
+    ) -> None:
+        self.log = log
+        self.store = log.store
+        self.policy = policy
+        self.clock = clock
+        self.notifier = notifier
+        self.source = source
+        self.projector = Projector(policy)
+        self.calendar = CalendarKeeper(log, policy)
+        self.calendar_missing: dict[int, list[str]] = {}  # from the last tick
+        self.stats = EscalatorStats()
+        self._lock = asyncio.Lock()  # one catch-up (and one tick) at a time in this process
+        self.on_duty = False  # escalating and delivering: only the sequencer does (see run)
+
+    # -- keeping the projection current -----------------------------------------------------------
+
+    async def catch_up(self) -> int:
+        """Feed the entries committed since the last call; rebuild from scratch when out of step.
+
+        Cheap when nothing is new (one tree-size read); returns how many entries were applied.
+        """
+        async with self._lock:
+            return await self._catch_up()
+
+    async def _catch_up(self) -> int:
+        try:
+            return await self._feed_new()
+        except ProjectionGapError as exc:
+            log.warning("projection out of step (%s); rebuilding from the log", exc)
+            return await self._rebuild()
+
+    async def rebuild(self) -> int:
+        """Forget everything and re-read the whole log (after an erasure, or on demand)."""
+        async with self._lock:
+            return await self._rebuild()
+
+    async def _rebuild(self) -> int:
+        self.stats.rebuilds += 1
+        self.projector.reset()
+        return await self._feed_new()
+
+    async def _feed_new(self) -> int:
+        p = self.projector
+        size = await self.store.tree_size()
+        if p.position >= size:
+            raise ProjectionGapError(f"projector at seq {p.position} but the log holds {size} entries")
+        fed = 0
+        while p.position + 1 < size:
+            # From the last applied seq, not after it: re-feeding it checks the log still holds the entry
+            # the projection was built from (another store behind the same name is a corrupted position).
+            batch = await self.store.scan_entries(from_seq=max(p.position, p.first_seq), limit=PAGE)
+            if not batch or batch[-1].seq <= p.position:
+                raise ProjectionGapError(f"no entries after seq {p.position} though the log holds {size}")
+            fed += p.feed_all(batch)
+        return fed
+
+    # -- deciding and appending -------------------------------------------------------------------
+
+    async def tick(self, now: datetime | None = None) -> TickResult:
+        """Append every stage event due at ``now`` (default: the clock) and notify the new ones."""
+        now = now or self.clock()
+        result = TickResult(now)
+        async with self._lock:
+            await self._catch_up()
+            plan = escalations_due(self.projector, now)
+            if plan.missing_years and await self._record_calendar(plan.missing_years):
+                plan = escalations_due(self.projector, now)
+            result.calendar_missing = self.calendar_missing = plan.missing_years
+            for year, cases in plan.missing_years.items():
+                log.error(
+                    "the working-day calendar has no entry for %d; %d case(s) cannot be counted past it "
+                    "(%s): add the year with 'hrledger calendar add'",
+                    year,
+                    len(cases),
+                    ", ".join(cases[:5]),
+                )
+            await self._record(plan.decisions, result)
+        self.stats.ticks += 1
+        self._count(result)
+        return result
+
+    async def record(self, decisions: list[StageDecision], now: datetime | None = None) -> TickResult:
+        """Append decisions made earlier (by :func:`escalations_due`); what ``tick`` does after deciding."""
+        result = TickResult(now or self.clock())
+        async with self._lock:
+            await self._record(decisions, result)
+        self._count(result)
+        return result
+
+    async def _record(self, decisions: list[StageDecision], result: TickResult) -> None:
+        for decision in decisions:
+            await self._append(decision, result)
+        await self._catch_up()  # our own entries, so the next tick does not decide them again
+
+    async def _record_calendar(self, years: Iterable[int]) -> bool:
+        """Record the years a source knows (only the sequencer writes); True if the projection changed."""
+        if not self.log.is_sequencer():
+            return False
+        if not await self.calendar.ensure(years, self.projector.calendars):
+            return False
+        await self._catch_up()
+        return True
+
+    async def ensure_calendar(self, years: Iterable[int]) -> bool:
+        """For reads: record the calendar years an evaluation found missing, where a source knows them."""
+        async with self._lock:
+            await self._catch_up()
+            return await self._record_calendar(years)
+
+    def calendar_status(self) -> CalendarStatus:
+        """How far the working-day calendar reaches from today, and the years open cases miss."""
+        today = self.clock().astimezone(self.policy.tz).date()
+        return self.calendar.sources.status(self.projector.calendars, today, self.calendar_missing)
+
+    def _count(self, result: TickResult) -> None:
+        self.stats.stage_events += len(result.appended)
+        self.stats.existing += result.existing
+        self.stats.conflicts += result.conflicts
+        self.stats.last_tick = result.now.isoformat()
+
+    async def _append(self, decision: StageDecision, result: TickResult) -> None:
+        event = decision.event(self.source)
+        try:
+            (res,) = await self.log.append([event])
+        except ConflictError as exc:
+            result.conflicts += 1
+            log.warning(
+                "stage %s of %s already decided differently; keeping the recorded one: %s",
+                decision.stage,
+                decision.case_id,
+                exc,
+            )
+            return
+        if not res.created:
+            result.existing += 1
+            return
+        result.appended.append(res)
+        log.info(
+            "case %s entered stage %s (%d overdue working days) at seq %d",
+            decision.case_id,
+            decision.stage,
+            decision.overdue_days,
+            res.seq,
+        )
+        if self.notifier is not None and self.notifier.enabled:
+            await self._notify(event, res.seq, res.leaf_hash, res.recorded_at)
+
+    async def _notify(self, event: Event, seq: int, leaf_hash: bytes, recorded_at: str) -> None:
+        assert self.notifier is not None
+        cf = contact_file(event.subject, self.projector.facts(event.subject, self.clock()))
+        notice = StageNotice.from_event(
+            event,
+            seq=seq,
+            leaf_hash=leaf_hash,
+            recorded_at=recorded_at,
+            policy=self.policy,
+            name=cf.name if cf and cf.name else None,
+        )
+        try:
+            await self.notifier.notify(notice)
+        except LedgerError as exc:  # the stage event stands; recover_notifications retries on restart
+            log.error("stage event %d recorded but its notification could not be queued: %s", seq, exc)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Catch up with the log; on the sequencer, record the policy file's changed calendar years and take
+        up escalation duty (see ``run``)."""
+        await self.catch_up()
+        if self.log.is_sequencer():
+            async with self._lock:
+                if await self.calendar.sync_policy(self.projector.calendars):
+                    await self._catch_up()
+            await self._take_duty()
+
+    async def _take_duty(self) -> None:
+        """Resume the deliveries left pending (by a crash, a stop, or a sequencer that died) and queue
+        alerts lost to a crash between a stage event and its outbox record."""
+        if self.notifier is not None and self.notifier.enabled:
+            await self.notifier.start()
+            await self.recover_notifications()
+        self.on_duty = True  # only once both succeeded: a store error here is retried at the next tick
+
+    async def recover_notifications(self, window: timedelta = RECOVERY_WINDOW) -> int:
+        """Queue stage events recorded within ``window`` that have no delivery record yet."""
+        if self.notifier is None or not self.notifier.enabled:
+            return 0
+        since = self.clock() - window
+        queued = 0
+        from_seq = 0
+        while True:
+            rows = await self.store.scan_entries(from_seq=from_seq, limit=PAGE, type=STAGE_EVENT)
+            for e in rows:
+                if (
+                    parse_rfc3339(e.recorded_at, "recorded_at") >= since
+                    and e.data is not None
+                    and not await self.notifier.has_record(e.seq, e.event_id)
+                ):
+                    await self._notify(_event_of(e), e.seq, e.leaf_hash, e.recorded_at)
+                    queued += 1
+            if len(rows) < PAGE:
+                return queued
+            from_seq = rows[-1].seq + 1
+
+    async def run(self, stop: asyncio.Event, tick_seconds: float) -> None:
+        """Tick every ``tick_seconds`` until ``stop`` is set; a failed tick is logged and retried next time.
+
+        Only the sequencer escalates and delivers. The others (MongoDB deployments with several processes)
+        keep their projection current for reads and stand by, instead of failing every tick on a write
+        they may not make and delivering each alert once per process. On becoming the sequencer a process
+        takes up the duty, including the deliveries a dead sequencer left pending."""
+        while not stop.is_set():
+            try:
+                if self.log.is_sequencer():
+                    if not self.on_duty:
+                        log.info("this process is the sequencer: it now escalates and delivers notifications")
+                        await self._take_duty()
+                    await self.tick()
+                else:
+                    if self.on_duty or self.stats.standby_ticks == 0:
+                        log.info("standing by: another process holds the sequencer lease and escalates")
+                    self.on_duty = False
+                    self.stats.standby_ticks += 1
+                    await self.catch_up()
+            except LedgerError as exc:
+                self.stats.failed_ticks += 1
+                self.stats.last_error = str(exc)
+                log.error("escalation tick failed: %s", exc)
+            except Exception as exc:  # a bug must not stop escalation for good
+                self.stats.failed_ticks += 1
+                self.stats.last_error = repr(exc)
+                log.exception("escalation tick crashed")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(tick_seconds):
+                    await stop.wait()
+
+
+def _event_of(entry: StoredEntry) -> Event:
+    leaf = parse_leaf(entry.entry)
+    data = json.loads(entry.data or b"{}")
+    return Event(entry.event_id, entry.type, entry.subject, entry.occurred_at, str(leaf.get("source")), data)

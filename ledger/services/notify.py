@@ -1,0 +1,466 @@
+"""Telling the HR system that a case reached a stage: a signed webhook and, when configured, an e-mail.
+
+Outbox semantics: every delivery is written to the store (``webhook_delivery`` / ``email_delivery``
+records) BEFORE the first attempt, updated after every attempt, and deliveries still ``pending`` are
+resumed by :meth:`Notifier.start` after a restart. Sending runs in background tasks with bounded
+concurrency, so a slow or dead receiver never holds up the escalator. Delivery is at-least-once:
+receivers de-duplicate by the ``X-Hrledger-Delivery`` header (one id per stage event and channel).
+
+Webhook signature: ``X-Hrledger-Signature: sha256=<hex HMAC-SHA256(secret, f"{timestamp}." + body)>``
+with ``X-Hrledger-Timestamp`` (Unix seconds) sent beside it; the body is the RFC 8785 JSON of the notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any, Protocol
+
+import aiohttp
+import aiosmtplib
+
+from ledger.core.entries import Event, canonical_json, format_recorded_at, parse_rfc3339
+from ledger.domain.policy import Policy
+from ledger.errors import LedgerError, ValidationError
+from ledger.storage.base import Storage
+
+log = logging.getLogger("hrledger.notify")
+
+WEBHOOK_KIND = "webhook_delivery"
+EMAIL_KIND = "email_delivery"
+SIGNATURE_HEADER = "X-Hrledger-Signature"
+TIMESTAMP_HEADER = "X-Hrledger-Timestamp"
+DELIVERY_HEADER = "X-Hrledger-Delivery"
+STATUSES = ("pending", "delivered", "failed")
+
+STAGE_LABEL = {
+    "reminder": ("提醒", "reminder"),
+    "hr_alert": ("HR 预警", "HR alert"),
+    "lost_contact": ("失联催告", "lost contact (return demand)"),
+    "absenteeism": ("旷工", "absenteeism"),
+    "termination_review": ("解除审查", "termination review"),
+}
+NEXT_STEPS = {
+    "reminder": (
+        "向员工发送返岗提醒（短信、邮件、微信），并以 notice.issued kind=reminder 记录。",
+        "Send the employee a reminder to return (SMS, e-mail, WeChat) and record it as notice.issued kind=reminder.",
+    ),
+    "hr_alert": (
+        "由 HR 负责人跟进：致电员工本人及紧急联系人，每次尝试以 contact.attempted 记录。",
+        "An HR officer takes the case: call the employee and the emergency contacts and record every "
+        "try as contact.attempted.",
+    ),
+    "lost_contact": (
+        "发出催告函（限期返岗通知）：通过邮件、短信并以 EMS 挂号寄往档案地址，同时联系紧急联系人。",
+        "Issue the return demand (催告函): e-mail, SMS and EMS registered post to the address on "
+        "file, and contact the emergency contacts.",
+    ),
+    "absenteeism": (
+        "记录旷工并发出旷工通知；安排上门送达（或送达代收人），失败后再邮寄送达。",
+        "Record the absenteeism and issue the absenteeism notice; arrange personal service (or the "
+        "service agent) first, registered post after it fails.",
+    ),
+    "termination_review": (
+        "起草解除劳动合同通知（须由专人确认），通知工会，并核对就绪清单中尚缺的项目。",
+        "Draft the termination notice (a person must confirm it), notify the union and "
+        "check what the readiness checklist still lacks.",
+    ),
+}
+
+
+def _stage_text(stage: str) -> tuple[str, str]:
+    return STAGE_LABEL.get(stage, (stage, stage))
+
+
+def _steps(stage: str) -> tuple[str, str]:
+    return NEXT_STEPS.get(stage, ("按公司制度处理。", "Follow the company rules."))
+
+
+@dataclass(frozen=True, slots=True)
+class StageNotice:
+    """What one new ``escalation.stage_entered`` entry tells the HR system."""
+
+    seq: int
+    event_id: str
+    case_id: str
+    stage: str
+    subject: str
+    name: str | None
+    overdue_days: int
+    reached_on: str
+    occurred_at: str
+    recorded_at: str
+    leaf_hash: str  # base64, as GET /v1/entries shows it
+    policy_digest: str
+    basis: tuple[int, ...]
+    channels: tuple[str, ...]
+
+    @classmethod
+    def from_event(
+        cls, event: Event, *, seq: int, leaf_hash: bytes, recorded_at: str, policy: Policy, name: str | None = None
+    ) -> StageNotice:
+        data = event.data
+        stage = str(data.get("stage"))
+        try:
+            channels = policy.stage(stage).channels
+        except KeyError:
+            channels = ()
+        reached = parse_rfc3339(event.occurred_at, "occurred_at").astimezone(policy.tz).date()
+        return cls(
+            seq,
+            event.event_id,
+            str(data.get("case_id")),
+            stage,
+            event.subject,
+            name,
+            int(data.get("overdue_days", 0)),
+            reached.isoformat(),
+            event.occurred_at,
+            recorded_at,
+            base64.b64encode(leaf_hash).decode("ascii"),
+            str(data.get("policy_digest", "")),
+            tuple(int(s) for s in data.get("basis", [])),
+            tuple(channels),
+        )
+
+    def payload(self) -> dict[str, Any]:
+        zh, en = _steps(self.stage)
+        return {
+            "type": "escalation.stage_entered",
+            "seq": self.seq,
+            "event_id": self.event_id,
+            "case_id": self.case_id,
+            "stage": self.stage,
+            "subject": self.subject,
+            "name": self.name,
+            "overdue_days": self.overdue_days,
+            "reached_on": self.reached_on,
+            "occurred_at": self.occurred_at,
+            "recorded_at": self.recorded_at,
+            "leaf_hash": self.leaf_hash,
+            "policy_digest": self.policy_digest,
+            "basis": list(self.basis),
+            "channels": list(self.channels),
+            "next_steps": {"zh": zh, "en": en},
+        }
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The ``X-Hrledger-Signature`` value for ``body`` sent at ``timestamp``."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(secret: str, timestamp: str, body: bytes, header: str) -> bool:
+    """Receiver side: constant-time check of a signature header (tests and integrators use this)."""
+    return hmac.compare_digest(sign(secret, timestamp, body), header)
+
+
+def delivery_key(seq: int, event_id: str) -> str:
+    """Records sort by key: the seq first keeps the delivery log in log order."""
+    return f"{seq:012d}:{event_id}"
+
+
+def email_message(notice: Mapping[str, Any], sender: str, recipients: tuple[str, ...] | list[str]) -> EmailMessage:
+    """The alert e-mail, Chinese then English: who, which stage, how many overdue days, what to do next."""
+    stage_zh, stage_en = _stage_text(str(notice["stage"]))
+    zh, en = _steps(str(notice["stage"]))
+    who = f"{notice.get('name') or notice['subject']}（{notice['subject']}）"
+    who_en = f"{notice.get('name') or notice['subject']} ({notice['subject']})"
+    n = notice["overdue_days"]
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Subject"] = (
+        f"[hrledger] {who} 逾期未返岗 {n} 个工作日：{stage_zh} / {who_en}: {stage_en}, {n} overdue working days"
+    )
+    msg["Message-ID"] = make_msgid(domain="hrledger.local")
+    msg.set_content(
+        f"员工：{who}\n"
+        f"案件：{notice['case_id']}\n"
+        f"阶段：{stage_zh}（{notice['reached_on']} 达到）\n"
+        f"逾期未返岗：{n} 个工作日\n"
+        f"下一步：{zh}\n"
+        f"证据：日志序号 {notice['seq']}，叶哈希 {notice['leaf_hash']}\n"
+        "\n"
+        f"Employee: {who_en}\n"
+        f"Case: {notice['case_id']}\n"
+        f"Stage: {stage_en} (reached on {notice['reached_on']})\n"
+        f"Overdue: {n} working days\n"
+        f"Next: {en}\n"
+        f"Evidence: log seq {notice['seq']}, leaf hash {notice['leaf_hash']}\n",
+        charset="utf-8",
+    )
+    return msg
+
+
+class DeliveryFailed(Exception):
+    """One attempt failed; the message goes into ``last_error``."""
+
+
+class Channel(Protocol):
+    kind: str
+
+    async def send(self, doc: Mapping[str, Any]) -> str:
+        """Deliver ``doc["payload"]`` once; return a short outcome, raise DeliveryFailed otherwise."""
+        ...
+
+
+class WebhookChannel:
+    kind = WEBHOOK_KIND
+
+    def __init__(self, url: str, secret: str | None, clock: Callable[[], datetime], timeout: float) -> None:
+        self.url, self.secret, self.clock = url, secret, clock
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.session: aiohttp.ClientSession | None = None
+
+    async def send(self, doc: Mapping[str, Any]) -> str:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(timeout=self.timeout)
+        body = canonical_json(doc["payload"])
+        timestamp = str(int(self.clock().timestamp()))
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            DELIVERY_HEADER: doc["id"],
+            "User-Agent": "hrledger-webhook/1",
+        }
+        if self.secret:
+            headers[SIGNATURE_HEADER] = sign(self.secret, timestamp, body)
+        try:
+            async with self.session.post(self.url, data=body, headers=headers) as resp:
+                text = (await resp.text(errors="replace"))[:200]
+                if 200 <= resp.status < 300:
+                    return f"HTTP {resp.status}"
+                raise DeliveryFailed(f"HTTP {resp.status}: {text}".strip())
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+
+class EmailChannel:
+    kind = EMAIL_KIND
+
+    def __init__(self, policy: Policy, timeout: float) -> None:
+        self.smtp = policy.smtp
+        self.timeout = timeout
+
+    async def send(self, doc: Mapping[str, Any]) -> str:
+        s = self.smtp
+        assert s.host is not None
+        msg = email_message(doc["payload"], s.sender or "hrledger@localhost", s.recipients)
+        try:
+            await aiosmtplib.send(
+                msg,
+                hostname=s.host,
+                port=s.port,
+                username=s.username,
+                password=s.password,
+                use_tls=s.use_tls,
+                start_tls=s.starttls,
+                timeout=self.timeout,
+            )
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+        return f"sent to {len(s.recipients)} recipient(s)"
+
+    async def close(self) -> None:
+        return None
+
+
+def _iso(t: datetime) -> str:
+    return format_recorded_at(t)
+
+
+class Notifier:
+    """Persists and delivers stage notices over the channels the policy configures (maybe none)."""
+
+    def __init__(
+        self,
+        store: Storage,
+        policy: Policy,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_attempts: int = 6,
+        backoff: float = 2.0,
+        max_backoff: float = 600.0,
+        timeout: float = 10.0,
+        concurrency: int = 8,
+        active: Callable[[], bool] = lambda: True,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValidationError("max_attempts", "must be at least 1")
+        self.store, self.policy, self.clock = store, policy, clock
+        self.max_attempts, self.backoff, self.max_backoff = max_attempts, backoff, max_backoff
+        # Deliveries are the sequencer's duty: a process that stops being it leaves its records pending
+        # (unwritten) for the next one, so two processes never overwrite one outbox record.
+        self.active = active
+        self.channels: dict[str, WebhookChannel | EmailChannel] = {}
+        if policy.webhook.url:
+            self.channels[WEBHOOK_KIND] = WebhookChannel(policy.webhook.url, policy.webhook.secret, clock, timeout)
+        if policy.smtp.host and policy.smtp.recipients:
+            self.channels[EMAIL_KIND] = EmailChannel(policy, timeout)
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._stopping = False
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.channels)
+
+    async def start(self) -> int:
+        """Resume every delivery left pending (by a crash or a stop); returns how many."""
+        self._stopping = False
+        resumed = 0
+        for kind in self.channels:
+            for key, doc in await self._all(kind):
+                if doc.get("status") == "pending":
+                    self._schedule(kind, key)
+                    resumed += 1
+        if resumed:
+            log.info("resuming %d pending deliveries", resumed)
+        return resumed
+
+    async def stop(self) -> None:
+        """Cancel in-flight attempts (they stay pending in the store and resume on the next start)."""
+        self._stopping = True
+        tasks = list(self._tasks.values())
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        for channel in self.channels.values():
+            await channel.close()
+
+    async def notify(self, notice: StageNotice) -> list[str]:
+        """Write one outbox record per configured channel, then deliver in the background; returns the keys."""
+        key = delivery_key(notice.seq, notice.event_id)
+        now = _iso(self.clock())
+        out = []
+        for kind, channel in self.channels.items():
+            if await self.store.get_record(kind, key) is not None:
+                continue  # already queued (a recovery after a crash, or a second process)
+            doc: dict[str, Any] = {
+                "id": key,
+                "channel": "webhook" if kind == WEBHOOK_KIND else "email",
+                "event_id": notice.event_id,
+                "seq": notice.seq,
+                "case_id": notice.case_id,
+                "stage": notice.stage,
+                "subject": notice.subject,
+                "target": channel.url if isinstance(channel, WebhookChannel) else list(self.policy.smtp.recipients),
+                "status": "pending",
+                "attempts": 0,
+                "max_attempts": self.max_attempts,
+                "created_at": now,
+                "last_attempt_at": None,
+                "next_attempt_at": now,
+                "delivered_at": None,
+                "last_error": None,
+                "last_result": None,
+                "history": [],
+                "payload": notice.payload(),
+            }
+            await self.store.put_record(kind, key, doc)
+            self._schedule(kind, key)
+            out.append(key)
+        return out
+
+    async def has_record(self, seq: int, event_id: str) -> bool:
+        key = delivery_key(seq, event_id)
+        return all([await self.store.get_record(kind, key) is not None for kind in self.channels])
+
+    async def deliveries(
+        self, kind: str = WEBHOOK_KIND, *, status: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """The delivery log of one channel, in log order (optionally only one status)."""
+        return [doc for _, doc in await self._all(kind) if status is None or doc.get("status") == status][:limit]
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no delivery is in flight (tests, the demo and shutdown use this)."""
+
+        async def idle() -> None:
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+
+        async with asyncio.timeout(timeout):
+            await idle()
+
+    async def _all(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        return await self.store.list_records(kind, limit=100_000)
+
+    def _schedule(self, kind: str, key: str) -> None:
+        if self._stopping or (kind, key) in self._tasks:
+            return
+        task = asyncio.create_task(self._deliver(kind, key), name=f"deliver {kind} {key}")
+        self._tasks[(kind, key)] = task
+        task.add_done_callback(lambda _t: self._tasks.pop((kind, key), None))
+
+    def _delay(self, attempts: int) -> float:
+        return float(min(self.max_backoff, self.backoff * 2 ** max(0, attempts - 1)))
+
+    async def _deliver(self, kind: str, key: str) -> None:
+        channel = self.channels[kind]
+        first = True
+        try:
+            while True:
+                if not self.active():
+                    log.info("%s %s: no longer the sequencer; left pending for the next one", kind, key)
+                    return
+                doc = await self.store.get_record(kind, key)
+                if doc is None or doc.get("status") != "pending":
+                    return
+                if first:  # resuming after a restart: honour the backoff already promised
+                    first = False
+                    due = parse_rfc3339(doc.get("next_attempt_at") or _iso(self.clock()), "next_attempt_at")
+                    wait = min((due - self.clock()).total_seconds(), self.max_backoff)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                async with self._slots:
+                    started = self.clock()
+                    try:
+                        outcome, error = await channel.send(doc), None
+                    except DeliveryFailed as exc:
+                        outcome, error = None, str(exc)
+                doc["attempts"] = attempts = int(doc.get("attempts", 0)) + 1
+                doc["last_attempt_at"] = _iso(started)
+                doc["history"] = [
+                    *doc.get("history", [])[-19:],
+                    {"at": _iso(started), "ok": error is None, "result": outcome or error},
+                ]
+                if error is None:
+                    doc.update(
+                        status="delivered", delivered_at=_iso(self.clock()), last_result=outcome, next_attempt_at=None
+                    )
+                elif attempts >= int(doc.get("max_attempts", self.max_attempts)):
+                    doc.update(status="failed", last_error=error, next_attempt_at=None)
+                    log.error("%s %s failed for good after %d attempts: %s", kind, key, attempts, error)
+                else:
+                    delay = self._delay(attempts)
+                    doc.update(last_error=error, next_attempt_at=_iso(self.clock() + timedelta(seconds=delay)))
+                    log.warning("%s %s attempt %d failed (%s); retrying in %.1f s", kind, key, attempts, error, delay)
+                if not self.active():  # the lease was lost during the attempt: record nothing, resend later
+                    log.info("%s %s: no longer the sequencer; the attempt's outcome is left unrecorded", kind, key)
+                    return
+                await self.store.put_record(kind, key, doc)
+                if doc["status"] != "pending":
+                    return
+                await asyncio.sleep(self._delay(attempts))
+        except asyncio.CancelledError:
+            raise
+        except LedgerError as exc:  # the store failed: the record stays pending and resumes on restart
+            log.error("%s %s: cannot record the delivery: %s", kind, key, exc)
+        except Exception:
+            log.exception("%s %s: delivery crashed", kind, key)

@@ -1,0 +1,523 @@
+"""RFC 9162 tree math (`ledger.core.merkle`): reference vectors, refusals, properties, pymerkle as an oracle."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Sequence
+from itertools import pairwise
+from typing import Any
+
+import pymerkle
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.core.merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    NodeId,
+    append_leaves,
+    consistency_proof,
+    consistency_ranges,
+    inclusion_proof,
+    inclusion_ranges,
+    leaf_hash,
+    memory_nodes,
+    node_hash,
+    nodes_for_ranges,
+    range_nodes,
+    root_from_nodes,
+    root_nodes,
+    root_of_leaf_hashes,
+    verify_consistency,
+    verify_inclusion,
+)
+from ledger.errors import VerificationError
+from tests.support.vectors import load_vectors
+
+VECTORS = load_vectors()
+
+
+def _b64(items: Sequence[str]) -> list[bytes]:
+    return [base64.b64decode(x, validate=True) for x in items]
+
+
+LEAVES = _b64(VECTORS["leaves"])
+LEAF_HASHES = [leaf_hash(e) for e in LEAVES]
+ROOTS = _b64(VECTORS["roots"])  # ROOTS[k] is the root of the tree of size k + 1
+NODES = memory_nodes(LEAF_HASHES)
+INCLUSION = [(c["index"], c["size"], _b64(c["proof"])) for c in VECTORS["inclusion"]]
+CONSISTENCY = [(c["old_size"], c["size"], _b64(c["proof"])) for c in VECTORS["consistency"]]
+
+INCLUSION_IDS = [f"i{i}-n{n}" for i, n, _ in INCLUSION]
+CONSISTENCY_IDS = [f"m{m}-n{n}" for m, n, _ in CONSISTENCY]
+
+# A larger synthetic tree for properties (prefixes of it are trees of every smaller size).
+BIG = 300
+BIG_LEAVES = [f"leaf {i}".encode() for i in range(BIG)]
+BIG_HASHES = [leaf_hash(e) for e in BIG_LEAVES]
+BIG_NODES = memory_nodes(BIG_HASHES)
+
+
+def root(size: int) -> bytes:
+    return ROOTS[size - 1]
+
+
+def flip(h: bytes, bit: int) -> bytes:
+    b = bytearray(h)
+    b[bit // 8] ^= 1 << (bit % 8)
+    return bytes(b)
+
+
+def directions(index: int, size: int) -> list[bool]:
+    """For each inclusion proof hash, leaf upward: is the sibling on the left?"""
+    return [start < index for start, _ in inclusion_ranges(index, size)]
+
+
+def refused(match: str) -> Any:  # pytest.raises(...): its context type is not public API
+    return pytest.raises(VerificationError, match=match)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hashing primitives and node arithmetic
+
+
+def test_hashing_is_rfc6962_domain_separated() -> None:
+    assert leaf_hash(b"abc") == hashlib.sha256(b"\x00abc").digest()
+    left, right = b"\x11" * 32, b"\x22" * 32
+    assert node_hash(left, right) == hashlib.sha256(b"\x01" + left + right).digest()
+    assert hashlib.sha256(b"").digest() == EMPTY_ROOT
+    assert root_of_leaf_hashes([]) == EMPTY_ROOT
+    assert root_from_nodes(0, {}) == EMPTY_ROOT
+    assert append_leaves(0, {}, []) == ({}, EMPTY_ROOT)
+
+
+def test_node_id_covers_its_leaves() -> None:
+    n = NodeId(3, 2)
+    assert (n.start, n.end) == (16, 24)
+    assert (NodeId(0, 7).start, NodeId(0, 7).end) == (7, 8)
+
+
+def test_range_nodes_largest_first_and_aligned() -> None:
+    assert range_nodes(0, 13) == [NodeId(3, 0), NodeId(2, 2), NodeId(0, 12)]
+    assert range_nodes(8, 16) == [NodeId(3, 1)]
+    assert range_nodes(16, 19) == [NodeId(1, 8), NodeId(0, 18)]
+    assert root_nodes(0) == []
+    assert root_nodes(6) == [NodeId(2, 0), NodeId(1, 2)]
+    with pytest.raises(ValueError, match="empty or negative"):
+        range_nodes(5, 5)
+    with pytest.raises(ValueError, match="empty or negative"):
+        range_nodes(-1, 3)
+    with pytest.raises(ValueError, match="not aligned"):
+        range_nodes(1, 3)
+
+
+def test_proof_ranges_refuse_impossible_arguments() -> None:
+    for index, size in [(0, 0), (3, 3), (-1, 4)]:
+        with pytest.raises(ValueError, match="outside a tree"):
+            inclusion_ranges(index, size)
+    with pytest.raises(ValueError, match="no consistency proof"):
+        consistency_ranges(5, 4)
+    with pytest.raises(ValueError, match="no consistency proof"):
+        consistency_ranges(-1, 4)
+    assert consistency_ranges(0, 7) == []
+    assert consistency_ranges(7, 7) == []
+
+
+def test_proofs_read_only_logarithmically_many_nodes() -> None:
+    n = 1 << 20
+    for index in (0, 1, n // 2, n - 1):
+        assert len(nodes_for_ranges(inclusion_ranges(index, n + 12345))) <= 2 * 21
+    assert len(nodes_for_ranges(consistency_ranges(777_777, n + 12345))) <= 2 * 21 * 2
+
+
+def test_memory_nodes_holds_every_perfect_subtree() -> None:
+    for n in range(0, 40):
+        nodes = memory_nodes(LEAF_HASHES[:n] + BIG_HASHES[: max(0, n - 33)])
+        assert len(nodes) == 2 * n - bin(n).count("1")
+        for node in nodes:
+            assert node.end <= n
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference vectors: every root and proof produced exactly, and verified
+
+
+def test_vectors_cover_every_case() -> None:
+    assert len(LEAVES) == len(ROOTS) == 33
+    assert {(i, n) for i, n, _ in INCLUSION} == {(i, n) for n in range(1, 34) for i in range(n)}
+    assert {(m, n) for m, n, _ in CONSISTENCY} == {(m, n) for n in range(1, 34) for m in range(1, n + 1)}
+
+
+@pytest.mark.parametrize("size", range(1, 34), ids=lambda s: f"n{s}")
+def test_root_vector(size: int) -> None:
+    expected = root(size)
+    prefix = LEAF_HASHES[:size]
+    assert root_of_leaf_hashes(prefix) == expected
+    assert root_from_nodes(size, NODES) == expected
+    assert root_from_nodes(size, memory_nodes(prefix)) == expected
+    assert append_leaves(0, {}, prefix)[1] == expected
+
+
+@pytest.mark.parametrize(("index", "size", "proof"), INCLUSION, ids=INCLUSION_IDS)
+def test_inclusion_vector(index: int, size: int, proof: list[bytes]) -> None:
+    assert inclusion_proof(index, size, NODES.__getitem__) == proof
+    assert inclusion_proof(index, size, memory_nodes(LEAF_HASHES[:size]).__getitem__) == proof
+    verify_inclusion(LEAF_HASHES[index], index, size, proof, root(size))
+
+
+@pytest.mark.parametrize(("old", "size", "proof"), CONSISTENCY, ids=CONSISTENCY_IDS)
+def test_consistency_vector(old: int, size: int, proof: list[bytes]) -> None:
+    assert consistency_proof(old, size, NODES.__getitem__) == proof
+    assert consistency_proof(old, size, memory_nodes(LEAF_HASHES[:size]).__getitem__) == proof
+    verify_consistency(old, size, root(old), root(size), proof)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inclusion refusals
+
+# A sample of the vector cases with a non-empty proof: every leaf of a few telling sizes.
+SAMPLE_SIZES = {2, 3, 5, 7, 8, 9, 16, 17, 31, 32, 33}
+INCLUSION_SAMPLE = [c for c in INCLUSION if c[1] in SAMPLE_SIZES]
+INCLUSION_SAMPLE_IDS = [f"i{i}-n{n}" for i, n, _ in INCLUSION_SAMPLE]
+CONSISTENCY_SAMPLE = [c for c in CONSISTENCY if c[1] in SAMPLE_SIZES and c[0] < c[1]]
+CONSISTENCY_SAMPLE_IDS = [f"m{m}-n{n}" for m, n, _ in CONSISTENCY_SAMPLE]
+
+
+@pytest.mark.parametrize(("index", "size", "proof"), INCLUSION_SAMPLE, ids=INCLUSION_SAMPLE_IDS)
+def test_inclusion_refuses_a_flipped_bit_in_any_hash(index: int, size: int, proof: list[bytes]) -> None:
+    assert proof
+    for j in range(len(proof)):
+        for bit in (0, 7, (31 * j + index) % 256, 255):
+            bad = [*proof[:j], flip(proof[j], bit), *proof[j + 1 :]]
+            with refused("computed root does not match the checkpoint root"):
+                verify_inclusion(LEAF_HASHES[index], index, size, bad, root(size))
+
+
+@pytest.mark.parametrize(("index", "size", "proof"), INCLUSION_SAMPLE, ids=INCLUSION_SAMPLE_IDS)
+def test_inclusion_refuses_wrong_leaf_and_wrong_root(index: int, size: int, proof: list[bytes]) -> None:
+    with refused("computed root does not match"):
+        verify_inclusion(flip(LEAF_HASHES[index], 100), index, size, proof, root(size))
+    with refused("computed root does not match"):
+        verify_inclusion(LEAF_HASHES[index], index, size, proof, flip(root(size), 3))
+    other = (index + 1) % size
+    with refused("computed root does not match"):
+        verify_inclusion(LEAF_HASHES[other], index, size, proof, root(size))
+
+
+@pytest.mark.parametrize(("index", "size", "proof"), INCLUSION_SAMPLE, ids=INCLUSION_SAMPLE_IDS)
+def test_inclusion_refuses_missing_extra_and_short_hashes(index: int, size: int, proof: list[bytes]) -> None:
+    leaf, r = LEAF_HASHES[index], root(size)
+    for j in range(len(proof)):
+        with refused("fewer hashes than the tree needs"):
+            verify_inclusion(leaf, index, size, proof[:j] + proof[j + 1 :], r)
+        with refused("a proof hash is not 32 bytes"):
+            verify_inclusion(leaf, index, size, [*proof[:j], proof[j][:31], *proof[j + 1 :]], r)
+    for extra in (proof[0], b"\x00" * HASH_SIZE, r):
+        with refused("more hashes than the tree needs"):
+            verify_inclusion(leaf, index, size, [*proof, extra], r)
+        with refused("more hashes than the tree needs"):
+            verify_inclusion(leaf, index, size, [extra, *proof], r)
+
+
+@pytest.mark.parametrize(("index", "size", "proof"), INCLUSION_SAMPLE, ids=INCLUSION_SAMPLE_IDS)
+def test_inclusion_refuses_wrong_index(index: int, size: int, proof: list[bytes]) -> None:
+    leaf, r = LEAF_HASHES[index], root(size)
+    for wrong in (index - 1, index + 1, index ^ 1, size - 1 - index):
+        if wrong == index:
+            continue
+        if not 0 <= wrong < size:
+            with refused(f"index {wrong} is outside a tree of size {size}"):
+                verify_inclusion(leaf, wrong, size, proof, r)
+            continue
+        need = len(inclusion_ranges(wrong, size))
+        msg = {
+            need < len(proof): "more hashes than the tree needs",
+            need > len(proof): "fewer hashes than the tree needs",
+            need == len(proof): "computed root does not match",
+        }[True]
+        # In one tree every leaf has its own left/right pattern: a wrong index is always caught.
+        assert directions(wrong, size) != directions(index, size)
+        with refused(msg):
+            verify_inclusion(leaf, wrong, size, proof, r)
+    with refused(f"index {size} is outside a tree of size {size}"):
+        verify_inclusion(leaf, size, size, proof, r)
+
+
+@pytest.mark.parametrize(("index", "size", "proof"), INCLUSION_SAMPLE, ids=INCLUSION_SAMPLE_IDS)
+def test_inclusion_refuses_wrong_size(index: int, size: int, proof: list[bytes]) -> None:
+    leaf, r = LEAF_HASHES[index], root(size)
+    for wrong in (size - 1, size + 1, 2 * size):
+        if wrong <= index:
+            with refused(f"index {index} is outside a tree of size {wrong}"):
+                verify_inclusion(leaf, index, wrong, proof, r)
+            continue
+        need = len(inclusion_ranges(index, wrong))
+        if need < len(proof):
+            with refused("more hashes than the tree needs"):
+                verify_inclusion(leaf, index, wrong, proof, r)
+        elif need > len(proof):
+            with refused("fewer hashes than the tree needs"):
+                verify_inclusion(leaf, index, wrong, proof, r)
+        elif directions(index, wrong) != directions(index, size):
+            with refused("computed root does not match"):
+                verify_inclusion(leaf, index, wrong, proof, r)
+        else:
+            # Same shape for both sizes (e.g. leaf 0 of 5 and of 6): the math alone cannot tell them
+            # apart, which is why a checkpoint signs the size together with the root.
+            verify_inclusion(leaf, index, wrong, proof, r)
+
+
+def test_inclusion_size_ambiguity_is_inherent_not_accepted_elsewhere() -> None:
+    proof = inclusion_proof(0, 5, NODES.__getitem__)
+    verify_inclusion(LEAF_HASHES[0], 0, 6, proof, root(5))  # same shape: indistinguishable by design
+    with refused("computed root does not match"):
+        verify_inclusion(LEAF_HASHES[0], 0, 6, proof, root(6))
+
+
+def test_inclusion_refuses_empty_and_degenerate_trees() -> None:
+    with refused("index 0 is outside a tree of size 0"):
+        verify_inclusion(EMPTY_ROOT, 0, 0, [], EMPTY_ROOT)
+    with refused("index -1 is outside"):
+        verify_inclusion(LEAF_HASHES[0], -1, 1, [], root(1))
+    verify_inclusion(LEAF_HASHES[0], 0, 1, [], root(1))
+    with refused("more hashes than the tree needs"):
+        verify_inclusion(LEAF_HASHES[0], 0, 1, [root(1)], root(1))
+    with refused("computed root does not match"):
+        verify_inclusion(LEAF_HASHES[1], 0, 1, [], root(1))
+
+
+# ---------------------------------------------------------------------------------------------
+# Consistency refusals
+
+ROOT_MISMATCH = "proof does not rebuild the (old|new) root"
+
+
+@pytest.mark.parametrize(("old", "size", "proof"), CONSISTENCY_SAMPLE, ids=CONSISTENCY_SAMPLE_IDS)
+def test_consistency_refuses_a_flipped_bit_in_any_hash(old: int, size: int, proof: list[bytes]) -> None:
+    assert proof
+    for j in range(len(proof)):
+        for bit in (0, 7, (29 * j + old) % 256, 255):
+            bad = [*proof[:j], flip(proof[j], bit), *proof[j + 1 :]]
+            with refused(ROOT_MISMATCH):
+                verify_consistency(old, size, root(old), root(size), bad)
+
+
+@pytest.mark.parametrize(("old", "size", "proof"), CONSISTENCY_SAMPLE, ids=CONSISTENCY_SAMPLE_IDS)
+def test_consistency_refuses_wrong_roots(old: int, size: int, proof: list[bytes]) -> None:
+    # A power-of-two old tree is itself the first path hash, so a wrong old root shows in the new root.
+    which = "new" if old & (old - 1) == 0 else "old"
+    with refused(f"proof does not rebuild the {which} root"):
+        verify_consistency(old, size, flip(root(old), 9), root(size), proof)
+    with refused("proof does not rebuild the new root"):
+        verify_consistency(old, size, root(old), flip(root(size), 9), proof)
+    with refused(ROOT_MISMATCH):
+        verify_consistency(old, size, root(size), root(old), proof)
+
+
+@pytest.mark.parametrize(("old", "size", "proof"), CONSISTENCY_SAMPLE, ids=CONSISTENCY_SAMPLE_IDS)
+def test_consistency_refuses_missing_extra_and_short_hashes(old: int, size: int, proof: list[bytes]) -> None:
+    ro, rn = root(old), root(size)
+    for j in range(len(proof)):
+        rest = proof[:j] + proof[j + 1 :]
+        with refused("fewer hashes than the trees need" if rest else "consistency: empty proof"):
+            verify_consistency(old, size, ro, rn, rest)
+        with refused("a proof hash is not 32 bytes"):
+            verify_consistency(old, size, ro, rn, [*proof[:j], proof[j] + b"\x00", *proof[j + 1 :]])
+    for extra in (proof[0], b"\x00" * HASH_SIZE, rn):
+        with refused("more hashes than the trees need"):
+            verify_consistency(old, size, ro, rn, [*proof, extra])
+        with refused("more hashes than the trees need"):
+            verify_consistency(old, size, ro, rn, [extra, *proof])
+
+
+@pytest.mark.parametrize(("old", "size", "proof"), CONSISTENCY_SAMPLE, ids=CONSISTENCY_SAMPLE_IDS)
+def test_consistency_refuses_swapped_and_shifted_sizes(old: int, size: int, proof: list[bytes]) -> None:
+    ro, rn = root(old), root(size)
+    with refused(f"size {size} is larger than size {old}"):
+        verify_consistency(size, old, rn, ro, proof)
+    with refused(f"size {size} is larger than size {old}"):
+        verify_consistency(size, old, ro, rn, proof)
+    for m, n in ((old - 1, size), (old + 1, size), (old, size - 1), (old, size + 1)):
+        if m > n:
+            with refused("is larger than size"):
+                verify_consistency(m, n, ro, rn, proof)
+        elif m == n:
+            with refused("proof must be empty for equal sizes"):
+                verify_consistency(m, n, ro, rn, proof)
+        elif m == 0:
+            with refused("proof must be empty from the empty tree"):
+                verify_consistency(m, n, ro, rn, proof)
+        else:
+            need = len(consistency_ranges(m, n))
+            try:
+                verify_consistency(m, n, ro, rn, proof)
+            except VerificationError as exc:
+                if need == len(proof):
+                    assert re.search(ROOT_MISMATCH, str(exc)), str(exc)
+                else:
+                    assert re.search("(more|fewer) hashes than the trees need", str(exc)), str(exc)
+            else:
+                # Only possible when the shifted sizes hash the very same way (e.g. 4->6 vs 4->5).
+                assert need == len(proof), (m, n)
+
+
+def test_consistency_edge_cases() -> None:
+    r5 = root(5)
+    verify_consistency(5, 5, r5, r5, [])
+    with refused("equal sizes with different roots"):
+        verify_consistency(5, 5, r5, root(6), [])
+    with refused("proof must be empty for equal sizes"):
+        verify_consistency(5, 5, r5, r5, [r5])
+    verify_consistency(0, 0, EMPTY_ROOT, EMPTY_ROOT, [])
+    verify_consistency(0, 5, EMPTY_ROOT, r5, [])
+    with refused("proof must be empty from the empty tree"):
+        verify_consistency(0, 5, EMPTY_ROOT, r5, [r5])
+    with refused("consistency: empty proof"):
+        verify_consistency(3, 5, root(3), r5, [])
+    with refused("consistency: empty proof"):
+        verify_consistency(4, 5, root(4), r5, [])
+    with refused("size 6 is larger than size 5"):
+        verify_consistency(6, 5, root(6), r5, [])
+    with refused("is larger than size"):
+        verify_consistency(-1, 5, EMPTY_ROOT, r5, [])
+    # The shifted-size ambiguity, spelled out: the proof 4 -> 6 is a well-formed proof 4 -> 5.
+    proof = consistency_proof(4, 6, NODES.__getitem__)
+    verify_consistency(4, 5, root(4), root(6), proof)
+
+
+def test_consistency_from_empty_tree_checks_the_old_root() -> None:
+    # A checkpoint of size 0 can only have the empty root; anything else is not a tree of size 0.
+    with refused("consistency"):
+        verify_consistency(0, 5, b"\xee" * 32, root(5), [])
+
+
+# ---------------------------------------------------------------------------------------------
+# Properties
+
+PROPS = settings(max_examples=60, deadline=None)
+
+
+@PROPS
+@given(
+    n=st.integers(min_value=0, max_value=BIG),
+    cuts=st.lists(st.integers(min_value=0, max_value=BIG), max_size=12),
+)
+def test_root_does_not_depend_on_batching(n: int, cuts: list[int]) -> None:
+    bounds = sorted({0, n, *(c for c in cuts if c <= n)})
+    stored: dict[NodeId, bytes] = {}
+    for lo, hi in pairwise(bounds):
+        frontier = {node: stored[node] for node in root_nodes(lo)}
+        created, new_root = append_leaves(lo, frontier, BIG_HASHES[lo:hi])
+        assert not set(created) & set(stored), "append rewrote an existing node"
+        assert len(created) == (2 * hi - bin(hi).count("1")) - (2 * lo - bin(lo).count("1"))
+        stored.update(created)
+        assert new_root == root_of_leaf_hashes(BIG_HASHES[:hi]) == root_from_nodes(hi, stored)
+    assert stored == {k: v for k, v in BIG_NODES.items() if k.end <= n}
+    # An empty batch changes nothing.
+    created, same = append_leaves(n, {node: stored[node] for node in root_nodes(n)}, [])
+    assert created == {}
+    assert same == root_from_nodes(n, BIG_NODES)
+
+
+def test_every_older_root_is_consistent_with_every_newer_one_small() -> None:
+    roots = [root_from_nodes(n, BIG_NODES) for n in range(65)]
+    for n in range(1, 65):
+        for m in range(0, n + 1):
+            verify_consistency(m, n, roots[m], roots[n], consistency_proof(m, n, BIG_NODES.__getitem__))
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_every_older_root_is_consistent_with_every_newer_one(data: st.DataObject) -> None:
+    n = data.draw(st.integers(min_value=1, max_value=BIG), label="n")
+    m = data.draw(st.integers(min_value=0, max_value=n), label="m")
+    proof = consistency_proof(m, n, BIG_NODES.__getitem__)
+    assert len(proof) == len(consistency_ranges(m, n))
+    verify_consistency(m, n, root_from_nodes(m, BIG_NODES), root_from_nodes(n, BIG_NODES), proof)
+    # The proof binds the roots: the old one of another size does not pass.
+    if 0 < m < n - 1:
+        with refused("consistency"):
+            verify_consistency(m, n, root_from_nodes(m + 1, BIG_NODES), root_from_nodes(n, BIG_NODES), proof)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_inclusion_proofs_verify(data: st.DataObject) -> None:
+    size = data.draw(st.integers(min_value=1, max_value=BIG), label="size")
+    index = data.draw(st.integers(min_value=0, max_value=size - 1), label="index")
+    proof = inclusion_proof(index, size, BIG_NODES.__getitem__)
+    assert len(proof) == len(inclusion_ranges(index, size)) <= size.bit_length()
+    r = root_from_nodes(size, BIG_NODES)
+    verify_inclusion(BIG_HASHES[index], index, size, proof, r)
+    if size > 1:
+        with refused("inclusion"):
+            verify_inclusion(BIG_HASHES[(index + 1) % size], index, size, proof, r)
+
+
+# ---------------------------------------------------------------------------------------------
+# pymerkle as an independent oracle
+
+
+def _pymerkle_tree(entries: Sequence[bytes]) -> pymerkle.InmemoryTree:
+    tree = pymerkle.InmemoryTree(algorithm="sha256")
+    assert tree.security, "RFC 6962 domain separation must be on"
+    assert (tree.leaf_prefix, tree.node_prefix) == (b"\x00", b"\x01")
+    tree.append_entries(entries)
+    return tree
+
+
+PM_TREE = _pymerkle_tree(BIG_LEAVES)
+
+
+def test_pymerkle_hashes_leaves_and_nodes_like_rfc6962() -> None:
+    assert PM_TREE.hash_buff(b"abc") == leaf_hash(b"abc")
+    assert PM_TREE.hash_pair(b"a" * 32, b"b" * 32) == node_hash(b"a" * 32, b"b" * 32)
+    assert PM_TREE.get_leaf(1) == BIG_HASHES[0]
+    assert PM_TREE.get_root(0) == EMPTY_ROOT
+
+
+def test_pymerkle_agrees_with_the_vectors() -> None:
+    tree = _pymerkle_tree(LEAVES)
+    assert [tree.get_root(n) for n in range(1, 34)] == ROOTS
+
+
+@settings(max_examples=40, deadline=None)
+@given(entries=st.lists(st.binary(max_size=40), max_size=80))
+def test_roots_equal_pymerkle_for_any_entries(entries: list[bytes]) -> None:
+    tree = _pymerkle_tree(entries)
+    hashes = [leaf_hash(e) for e in entries]
+    nodes = memory_nodes(hashes)
+    for n in range(len(entries) + 1):
+        assert root_from_nodes(n, nodes) == tree.get_root(n)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_inclusion_paths_equal_pymerkle(data: st.DataObject) -> None:
+    size = data.draw(st.integers(min_value=1, max_value=BIG), label="size")
+    index = data.draw(st.integers(min_value=0, max_value=size - 1), label="index")
+    ours = inclusion_proof(index, size, BIG_NODES.__getitem__)
+    theirs = PM_TREE.prove_inclusion(index + 1, size)  # pymerkle counts leaves from one
+    # pymerkle's path starts with the leaf hash itself, then the RFC 9162 path from the leaf upward.
+    assert theirs.path == [BIG_HASHES[index], *ours]
+    r = root_from_nodes(size, BIG_NODES)
+    pymerkle.verify_inclusion(BIG_HASHES[index], r, theirs, index=index + 1, size=size)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_consistency_agrees_with_pymerkle(data: st.DataObject) -> None:
+    # pymerkle's consistency path is laid out differently from RFC 9162's (it always descends to a
+    # leaf), so the paths are not compared hash for hash: each side verifies against the other's roots.
+    n = data.draw(st.integers(min_value=1, max_value=BIG), label="n")
+    m = data.draw(st.integers(min_value=1, max_value=n), label="m")
+    old_root, new_root = PM_TREE.get_root(m), PM_TREE.get_root(n)
+    assert (old_root, new_root) == (root_from_nodes(m, BIG_NODES), root_from_nodes(n, BIG_NODES))
+    verify_consistency(m, n, old_root, new_root, consistency_proof(m, n, BIG_NODES.__getitem__))
+    theirs = PM_TREE.prove_consistency(m, n)
+    pymerkle.verify_consistency(
+        root_from_nodes(m, BIG_NODES), root_from_nodes(n, BIG_NODES), theirs, prior_size=m, later_size=n
+    )

@@ -1,0 +1,232 @@
+"""Real bundles for the verifier tests: a small in-memory log (ledger.core.merkle), real Ed25519 checkpoints
+(ledger.core.notes) and ledger.core.bundle; plus ``rewrite`` to tamper with a built bundle the way an attacker would."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import rfc8785
+
+from ledger.core import merkle
+from ledger.core.bundle import BundleEntry, BundleInputs, ConsistencyItem
+from ledger.core.notes import Checkpoint, Signer, sign_checkpoint
+
+ORIGIN = "hr.example.com/ledger"
+SUBJECT = "E1001"
+PERIOD = (date(2026, 3, 1), date(2026, 3, 31))
+
+
+def signer(name: str = ORIGIN, seed: bytes = b"\x11" * 32) -> Signer:
+    return Signer(name, seed)
+
+
+@dataclass
+class MemLog:
+    """An append-only log in memory that keeps data and salts beside the leaves, like the real one."""
+
+    key: Signer = field(default_factory=signer)
+    leaves: list[bytes] = field(default_factory=list)
+    data: dict[int, tuple[bytes, bytes]] = field(default_factory=dict)
+
+    def append(
+        self, subject: str, type_: str, occurred_at: str, data: dict[str, Any], recorded_at: str | None = None
+    ) -> int:
+        seq = len(self.leaves)
+        salt = hashlib.sha256(b"salt" + str(seq).encode()).digest()  # deterministic for the tests
+        data_bytes = rfc8785.dumps(data)
+        leaf: dict[str, Any] = {
+            "v": 1,
+            "seq": seq,
+            "event_id": f"ev-{seq}",
+            "type": type_,
+            "subject": subject,
+            "occurred_at": occurred_at,
+            "recorded_at": recorded_at or _recorded(occurred_at),
+            "source": "hris",
+            "data_digest": "sha256:" + hashlib.sha256(salt + data_bytes).hexdigest(),
+        }
+        self.leaves.append(rfc8785.dumps(leaf))
+        self.data[seq] = (data_bytes, salt)
+        return seq
+
+    def nodes(self, size: int) -> dict[merkle.NodeId, bytes]:
+        return merkle.memory_nodes([merkle.leaf_hash(e) for e in self.leaves[:size]])
+
+    def checkpoint(self, size: int, key: Signer | None = None, origin: str | None = None) -> bytes:
+        key = key or self.key
+        root = merkle.root_of_leaf_hashes([merkle.leaf_hash(e) for e in self.leaves[:size]])
+        return sign_checkpoint(Checkpoint(origin or key.name, size, root), key)
+
+    def inputs(
+        self,
+        subject: str = SUBJECT,
+        *,
+        size: int | None = None,
+        old_sizes: Iterable[int] = (),
+        erased: Iterable[int] = (),
+        key: Signer | None = None,
+        period: tuple[date, date] = PERIOD,
+        extra: Mapping[str, Any] | None = None,
+    ) -> BundleInputs:
+        size = len(self.leaves) if size is None else size
+        key = key or self.key
+        nodes = self.nodes(size)
+        seqs = [s for s in range(size) if json.loads(self.leaves[s])["subject"] in (subject, "company")]
+        gone = set(erased)
+        entries = [
+            BundleEntry(
+                seq=s,
+                entry=self.leaves[s],
+                data=None if s in gone else self.data[s][0],
+                salt=None if s in gone else self.data[s][1],
+                proof=merkle.inclusion_proof(s, size, nodes.__getitem__),
+            )
+            for s in seqs
+        ]
+        consistency = [
+            ConsistencyItem(self.checkpoint(o, key), merkle.consistency_proof(o, size, nodes.__getitem__))
+            for o in old_sizes
+        ]
+        return BundleInputs(
+            origin=key.name,
+            vkey=key.vkey,
+            subject=subject,
+            period_from=period[0],
+            period_to=period[1],
+            tree_size=size,
+            checkpoint=self.checkpoint(size, key),
+            entries=entries,
+            consistency=consistency,
+            extra=dict(extra or {}),
+        )
+
+
+def _recorded(occurred_at: str) -> str:
+    """A receipt time shortly after a +08:00 occurrence, in UTC with microseconds."""
+    day, clock = occurred_at[:10], occurred_at[11:19]
+    hour = int(clock[:2]) - 8
+    if hour < 0:
+        return f"{day}T{hour + 24:02d}:{clock[3:5]}:{clock[6:8]}.250000Z".replace(day, _prev(day))
+    return f"{day}T{hour:02d}:{clock[3:5]}:{clock[6:8]}.250000Z"
+
+
+def _prev(day: str) -> str:
+    return date.fromordinal(date.fromisoformat(day).toordinal() - 1).isoformat()
+
+
+def sample_log() -> MemLog:
+    """E1001 goes on sick leave in March 2026 and does not come back; other staff interleave."""
+    log = MemLog()
+    a = log.append
+    a(
+        "company",
+        "policy.adopted",
+        "2025-12-01T10:00:00+08:00",
+        {
+            "policy_id": "handbook",
+            "version": "3",
+            "document_digest": "sha256:" + "ab" * 32,
+            "effective_from": "2026-01-01",
+            "democratic_procedure": "职工代表大会 2025-11-20",
+        },
+    )  # 0
+    a(SUBJECT, "policy.acknowledged", "2026-01-05T09:30:00+08:00", {"policy_id": "handbook", "version": "3"})  # 1
+    a("E2002", "attendance.clock_in", "2026-03-02T08:55:00+08:00", {"method": "face"})  # 2
+    a(
+        SUBJECT,
+        "leave.requested",
+        "2026-03-02T09:00:00+08:00",
+        {"leave_id": "L1", "kind": "sick", "start": "2026-03-02", "end": "2026-03-06"},
+    )  # 3
+    a(SUBJECT, "leave.approved", "2026-03-02T11:00:00+08:00", {"leave_id": "L1"})  # 4
+    a("E2002", "attendance.clock_out", "2026-03-02T18:00:00+08:00", {"method": "face"})  # 5
+    a(
+        SUBJECT,
+        "contact.attempted",
+        "2026-03-10T10:00:00+08:00",
+        {"channel": "phone", "target": "employee", "value": "+86 138 0000 0000", "result": "no_answer"},
+    )  # 6
+    a(
+        SUBJECT,
+        "escalation.stage_entered",
+        "2026-03-10T11:00:00+08:00",
+        {
+            "case_id": "C-E1001-L1",
+            "stage": "reminder",
+            "overdue_days": 1,
+            "basis": [3, 4],
+            "policy_digest": "sha256:" + "cd" * 32,
+        },
+    )  # 7
+    a(
+        SUBJECT,
+        "contact.attempted",
+        "2026-03-11T10:00:00+08:00",
+        {"channel": "sms", "target": "emergency_contact", "result": "delivered", "note": "母亲 王女士"},
+        recorded_at="2026-03-14T02:00:00.000000Z",
+    )  # 8, late-recorded
+    a("E2002", "attendance.clock_in", "2026-03-12T08:50:00+08:00", {"method": "gps", "location": "31.2,121.5"})  # 9
+    a(
+        SUBJECT,
+        "notice.issued",
+        "2026-03-13T15:00:00+08:00",
+        {
+            "notice_id": "N1",
+            "kind": "return_demand",
+            "document_digest": "sha256:" + "ef" * 32,
+            "recipients": ["E1001"],
+            "channels": ["post", "sms"],
+            "weight": 1.5,
+        },
+    )  # 10
+    a(SUBJECT, "custom.note", "2026-04-02T09:00:00+08:00", {"text": "after the period"})  # 11
+    return log
+
+
+def read(bundle: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        return {n: zf.read(n) for n in zf.namelist()}
+
+
+def rewrite(
+    bundle: bytes,
+    changes: Mapping[str, bytes | None] | None = None,
+    *,
+    fix_manifest: bool = True,
+    manifest: Callable[[dict[str, Any]], object] | None = None,
+) -> bytes:
+    """A tampered copy: files replaced (None deletes), manifest optionally edited and re-hashed."""
+    files = read(bundle)
+    for name, data in (changes or {}).items():
+        if data is None:
+            files.pop(name, None)
+        else:
+            files[name] = data
+    m = json.loads(files["manifest.json"])
+    if manifest:
+        manifest(m)
+    if fix_manifest:
+        m["files"] = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items()) if n != "manifest.json"}
+    files["manifest.json"] = json.dumps(m, indent=2).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in sorted(files):
+            zf.writestr(name, files[name])
+    return buf.getvalue()
+
+
+def flip_proof_hash(proof: bytes, line: int = 2) -> bytes:
+    """Flip one bit of the first proof hash (line index 2 of a tlog-proof)."""
+    lines = proof.split(b"\n")
+    h = bytearray(base64.b64decode(lines[line]))
+    h[0] ^= 1
+    lines[line] = base64.b64encode(bytes(h))
+    return b"\n".join(lines)
