@@ -122,6 +122,7 @@ class Log:
         self._size: int | None = None
         self._frontier: dict[NodeId, bytes] = {}
         self.stats = CommitStats()
+        self._commit_listeners: list[Callable[[Sequence[StoredEntry]], None]] = []
         self.publish_error: LedgerError | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -156,6 +157,23 @@ class Log:
         if missing:
             raise IntegrityError(f"tree nodes {missing} are missing for size {size}; run hrledger fsck")
         self._size, self._frontier = size, nodes
+
+    # -- commit listeners -------------------------------------------------------------------------
+    def add_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
+        """Call ``listener(entries)`` after each durable commit of this process, with its new entries in seq
+        order, before any request of the commit is answered. It must be quick and must not raise; entries
+        other writers commit are not announced (readers find them by the tree size)."""
+        self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
+        self._commit_listeners.remove(listener)
+
+    def _tell_listeners(self, entries: Sequence[StoredEntry]) -> None:
+        for listener in self._commit_listeners:
+            try:
+                listener(entries)
+            except Exception:  # a listener's bug must not fail a commit that is already durable
+                log.exception("a commit listener failed")
 
     # -- sequencing -------------------------------------------------------------------------------
     def is_sequencer(self) -> bool:
@@ -256,6 +274,7 @@ class Log:
             self._size = new_size
             self.stats.observe(len(new_entries), time.perf_counter() - started)
             self._dirty.set()
+            self._tell_listeners(new_entries)
         for request, outcome in outcomes:
             if request.future.done():
                 continue
