@@ -114,9 +114,12 @@ class ProjectionFollower:
     async def _follow(self) -> int:
         projector = self.projector
         fed = self._apply_pending()
+        # The position before the size is read: commits of this process may be applied in memory while the
+        # read is in flight, moving the position past the size it returns, and that is no gap.
+        known = projector.position
         size = await self.log.tree_size()
-        if projector.position >= size:
-            raise ProjectionGapError(f"projector at seq {projector.position} but the log holds {size} entries")
+        if known >= size:
+            raise ProjectionGapError(f"projector at seq {known} but the log holds {size} entries")
         while projector.position + 1 < size:
             start = max(projector.position, projector.first_seq)
             batch = await self.log.entries(from_seq=start, limit=self.page)

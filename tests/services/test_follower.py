@@ -25,6 +25,33 @@ async def test_own_commits_are_fed_in_memory_and_never_read_back(tmp_path: Path)
         await node.close()
 
 
+async def test_a_commit_applied_while_the_size_is_read_is_no_gap(tmp_path: Path) -> None:
+    """A read's catch-up holds the log's size while this process commits and feeds the projection in memory:
+    the position is then past that size, which must not be taken for another history (a rebuild per read)."""
+    node = await open_node(new_datadir(tmp_path).path, Clock())
+    try:
+        await scenario(node)
+        follower = node.escalator.follower
+        real_size = node.log.tree_size
+        size_read, resume = asyncio.Event(), asyncio.Event()
+
+        async def size_then_pause() -> int:
+            size = await real_size()
+            size_read.set()
+            await resume.wait()
+            return size
+
+        node.log.tree_size = size_then_pause  # type: ignore[method-assign]
+        catching_up = asyncio.create_task(follower.catch_up())
+        await size_read.wait()
+        await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})  # fed in memory meanwhile
+        resume.set()
+        assert await catching_up == 0
+        assert follower.stats.rebuilds == 0 and follower.position == 3 and follower.stats.read_back == 0
+    finally:
+        await node.close()
+
+
 async def test_another_writers_entries_are_read_back(tmp_path: Path) -> None:
     dd = new_datadir(tmp_path)
     clock = Clock()
