@@ -1,0 +1,26 @@
+-- One event per POST, every event_id unique (a prefix per run and thread, then a counter).
+local counter = 0
+local prefix = os.getenv("WRK_PREFIX") or tostring(os.time())
+local token = os.getenv("WRK_TOKEN") or ""
+local thread_id = 0
+
+function setup(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+end
+
+function init(args)
+  math.randomseed(os.time() + (tid or 0))
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+end
+
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"event_id":"%s-%d-%d","type":"attendance.clock_in","subject":"E%d",' ..
+    '"occurred_at":"2026-01-05T09:00:00+08:00","source":"bench","data":{"method":"face"}}',
+    prefix, tid or 0, counter, counter % 5000)
+  return wrk.format(nil, nil, nil, body)
+end
