@@ -3,11 +3,12 @@
 The lease document ``{_id: name, holder, term, expires_ms}`` lives beside the log. A process takes it
 when it is free or expired, with a conditional update on exactly what it read, and every takeover
 raises ``term``. The holder renews every ``ttl / 3``. Before claiming to hold a new term, the holder
-raises the store head's term (``MongoStorage.fence``), and every commit carries the term in the same
+raises the store's term (the :class:`~ledger.storage.leases.Fence`; the head's term on MongoDB), and every commit carries the term in the same
 conditional update that moves the head, so a paused or partitioned former holder can never commit
 once another has taken over: the lease gives liveness, the head's term is the fence.
 
-``decide`` is the pure rule; ``Lease`` does the I/O. Clocks only decide *when* a takeover happens:
+``decide`` is the pure rule; ``Lease`` does the I/O, through the store's lease port
+(:class:`~ledger.storage.leases.LeaseStore`) and its fence, never through the driver's database. Clocks only decide *when* a takeover happens:
 a skewed clock can cause an early takeover, never two commits with different terms at the same size.
 """
 
@@ -19,15 +20,11 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from enum import Enum
-from typing import Any
-
-from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from ledger.errors import StorageError, StorageUnavailableError
-from ledger.storage.mongo import MongoStorage
+from ledger.storage.leases import LeaseBackend, LeaseRecord
 
 log = logging.getLogger("hrledger.lease")
 
@@ -35,26 +32,16 @@ DEFAULT_TTL = 10.0
 
 
 class Action(Enum):
+    """What one round of ``Lease.step`` does, as ``decide`` chooses it."""
+
     CREATE = "create"  # no lease document yet
     RENEW = "renew"  # ours: extend it (keeps the term)
     TAKE = "take"  # someone else's and expired: take it with a new term
     WAIT = "wait"  # someone else's and live
 
 
-@dataclass(frozen=True, slots=True)
-class LeaseDoc:
-    holder: str
-    term: int
-    expires_ms: int
-
-    @classmethod
-    def from_doc(cls, doc: Mapping[str, Any] | None) -> LeaseDoc | None:
-        if doc is None:
-            return None
-        return cls(holder=str(doc["holder"]), term=int(doc["term"]), expires_ms=int(doc["expires_ms"]))
-
-
-def decide(current: LeaseDoc | None, me: str, now_ms: int) -> Action:
+def decide(current: LeaseRecord | None, me: str, now_ms: int) -> Action:
+    """The pure rule: create a missing lease, renew ours, take an expired one, else wait."""
     if current is None:
         return Action.CREATE
     if current.holder == me:
@@ -64,12 +51,13 @@ def decide(current: LeaseDoc | None, me: str, now_ms: int) -> Action:
     return Action.WAIT
 
 
-def next_term(current: LeaseDoc | None, store_term: int) -> int:
+def next_term(current: LeaseRecord | None, store_term: int) -> int:
     """A new holder's term: above the lease's and above any term the store has ever committed with."""
     return max(current.term if current else 0, store_term) + 1
 
 
 def default_holder() -> str:
+    """A holder name unique to this process: host, pid and a random suffix."""
     return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
 
 
@@ -78,7 +66,7 @@ class Lease:
 
     def __init__(
         self,
-        store: MongoStorage,
+        store: LeaseBackend,
         *,
         holder: str | None = None,
         ttl: float = DEFAULT_TTL,
@@ -117,8 +105,8 @@ class Lease:
         started = self._clock()
         expires_ms = int((started + self.ttl) * 1000)
         try:
-            collection = self.store.database.lease
-            current = LeaseDoc.from_doc(await collection.find_one({"_id": self.name}))
+            leases = self.store.leases
+            current = await leases.read(self.name)
             action = decide(current, self.holder, self._now_ms())
             if action is Action.WAIT:
                 assert current is not None
@@ -128,38 +116,20 @@ class Lease:
                 return False
             if action is Action.RENEW:
                 assert current is not None
-                result = await collection.update_one(
-                    {"_id": self.name, "holder": self.holder, "term": current.term},
-                    {"$set": {"expires_ms": expires_ms}},
-                )
-                won, term = result.matched_count == 1, current.term
+                won, term = await leases.renew(self.name, self.holder, current.term, expires_ms), current.term
                 if won and term != self._term:  # taken in a round whose fence failed: fence before claiming
                     won = await self.store.fence(term) == term
             else:
-                await self.store.tree_size()  # refreshes store.observed_term
-                term = next_term(current, self.store.observed_term)
-                doc = {"holder": self.holder, "term": term, "expires_ms": expires_ms}
+                term = next_term(current, await self.store.read_term())
+                new = LeaseRecord(self.holder, term, expires_ms)
                 if current is None:
-                    try:
-                        await collection.insert_one({"_id": self.name, **doc})
-                        won = True
-                    except DuplicateKeyError:
-                        won = False
+                    won = await leases.try_create(self.name, new)
                 else:
-                    result = await collection.update_one(
-                        {
-                            "_id": self.name,
-                            "holder": current.holder,
-                            "term": current.term,
-                            "expires_ms": current.expires_ms,
-                        },
-                        {"$set": doc},
-                    )
-                    won = result.matched_count == 1
+                    won = await leases.try_take(self.name, current, new)
                 if won:
                     fenced = await self.store.fence(term)  # before committing anything under this term
                     won = fenced == term
-        except (PyMongoError, StorageError) as exc:  # the store's own calls (fence, tree_size) raise StorageError
+        except StorageError as exc:  # the lease port and the fence translate their driver's errors
             log.warning("lease %s: renewal failed, holding only until local expiry: %s", self.name, exc)
             return self.is_held()
         if not won:
@@ -171,7 +141,8 @@ class Lease:
         self._valid_until = started + self.ttl * 0.9  # a margin for the round trip and clock drift
         return True
 
-    def _lose(self, current: LeaseDoc | None) -> None:
+    def _lose(self, current: LeaseRecord | None) -> None:
+        """Forget our term (logging the loss once)."""
         if self._term:
             log.warning(
                 "lease %s: lost term %d%s",
@@ -207,8 +178,6 @@ class Lease:
         if not term:
             return
         try:
-            await self.store.database.lease.update_one(
-                {"_id": self.name, "holder": self.holder, "term": term}, {"$set": {"expires_ms": 0}}
-            )
-        except PyMongoError as exc:
+            await self.store.leases.release(self.name, self.holder, term)
+        except StorageError as exc:
             log.warning("lease %s: release failed, it will expire on its own: %s", self.name, exc)

@@ -59,17 +59,41 @@ CREATE TABLE IF NOT EXISTS records (
 """
 
 _ENTRY_COLUMNS = "seq, event_id, type, subject, occurred_at, recorded_at, entry, leaf_hash, data, salt"
-_UNAVAILABLE_MARKERS = ("readonly", "read-only", "disk is full", "disk i/o error", "unable to open", "locked")
+#: primary result codes (``sqlite_errorcode & 0xFF``) that mean "not now": the disk, the file or a lock,
+#: not the data. Extended codes (SQLITE_IOERR_FSYNC, SQLITE_READONLY_DBMOVED, ...) share their primary code.
+UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_READONLY,  # a read-only file or filesystem (EROFS)
+        sqlite3.SQLITE_FULL,  # the disk is full (ENOSPC), or a file size limit (EFBIG)
+        sqlite3.SQLITE_IOERR,  # the OS failed a read, write or fsync
+        sqlite3.SQLITE_BUSY,  # another connection holds the write lock beyond the busy timeout
+        sqlite3.SQLITE_LOCKED,  # a lock held inside this process
+        sqlite3.SQLITE_CANTOPEN,  # the file, its WAL or its directory cannot be opened
+        sqlite3.SQLITE_PERM,  # access denied by the OS
+        sqlite3.SQLITE_NOMEM,  # out of memory
+        sqlite3.SQLITE_NOLFS,  # large files not supported here
+        sqlite3.SQLITE_PROTOCOL,  # a WAL lock race that did not resolve
+        sqlite3.SQLITE_INTERRUPT,  # the operation was interrupted
+    }
+)
 
 
-def _translate(exc: sqlite3.Error) -> Exception:
-    text = str(exc).lower()
-    if any(marker in text for marker in _UNAVAILABLE_MARKERS):
-        return StorageUnavailableError(f"sqlite: {exc}")
-    return StorageError(f"sqlite: {exc}")
+def translate(exc: sqlite3.Error) -> StorageError:
+    """The driver boundary: one sqlite3 error as a ``ledger.errors`` class, by its result code (never its text).
+
+    Codes in ``UNAVAILABLE_CODES`` become StorageUnavailableError (retry later); every other code, and an
+    error without one, StorageError. The message keeps SQLite's code name for the operator.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    name = getattr(exc, "sqlite_errorname", None) or "no result code"
+    message = f"sqlite: {exc} ({name})"
+    if code is not None and code & 0xFF in UNAVAILABLE_CODES:
+        return StorageUnavailableError(message)
+    return StorageError(message)
 
 
 def _entry(row: Sequence[Any]) -> StoredEntry:
+    """One ``entries`` row (columns in ``_ENTRY_COLUMNS`` order) as a StoredEntry."""
     return StoredEntry(
         seq=row[0],
         event_id=row[1],
@@ -85,14 +109,21 @@ def _entry(row: Sequence[Any]) -> StoredEntry:
 
 
 def _checkpoint(row: Sequence[Any]) -> StoredCheckpoint:
+    """One ``checkpoints`` row as a StoredCheckpoint."""
     return StoredCheckpoint(size=row[0], root=bytes(row[1]), note=bytes(row[2]), published_at=row[3])
 
 
 class SQLiteStorage:
-    """Storage on one SQLite file. One writer thread; readers on their own connections."""
+    """Storage on one SQLite file: one writer thread and connection; readers on connections of their own.
 
-    def __init__(self, path: Path | str, *, readers: int = 2) -> None:
+    WAL lets the readers run beside the writer: a read sees the last committed transaction, so the
+    visibility rule of the contract holds by construction. ``busy_timeout`` is how long a statement waits
+    for a lock another process holds before it fails with SQLITE_BUSY (StorageUnavailableError).
+    """
+
+    def __init__(self, path: Path | str, *, readers: int = 2, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
+        self.busy_timeout = busy_timeout
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-w")
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="sqlite-r")
         self._local = threading.local()
@@ -101,9 +132,10 @@ class SQLiteStorage:
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        """This thread's connection, opened on first use (in the thread that will use it)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=self.busy_timeout)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
@@ -113,24 +145,30 @@ class SQLiteStorage:
         return conn
 
     async def _run(self, pool: ThreadPoolExecutor, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on a connection of ``pool``'s thread: the one place sqlite3 errors are translated."""
+
         def call() -> T:
             try:
                 return fn(self._connect())
             except sqlite3.Error as exc:
-                raise _translate(exc) from exc
+                raise translate(exc) from exc
 
         return await asyncio.get_running_loop().run_in_executor(pool, call)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run a read on a reader connection."""
         return await self._run(self._readers, fn)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` in one write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back if it raises."""
+
         def txn(conn: sqlite3.Connection) -> T:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result = fn(conn)
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolls back by itself after some errors (SQLITE_FULL, IOERR)
+                    conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
             return result
@@ -138,11 +176,14 @@ class SQLiteStorage:
         return await self._run(self._writer, txn)
 
     async def open(self) -> None:
+        """Create the schema if absent; StorageUnavailableError when the file cannot be opened or written."""
         if not self.path.parent.is_dir():
-            raise StorageUnavailableError(f"sqlite: directory {self.path.parent} does not exist")
+            raise StorageUnavailableError(f"sqlite: directory {self.path.parent} does not exist (SQLITE_CANTOPEN)")
         await self._run(self._writer, lambda conn: conn.executescript(SCHEMA))
 
     async def close(self) -> None:
+        """Wait for the calls in flight, then close every connection."""
+
         def close_all() -> None:
             with self._lock:
                 for conn in self._connections:
@@ -155,70 +196,67 @@ class SQLiteStorage:
 
     # -- the tree ---------------------------------------------------------------------------------
     async def tree_size(self) -> int:
+        """The committed size (the highest seq plus one)."""
         row = await self._read(lambda c: c.execute("SELECT max(seq) FROM entries").fetchone())
         return 0 if row[0] is None else int(row[0]) + 1
 
     async def append(
         self, entries: Sequence[StoredEntry], nodes: Mapping[NodeId, bytes], *, expected_size: int, term: int = 0
     ) -> None:
+        """One transaction: check the size, insert entries and nodes, commit (one fsync). ``term`` is unused:
+        an SQLite file has one writing process."""
+        for offset, e in enumerate(entries):
+            if e.seq != expected_size + offset:
+                raise StorageError(f"entry seq {e.seq} is not contiguous from {expected_size}")
+        rows = [
+            (e.seq, e.event_id, e.type, e.subject, e.occurred_at, e.recorded_at, e.entry, e.leaf_hash, e.data, e.salt)
+            for e in entries
+        ]
+        node_rows = [(n.level, n.index, h) for n, h in nodes.items()]
+
         def write(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT max(seq) FROM entries").fetchone()
             size = 0 if row[0] is None else row[0] + 1
             if size != expected_size:
                 raise AppendConflict(f"tree size is {size}, expected {expected_size}")
-            for offset, e in enumerate(entries):
-                if e.seq != expected_size + offset:
-                    raise StorageError(f"entry seq {e.seq} is not contiguous from {expected_size}")
             try:
-                conn.executemany(
-                    f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            e.seq,
-                            e.event_id,
-                            e.type,
-                            e.subject,
-                            e.occurred_at,
-                            e.recorded_at,
-                            e.entry,
-                            e.leaf_hash,
-                            e.data,
-                            e.salt,
-                        )
-                        for e in entries
-                    ],
-                )
+                conn.executemany(f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
             except sqlite3.IntegrityError as exc:
                 raise AppendConflict(f"event_id already recorded: {exc}") from None
             try:
-                conn.executemany(
-                    "INSERT INTO nodes (level, idx, hash) VALUES (?,?,?)",
-                    [(n.level, n.index, h) for n, h in nodes.items()],
-                )
+                conn.executemany("INSERT INTO nodes (level, idx, hash) VALUES (?,?,?)", node_rows)
             except sqlite3.IntegrityError as exc:
                 raise IntegrityError(f"a tree node already exists where a new one belongs: {exc}") from None
 
         await self._write(write)
 
     async def get_nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
+        """Point lookups on the (level, idx) key in one reader call; committed nodes only, by WAL isolation."""
+
         def read(conn: sqlite3.Connection) -> dict[NodeId, bytes]:
             found: dict[NodeId, bytes] = {}
+            query = conn.execute
             for n in ids:
-                row = conn.execute("SELECT hash FROM nodes WHERE level=? AND idx=?", (n.level, n.index)).fetchone()
+                row = query("SELECT hash FROM nodes WHERE level=? AND idx=?", (n.level, n.index)).fetchone()
                 if row is not None:
                     found[n] = bytes(row[0])
             return found
 
+        if not ids:
+            return {}
         return await self._read(read)
 
     # -- entries ----------------------------------------------------------------------------------
     async def get_entry(self, seq: int) -> StoredEntry | None:
+        """The committed entry at ``seq``, or None."""
         row = await self._read(
             lambda c: c.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE seq=?", (seq,)).fetchone()
         )
         return None if row is None else _entry(row)
 
     async def get_entries_by_event_id(self, event_ids: Sequence[str]) -> dict[str, StoredEntry]:
+        """Lookups on the unique event_id index, 500 ids per statement."""
+
         def read(conn: sqlite3.Connection) -> dict[str, StoredEntry]:
             found: dict[str, StoredEntry] = {}
             unique = list(dict.fromkeys(event_ids))
@@ -229,11 +267,16 @@ class SQLiteStorage:
                     found[row[1]] = _entry(row)
             return found
 
+        if not event_ids:
+            return {}
         return await self._read(read)
 
     async def scan_entries(
         self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None
     ) -> list[StoredEntry]:
+        """One page in seq order, on the (subject, seq) or (type, seq) index when filtered."""
+        if limit <= 0:
+            return []
         where, args = ["seq >= ?"], [from_seq]
         if subject is not None:
             where.append("subject = ?")
@@ -246,6 +289,8 @@ class SQLiteStorage:
         return [_entry(r) for r in rows]
 
     async def erase_data(self, seqs: Sequence[int]) -> int:
+        """NULL the data and salt of the given rows in one transaction; returns the rows changed."""
+
         def write(conn: sqlite3.Connection) -> int:
             changed = 0
             for seq in seqs:
@@ -260,6 +305,8 @@ class SQLiteStorage:
 
     # -- checkpoints ------------------------------------------------------------------------------
     async def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        """Insert unless the size is stored; IntegrityError if it is stored with another root."""
+
         def write(conn: sqlite3.Connection) -> None:
             row = conn.execute("SELECT root FROM checkpoints WHERE size=?", (checkpoint.size,)).fetchone()
             if row is not None:
@@ -274,6 +321,7 @@ class SQLiteStorage:
         await self._write(write)
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint of the largest size, or None."""
         row = await self._read(
             lambda c: c.execute(
                 "SELECT size, root, note, published_at FROM checkpoints ORDER BY size DESC LIMIT 1"
@@ -282,6 +330,7 @@ class SQLiteStorage:
         return None if row is None else _checkpoint(row)
 
     async def get_checkpoint(self, size: int) -> StoredCheckpoint | None:
+        """The checkpoint of exactly ``size``, or None."""
         row = await self._read(
             lambda c: c.execute(
                 "SELECT size, root, note, published_at FROM checkpoints WHERE size=?", (size,)
@@ -290,6 +339,7 @@ class SQLiteStorage:
         return None if row is None else _checkpoint(row)
 
     async def list_checkpoints(self, *, min_size: int = 0, max_size: int | None = None) -> list[StoredCheckpoint]:
+        """Checkpoints in ``[min_size, max_size]`` by size."""
         upper = (1 << 62) if max_size is None else max_size
         rows = await self._read(
             lambda c: c.execute(
@@ -301,18 +351,23 @@ class SQLiteStorage:
 
     # -- records ----------------------------------------------------------------------------------
     async def put_record(self, kind: str, key: str, doc: Mapping[str, Any]) -> None:
+        """Insert or replace, stored as JSON text."""
         text = json.dumps(dict(doc), ensure_ascii=False, sort_keys=True)
         await self._write(
             lambda c: c.execute("INSERT OR REPLACE INTO records (kind, key, doc) VALUES (?,?,?)", (kind, key, text))
         )
 
     async def get_record(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The document, or None."""
         row = await self._read(
             lambda c: c.execute("SELECT doc FROM records WHERE kind=? AND key=?", (kind, key)).fetchone()
         )
         return None if row is None else dict(json.loads(row[0]))
 
     async def list_records(self, kind: str, *, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]:
+        """One kind's documents by key (SQLite's ``LIMIT -1`` would mean all: a limit <= 0 reads nothing)."""
+        if limit <= 0:
+            return []
         rows = await self._read(
             lambda c: c.execute(
                 "SELECT key, doc FROM records WHERE kind=? ORDER BY key LIMIT ?", (kind, limit)
@@ -321,6 +376,8 @@ class SQLiteStorage:
         return [(r[0], dict(json.loads(r[1]))) for r in rows]
 
     async def delete_record(self, kind: str, key: str) -> bool:
+        """Delete; whether a row went."""
+
         def write(conn: sqlite3.Connection) -> bool:
             return conn.execute("DELETE FROM records WHERE kind=? AND key=?", (kind, key)).rowcount > 0
 

@@ -20,7 +20,8 @@ from ledger.core.notes import Signer, verify_checkpoint
 from ledger.core.records import StoredEntry
 from ledger.errors import StorageUnavailableError
 from ledger.log import Log
-from ledger.services.lease import Action, Lease, LeaseDoc, decide, next_term
+from ledger.services.lease import Action, Lease, decide, next_term
+from ledger.storage.leases import LeaseRecord
 from ledger.storage.mongo import MongoStorage, StaleTermConflict
 from tests.support.conformance import make_entry
 from tests.support.mongo_server import drop_database, fresh_uri, mongo_uri
@@ -39,7 +40,7 @@ class Clock:
 
 
 def test_decide() -> None:
-    mine, theirs = LeaseDoc("me", 3, 5_000), LeaseDoc("other", 3, 5_000)
+    mine, theirs = LeaseRecord("me", 3, 5_000), LeaseRecord("other", 3, 5_000)
     assert decide(None, "me", 0) is Action.CREATE
     assert decide(mine, "me", 9_999) is Action.RENEW  # ours, even if expired: nobody took it, same term
     assert decide(theirs, "me", 4_999) is Action.WAIT

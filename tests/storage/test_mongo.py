@@ -121,7 +121,7 @@ async def test_crash_between_writing_and_committing_leaves_the_store_consistent(
     root = await append_batch(first, [make_entry(i) for i in range(3)])
     head = await first.database.head.find_one({"_id": "head"})
     entries, nodes = await _batch(first, range(3, 6), term=0)
-    edocs, ndocs = first._documents(entries, nodes, head, 0, "crashed")  # type: ignore[arg-type]
+    edocs, ndocs = first.commits.documents(entries, nodes, head, 0, "crashed")  # type: ignore[arg-type]
     await first.database.entries.insert_many(edocs)
     await first.database.nodes.insert_many(ndocs)
     await first.close()  # the process dies here
@@ -153,7 +153,7 @@ async def test_same_term_garbage_is_swept_once_stale(mongo_uri: str) -> None:
     await s.open()
     head = await s.database.head.find_one({"_id": "head"})
     entries, nodes = await _batch(s, range(0, 2))
-    edocs, _ = s._documents(entries, nodes, head, 0, "crashed")  # type: ignore[arg-type]
+    edocs, _ = s.commits.documents(entries, nodes, head, 0, "crashed")  # type: ignore[arg-type]
     await s.database.entries.insert_many(edocs)
     with pytest.raises(AppendConflict):  # young: may be a live writer, so it is left alone
         await s.append(entries, nodes, expected_size=0)  # type: ignore[arg-type]
@@ -171,11 +171,11 @@ async def test_a_paused_attempt_cannot_commit_after_a_sweep(store: MongoStorage)
     """Step one done, then the writer pauses (GC, partition) while another sweeps; step two must fail."""
     head = await store.database.head.find_one({"_id": "head"})
     entries, nodes = await _batch(store, range(0, 1))
-    edocs, ndocs = store._documents(entries, nodes, head, 0, "paused")  # type: ignore[arg-type]
+    edocs, ndocs = store.commits.documents(entries, nodes, head, 0, "paused")  # type: ignore[arg-type]
     await store.database.entries.insert_many(edocs)
     await store.database.nodes.insert_many(ndocs)
     assert await store.sweep(0, int(head["gen"])) is True
-    assert await store._commit_head(head, 0, 1, 0) is False  # the old generation is fenced off
+    assert await store.commits.commit_head(head, 0, 1, 0) is False  # the old generation is fenced off
     assert await store.tree_size() == 0
     assert await store.database.entries.count_documents({}) == 0
 

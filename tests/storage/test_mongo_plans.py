@@ -207,7 +207,7 @@ async def test_log_lease_and_sweep_queries_use_indexes(listener_uri: tuple[str, 
     dead = [make_entry(i, event_id=f"dead-{i}") for i in range(40, 42)]
     nodes, _ = merkle.append_leaves(40, await store.get_nodes(merkle.root_nodes(40)), [e.leaf_hash for e in dead])
     assert head is not None
-    edocs, ndocs = store._documents(dead, nodes, head, 0, "crashed")
+    edocs, ndocs = store.commits.documents(dead, nodes, head, 0, "crashed")
     await store.database.entries.insert_many(edocs)
     await store.database.nodes.insert_many(ndocs)
     with pytest.raises(AppendConflict):
