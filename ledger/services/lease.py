@@ -1,15 +1,16 @@
 """One sequencer at a time across processes: a lease document with an expiry and a fencing term.
 
-The lease document ``{_id: name, holder, term, expires_ms}`` lives beside the log. A process takes it
-when it is free or expired, with a conditional update on exactly what it read, and every takeover
-raises ``term``. The holder renews every ``ttl / 3``. Before claiming to hold a new term, the holder
-raises the store's term (the :class:`~ledger.storage.leases.Fence`; the head's term on MongoDB), and every commit carries the term in the same
-conditional update that moves the head, so a paused or partitioned former holder can never commit
-once another has taken over: the lease gives liveness, the head's term is the fence.
+The lease document ``{name: (holder, term, expires_ms)}`` lives beside the log. A process takes it when
+it is free or expired, with a compare-and-set on exactly what it read, and every takeover raises
+``term``. The holder renews every ``ttl / 3``. Before claiming to hold a new term, the holder raises the
+store's term (the :class:`~ledger.storage.leases.Fence`: the head's term on MongoDB), and every commit
+carries the term in the same conditional update that moves the head, so a paused or partitioned former
+holder can never commit once another has taken over: the lease gives liveness, the fence gives safety.
 
 ``decide`` is the pure rule; ``Lease`` does the I/O, through the store's lease port
-(:class:`~ledger.storage.leases.LeaseStore`) and its fence, never through the driver's database. Clocks only decide *when* a takeover happens:
-a skewed clock can cause an early takeover, never two commits with different terms at the same size.
+(:class:`~ledger.storage.leases.LeaseStore`) and its fence, never through the driver's database. Clocks
+only decide *when* a takeover happens: a skewed clock can cause an early takeover, never two commits with
+different terms at the same size.
 """
 
 from __future__ import annotations
