@@ -199,3 +199,42 @@ def test_a_broken_room_rule_is_named(module: str, source: str, words: str) -> No
 def test_a_clock_or_file_read_in_a_pure_room_is_named(source: str) -> None:
     assert len(io_call_violations(_one("ledger.domain.episodes", source))) == 1
     assert io_call_violations(_one("ledger.services.escalator", source)) == []
+
+
+# -- docstrings: every module, class and function of the rooms that hold the contracts -------------------
+
+#: rooms whose every module, class and function (at module or class level) must say what it does
+DOCUMENTED_ROOMS = ("ledger.storage",)
+
+
+def missing_docstrings(found: list[tuple[str, ast.Module]], rooms: tuple[str, ...] = DOCUMENTED_ROOMS) -> list[str]:
+    """Definitions without a docstring in ``rooms`` (``__init__`` is covered by its class's docstring)."""
+    problems = []
+    for module, tree in found:
+        if room_of(module) not in rooms:
+            continue
+        if ast.get_docstring(tree) is None and not module.endswith("__init__") and tree.body:
+            problems.append(f"{module}: module has no docstring")
+        stack: list[tuple[str, ast.AST]] = [(module, tree)]
+        while stack:
+            where, node = stack.pop()
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                    name = f"{where}.{child.name}"
+                    if child.name != "__init__" and ast.get_docstring(child) is None:
+                        problems.append(f"{name}:{child.lineno} has no docstring")
+                    if isinstance(child, ast.ClassDef):
+                        stack.append((name, child))  # methods count; functions nested in functions do not
+    return problems
+
+
+def test_every_definition_in_the_contract_rooms_has_a_docstring() -> None:
+    assert missing_docstrings(list(modules())) == []
+
+
+def test_a_missing_docstring_is_named() -> None:
+    source = '"""A module."""\nclass Store:\n    """A store."""\n    async def read(self) -> None:\n        pass\n'
+    assert missing_docstrings(_one("ledger.storage.sqlite", source)) == [
+        "ledger.storage.sqlite.Store.read:4 has no docstring"
+    ]
+    assert missing_docstrings(_one("ledger.services.lease", source)) == []

@@ -1,5 +1,8 @@
-"""The one storage conformance suite. Each driver's test module subclasses ``StorageConformance`` and
-provides an async ``store`` fixture yielding an opened, empty store."""
+"""The one storage conformance suite: every guarantee ``ledger/storage/base.py`` states, on every driver.
+
+Each driver's test module subclasses ``StorageConformance`` and provides an async ``store`` fixture
+yielding an opened, empty store (SQLite: ``tests/storage/test_sqlite.py``; MongoDB on the nx-27017 wire
+server or ``HRLEDGER_MONGODB_URI``: ``tests/storage/test_mongo.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import pytest
 from ledger.core import merkle
 from ledger.core.merkle import NodeId
 from ledger.core.records import StoredCheckpoint, StoredEntry
-from ledger.errors import IntegrityError
+from ledger.errors import IntegrityError, StorageError
 from ledger.storage.base import AppendConflict, Storage
 
 
@@ -48,7 +51,7 @@ async def append_batch(store: Storage, entries: list[StoredEntry]) -> bytes:
     return root
 
 
-class StorageConformance:
+class _CoreConformance:
     async def test_empty_store(self, store: Storage) -> None:
         assert await store.tree_size() == 0
         assert await store.get_entry(0) is None
@@ -187,3 +190,89 @@ class StorageConformance:
         assert [c.size for c in await store.list_checkpoints(min_size=10, max_size=100)] == [10, 99, 100]
         assert await store.erase_data([100, 9]) == 2
         assert (await store.get_entry(10)).data is not None  # type: ignore[union-attr]
+
+
+class ContractGuarantees:
+    """The rest of ``ledger/storage/base.py``'s guarantees, one test each; mixed into StorageConformance."""
+
+    async def test_readers_never_see_above_the_committed_size(self, store: Storage) -> None:
+        """Readers racing appends: every entry and node they get is below a size committed by then."""
+        done = asyncio.Event()
+        seen: list[tuple[int, list[int], dict[NodeId, bytes], int]] = []
+
+        async def read() -> None:
+            while not done.is_set():
+                before = await store.tree_size()
+                seqs = [e.seq for e in await store.scan_entries(from_seq=max(0, before - 3), limit=50)]
+                nodes = await store.get_nodes([NodeId(0, i) for i in range(before, before + 8)])
+                seen.append((before, seqs, nodes, await store.tree_size()))
+                await asyncio.sleep(0)
+
+        readers = [asyncio.create_task(read()) for _ in range(3)]
+        for start in range(0, 40, 4):
+            await append_batch(store, [make_entry(i) for i in range(start, start + 4)])
+            await asyncio.sleep(0.005)
+        done.set()
+        await asyncio.gather(*readers)
+        assert seen
+        for before, seqs, nodes, after in seen:
+            assert seqs == list(range(max(0, before - 3), max(0, before - 3) + len(seqs)))  # no holes
+            assert not seqs or seqs[-1] < after
+            assert all(n.end <= after for n in nodes)  # a node is seen only once its batch committed
+            assert before <= after
+
+    async def test_absent_things_are_none_or_missing(self, store: Storage) -> None:
+        await append_batch(store, [make_entry(0), make_entry(1)])
+        assert await store.get_entry(-1) is None and await store.get_entry(2) is None
+        assert await store.get_entries_by_event_id([]) == {}
+        assert await store.get_nodes([]) == {}
+        assert await store.get_nodes([NodeId(0, 5), NodeId(3, 0)]) == {}
+        assert await store.get_checkpoint(1) is None
+        assert await store.list_checkpoints() == []
+        assert await store.get_record("token", "nobody") is None
+        assert await store.list_records("token") == []
+
+    async def test_a_limit_of_zero_or_less_reads_nothing(self, store: Storage) -> None:
+        await append_batch(store, [make_entry(i) for i in range(3)])
+        await store.put_record("k", "a", {"x": 1})
+        for limit in (0, -1):
+            assert await store.scan_entries(limit=limit) == []
+            assert await store.list_records("k", limit=limit) == []
+
+    async def test_a_non_contiguous_batch_is_refused_and_writes_nothing(self, store: Storage) -> None:
+        await append_batch(store, [make_entry(0)])
+        batch = [make_entry(1), make_entry(3)]
+        nodes, _ = merkle.append_leaves(1, await store.get_nodes(merkle.root_nodes(1)), [e.leaf_hash for e in batch])
+        with pytest.raises(StorageError):
+            await store.append(batch, nodes, expected_size=1)
+        assert await store.tree_size() == 1 and await store.get_entry(1) is None
+
+    async def test_idempotency_lookup_takes_many_and_repeated_ids(self, store: Storage) -> None:
+        for start in range(0, 1200, 400):
+            await append_batch(store, [make_entry(i) for i in range(start, start + 400)])
+        wanted = [f"ev-{i}" for i in range(0, 1200, 1)] + ["ev-7", "ev-7", "never"]
+        found = await store.get_entries_by_event_id(wanted)
+        assert len(found) == 1200 and found["ev-7"].seq == 7 and "never" not in found
+        assert await store.erase_data([7]) == 1
+        assert (await store.get_entries_by_event_id(["ev-7"]))["ev-7"].data is None  # found for ever
+
+    async def test_erase_ignores_seqs_not_committed(self, store: Storage) -> None:
+        await append_batch(store, [make_entry(0)])
+        assert await store.erase_data([]) == 0
+        assert await store.erase_data([1, 5, -1]) == 0
+        assert await store.erase_data([0, 0]) == 1
+
+    async def test_the_first_note_stored_for_a_root_is_kept(self, store: Storage) -> None:
+        first = StoredCheckpoint(2, bytes(32), b"first note", "2026-01-01T00:00:00.000000Z")
+        await store.add_checkpoint(first)
+        await store.add_checkpoint(StoredCheckpoint(2, bytes(32), b"second note", "2026-01-02T00:00:00.000000Z"))
+        assert await store.get_checkpoint(2) == first
+
+    async def test_records_come_back_as_json_gives_them(self, store: Storage) -> None:
+        await store.put_record("k", "a", {"pair": (1, 2), "nested": {"z": [None, True, 1.5]}, "名": "值"})
+        assert await store.get_record("k", "a") == {"pair": [1, 2], "nested": {"z": [None, True, 1.5]}, "名": "值"}
+        assert await store.delete_record("k", "a") and not await store.delete_record("k", "a")
+
+
+class StorageConformance(_CoreConformance, ContractGuarantees):
+    """Every guarantee of the storage contract; subclass it in each driver's test module."""
