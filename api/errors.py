@@ -104,6 +104,8 @@ BODY_TIMEOUT = 10.0  # seconds a client may take to send its body
 
 async def read_body(request: web.Request) -> bytes:
     """The request body, or 408 for a client that stalls while sending it (a slow-client attack)."""
+    if request.content.is_eof():  # the whole body came with the headers (small POSTs): nothing to wait for
+        return await request.read()
     try:
         async with asyncio.timeout(BODY_TIMEOUT):
             return await request.read()
@@ -169,28 +171,17 @@ def http_problem(exc: web.HTTPException, max_body: int) -> web.Response:
 RejectHook = Callable[[web.Request, str], None]
 
 
-def error_middleware(on_reject: RejectHook, max_body: int) -> Any:
-    """The one error middleware; ``on_reject(request, slug)`` counts refusals for /metrics."""
-
-    @web.middleware
-    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        try:
-            return await handler(request)
-        except LedgerError as exc:
-            response = ledger_problem(exc)
-            on_reject(request, classify(exc)[1])
-            return response
-        except web.HTTPException as exc:
-            if exc.status < 400:
-                raise
-            response = http_problem(exc, max_body)
-            on_reject(request, HTTP_SLUGS.get(exc.status, ("http-error", ""))[0])
-            return response
-        except Exception:
-            log.exception("unhandled error in %s %s", request.method, request.path)
-            on_reject(request, "internal-error")
-            return problem(
-                500, "internal-error", "Internal server error", "an unexpected error occurred; it has been logged"
-            )
-
-    return middleware
+def error_response(request: web.Request, exc: Exception, max_body: int) -> tuple[web.Response, str] | None:
+    """The problem+json answer to an exception that escaped a handler, with its slug (for /metrics); None for
+    an aiohttp answer below 400 (a redirect), which must propagate as it is."""
+    if isinstance(exc, LedgerError):
+        return ledger_problem(exc), classify(exc)[1]
+    if isinstance(exc, web.HTTPException):
+        if exc.status < 400:
+            return None
+        return http_problem(exc, max_body), HTTP_SLUGS.get(exc.status, ("http-error", ""))[0]
+    log.exception("unhandled error in %s %s", request.method, request.path, exc_info=exc)
+    internal = problem(
+        500, "internal-error", "Internal server error", "an unexpected error occurred; it has been logged"
+    )
+    return internal, "internal-error"

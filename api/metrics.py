@@ -18,7 +18,6 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from api.errors import Handler
 from ledger.log import Log
 from ledger.services.calendar_keeper import CalendarStatus
 
@@ -177,40 +176,32 @@ class Metrics:
                 self.calendar_missing.labels(str(year)).set(len(cases))
         return generate_latest(self.registry)
 
-    # -- per request ------------------------------------------------------------------------------
-    def middleware(self, log_lines: bool) -> Any:
+    # -- per request ---------------------------------------------------------------------------------
+    def request_observer(self, log_lines: bool) -> Callable[[web.Request, int, float], None]:
+        """``observe(request, status, started)``: count and time one answered request (``started`` from
+        ``time.perf_counter()``), and write its access-log line when ``log_lines``. The service layer in
+        ``api.app`` calls it once per request."""
         requests, seconds = self.http_requests, self.http_seconds
         # labels() takes a lock and builds a key per call; cache the children per route and status instead
         counters: dict[tuple[str, str, int], Any] = {}
         timers: dict[str, Any] = {}
 
-        @web.middleware
-        async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
-            started = time.perf_counter()
-            status = 500
-            try:
-                response = await handler(request)
-                status = response.status
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            finally:
-                elapsed = time.perf_counter() - started
-                resource = request.match_info.route.resource
-                route = resource.canonical if resource is not None else "unmatched"
-                key = (request.method, route, status)
-                counter = counters.get(key)
-                if counter is None:
-                    counter = counters[key] = requests.labels(request.method, route, str(status))
-                counter.inc()
-                timer = timers.get(route)
-                if timer is None:
-                    timer = timers[route] = seconds.labels(route)
-                timer.observe(elapsed)
-                if log_lines and access_log.isEnabledFor(logging.INFO):
-                    access_log.info(
-                        '%s "%s %s" %d %.2fms', request.remote, request.method, request.path_qs, status, elapsed * 1000
-                    )
+        def observe(request: web.Request, status: int, started: float) -> None:
+            elapsed = time.perf_counter() - started
+            resource = request.match_info.route.resource
+            route = resource.canonical if resource is not None else "unmatched"
+            key = (request.method, route, status)
+            counter = counters.get(key)
+            if counter is None:
+                counter = counters[key] = requests.labels(request.method, route, str(status))
+            counter.inc()
+            timer = timers.get(route)
+            if timer is None:
+                timer = timers[route] = seconds.labels(route)
+            timer.observe(elapsed)
+            if log_lines and access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    '%s "%s %s" %d %.2fms', request.remote, request.method, request.path_qs, status, elapsed * 1000
+                )
 
         return observe

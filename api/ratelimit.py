@@ -11,9 +11,8 @@ Memory is bounded: at most ``max_clients`` buckets; when full, refilled buckets 
 the oldest. The client address is ``request.remote`` (the TCP peer): behind a reverse proxy, configure
 the proxy to limit, or pass ``client_key`` reading a header the proxy sets and clients cannot.
 
-Wiring (outermost, so it sees the 401 the error middleware produced)::
-
-    middlewares=[auth_failure_limit(), metrics.middleware(...), error_middleware(...)]
+The service uses it inside its one middleware layer (``api.app``), after the error mapping, so it sees the
+401 the mapping produced; ``auth_failure_limit`` is the same rule as a middleware of its own.
 """
 
 from __future__ import annotations
@@ -94,7 +93,19 @@ class AuthFailureLimiter:
 
 
 def client_ip(request: web.Request) -> str:
+    """The TCP peer's address (the key of a client's bucket)."""
     return request.remote or "unknown"
+
+
+def too_many_requests(key: str, wait: int) -> web.Response:
+    """The 429 answer to a client whose bucket is empty, with Retry-After."""
+    return problem(
+        429,
+        "too-many-requests",
+        "Too many requests",
+        f"too many failed authentications from {key}; try again in {wait} s",
+        headers={"Retry-After": str(wait)},
+    )
 
 
 def auth_failure_limit(
@@ -109,13 +120,7 @@ def auth_failure_limit(
         if "Authorization" in request.headers:
             wait = limits.retry_after(key)
             if wait:
-                return problem(
-                    429,
-                    "too-many-requests",
-                    "Too many requests",
-                    f"too many failed authentications from {key}; try again in {wait} s",
-                    headers={"Retry-After": str(wait)},
-                )
+                return too_many_requests(key, wait)
         try:
             response = await handler(request)
         except web.HTTPException as exc:  # an app without an error middleware raises its 401

@@ -164,7 +164,10 @@ class Sequencer:
         future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
         self._pending.append(_Request(events, future))
         self._wake.set()
-        return await asyncio.shield(future)
+        # No shield: a caller cancelled (its client went away) cancels only this future; the sequencer skips
+        # done futures, so the events are still committed as they would be behind a shield (a retry finds
+        # them), and the hot path saves shield's extra future and callbacks.
+        return await future
 
     async def run(self) -> None:
         """The sequencing loop: commit pending requests until closed and drained."""
