@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ class Server:
         self.root = root
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", *args], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [sys.executable, *args], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
 
     @property
@@ -150,10 +150,14 @@ def make_ledger(root: Path, data: Path) -> dict[str, str]:
     }
 
 
-def start_hrledger(root: Path, data: Path) -> Server:
-    """``hrledger serve`` of the checkout at ``root`` on ``data``, access log off."""
+UVLOOP_MAIN = "import sys, uvloop; uvloop.install(); from ledger.admin.cli import main; sys.exit(main())"
+
+
+def start_hrledger(root: Path, data: Path, *, uvloop: bool = False) -> Server:
+    """``hrledger serve`` of the checkout at ``root`` on ``data``, access log off; ``uvloop``: on uvloop's loop."""
     port = free_port()
-    args = ["ledger.admin.cli", "serve", "--data", str(data), "--port", str(port), "--no-access-log"]
+    serve = ["serve", "--data", str(data), "--port", str(port), "--no-access-log"]
+    args = ["-c", UVLOOP_MAIN, *serve] if uvloop else ["-m", "ledger.admin.cli", *serve]
     server = Server(args, root, port)
     server.wait_ready("/healthz")
     return server
@@ -246,78 +250,162 @@ async def probe(url: str, tokens: dict[str, str], stop: asyncio.Event) -> dict[s
 async def _wrk_with_probe(url: str, tokens: dict[str, str], env: dict[str, str], seconds: float) -> WrkResult:
     stop = asyncio.Event()
     task = asyncio.create_task(probe(url, tokens, stop))
-    result = await asyncio.to_thread(
-        run_wrk, "hrledger single-event POST", url + "/v1/events", "single.lua", 64, seconds, env
-    )
+    result = await asyncio.to_thread(run_wrk, "probe", url + "/v1/events", "single.lua", 64, seconds, env)
     stop.set()
     result.probe = await task
     return result
 
 
-def run(seconds: float, root: Path, profile_dir: Path | None) -> dict[str, Any]:
-    """Every phase; returns the figures and ratios."""
-    results: list[WrkResult] = []
+@dataclass
+class Target:
+    """One ``hrledger serve`` under test: a checkout, its server, its tokens."""
+
+    label: str
+    root: Path
+    server: Server
+    tokens: dict[str, str]
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2] if ordered else float("nan")
+
+
+def _round(bare: Server, targets: list[Target], seconds: float, r: int) -> list[WrkResult]:
+    """One round: the bare app's two phases, then every target's four, one after the other."""
+    out = [
+        run_wrk("bare aiohttp GET constant", bare.url + "/", "get.lua", 64, seconds, {}),
+        run_wrk(
+            "bare aiohttp POST JSON event -> 201",
+            bare.url + "/v1/events",
+            "single.lua",
+            64,
+            seconds,
+            {"WRK_PREFIX": f"b{r}"},
+        ),
+    ]
+    for t in targets:
+        env = {"WRK_TOKEN": t.tokens["writer"]}
+        url = t.server.url
+        out += [
+            run_wrk(f"{t.label} GET /healthz", url + "/healthz", "get.lua", 64, seconds, {}),
+            run_wrk(
+                f"{t.label} single-event POST",
+                url + "/v1/events",
+                "single.lua",
+                64,
+                seconds,
+                {**env, "WRK_PREFIX": f"s64r{r}"},
+            ),
+            run_wrk(
+                f"{t.label} single-event POST",
+                url + "/v1/events",
+                "single.lua",
+                256,
+                seconds,
+                {**env, "WRK_PREFIX": f"s256r{r}"},
+            ),
+            run_wrk(
+                f"{t.label} batches of 100",
+                url + "/v1/events",
+                "batch.lua",
+                16,
+                seconds,
+                {**env, "WRK_PREFIX": f"b100r{r}", "WRK_BATCH": "100"},
+            ),
+        ]
+    return out
+
+
+def run(seconds: float, roots: list[tuple[str, Path]], profile_dir: Path | None, rounds: int) -> dict[str, Any]:
+    """Every phase, ``rounds`` times interleaved (bare, then each target); returns medians and ratios."""
     work = Path(tempfile.mkdtemp(prefix="hrledger-http-"))
+    targets: list[Target] = []
+    port = free_port()
+    bare = Server(["-m", "bench.bare", "--port", str(port)], ROOT, port)
+    results: list[WrkResult] = []
+    probes: dict[str, dict[str, float]] = {}
+    profiles: dict[str, Any] = {}
+    codes: dict[str, int] = {}
     try:
-        port = free_port()
-        bare = Server(["bench.bare", "--port", str(port)], ROOT, port)
         bare.wait_ready("/")
-        try:
-            results.append(run_wrk("bare aiohttp GET constant", bare.url + "/", "get.lua", 64, seconds, {}))
-            env = {"WRK_PREFIX": f"b{os.getpid()}"}
-            results.append(
-                run_wrk("bare aiohttp POST JSON event -> 201", bare.url + "/v1/events", "single.lua", 64, seconds, env)
-            )
-        finally:
-            bare.stop()
-        data = work / "data"
-        tokens = make_ledger(root, data)
-        server = start_hrledger(root, data)
-        try:
-            env = {"WRK_TOKEN": tokens["writer"]}
-            results.append(run_wrk("hrledger GET /healthz", server.url + "/healthz", "get.lua", 64, seconds, {}))
-            results.append(asyncio.run(_wrk_with_probe(server.url, tokens, {**env, "WRK_PREFIX": "s64"}, seconds)))
-            results.append(
-                run_wrk(
-                    "hrledger single-event POST",
-                    server.url + "/v1/events",
-                    "single.lua",
-                    256,
-                    seconds,
-                    {**env, "WRK_PREFIX": "s256"},
+        for label, root in roots:
+            data = work / label.replace(" ", "-")
+            tokens = make_ledger(root, data)
+            server = start_hrledger(root, data, uvloop=label.endswith("+uvloop"))
+            targets.append(Target(label, root, server, tokens))
+        for r in range(rounds):
+            results += _round(bare, targets, seconds, r)
+        for t in targets:
+            probed = asyncio.run(
+                _wrk_with_probe(
+                    t.server.url, t.tokens, {"WRK_TOKEN": t.tokens["writer"], "WRK_PREFIX": "probe"}, seconds
                 )
             )
-            results.append(
-                run_wrk(
-                    "hrledger batches of 100",
-                    server.url + "/v1/events",
-                    "batch.lua",
-                    16,
-                    seconds,
-                    {**env, "WRK_PREFIX": "b100", "WRK_BATCH": "100"},
-                )
-            )
-            shares = None
+            probes[t.label] = probed.probe
             if profile_dir:
-                shares = {
-                    "posts only": _profile(server, env, profile_dir, None),
-                    "posts and reads": _profile(server, env, profile_dir, tokens),
+                out = profile_dir / t.label.replace(" ", "-")
+                env = {"WRK_TOKEN": t.tokens["writer"]}
+                profiles[t.label] = {
+                    "posts only": _profile(t.server, env, out, None),
+                    "posts and reads": _profile(t.server, env, out, t.tokens),
                 }
-        finally:
-            code = server.stop()
     finally:
+        bare.stop()
+        for t in targets:
+            codes[t.label] = t.server.stop()
         shutil.rmtree(work, ignore_errors=True)
-    by = {r.name + f"@{r.connections}": r for r in results}
-    bare_post = by["bare aiohttp POST JSON event -> 201@64"].requests_per_s
-    single = by["hrledger single-event POST@64"].requests_per_s
+    return _summary(results, targets, probes, profiles, codes, rounds)
+
+
+def _summary(
+    results: list[WrkResult],
+    targets: list[Target],
+    probes: dict[str, dict[str, float]],
+    profiles: dict[str, Any],
+    codes: dict[str, int],
+    rounds: int,
+) -> dict[str, Any]:
+    """Medians over rounds per phase, and each ratio as the median of the per-round ratios."""
+    keys = list(dict.fromkeys((r.name, r.connections) for r in results))
+    rows = []
+    for name, conns in keys:
+        runs = [r for r in results if (r.name, r.connections) == (name, conns)]
+        rows.append(
+            {
+                "name": name,
+                "connections": conns,
+                "requests_per_s": _median([r.requests_per_s for r in runs]),
+                "events_per_s": _median([r.events_per_s for r in runs]),
+                "p50_ms": _median([r.p50_ms for r in runs]),
+                "p99_ms": _median([r.p99_ms for r in runs]),
+                "errors": sum(r.errors for r in runs),
+                "each_round": [round(r.requests_per_s) for r in runs],
+                "command": runs[0].command,
+            }
+        )
+
+    def per_round(name: str, conns: int) -> list[float]:
+        return [r.requests_per_s for r in results if (r.name, r.connections) == (name, conns)]
+
+    bare_post = per_round("bare aiohttp POST JSON event -> 201", 64)
+    bare_get = per_round("bare aiohttp GET constant", 64)
+    ratios = {}
+    for t in targets:
+        single = per_round(f"{t.label} single-event POST", 64)
+        health = per_round(f"{t.label} GET /healthz", 64)
+        ratios[t.label] = {
+            "single_post_to_bare_post": _median([a / b for a, b in zip(single, bare_post, strict=True)]),
+            "healthz_to_bare_get": _median([a / b for a, b in zip(health, bare_get, strict=True)]),
+        }
     return {
-        "results": [asdict(r) for r in results],
-        "ratio_single_to_bare_post": single / bare_post,
-        "ratio_healthz_to_bare_get": by["hrledger GET /healthz@64"].requests_per_s
-        / by["bare aiohttp GET constant@64"].requests_per_s,
-        "server_exit": code,
-        "profile": shares,
-        "root": str(root),
+        "rows": rows,
+        "ratios": ratios,
+        "probes": probes,
+        "profiles": profiles,
+        "server_exit": codes,
+        "rounds": rounds,
+        "targets": {t.label: str(t.root) for t in targets},
     }
 
 
@@ -356,34 +444,52 @@ async def _probe_until(url: str, tokens: dict[str, str], stop: threading.Event) 
 
 
 def print_table(report: dict[str, Any]) -> None:
-    """The figures as a table, then the ratios."""
-    print(f"{'what':<44} {'conns':>5} {'req/s':>9} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}")
-    for r in report["results"]:
+    """The medians as a table, then the ratios, probes and profile shares."""
+    print(f"{report['rounds']} round(s), medians; targets: {report['targets']}")
+    print(f"{'what':<44} {'conns':>5} {'req/s':>9} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6}  rounds")
+    for r in report["rows"]:
         print(
             f"{r['name']:<44} {r['connections']:>5} {r['requests_per_s']:>9,.0f} {r['events_per_s']:>9,.0f} "
-            f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>6}"
+            f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['errors']:>6}  {r['each_round']}"
         )
-        if r["probe"]:
-            print("    while it ran: " + ", ".join(f"{k} {v:.3g}" for k, v in r["probe"].items()))
-    print(f"single-event POST / bare JSON POST: {report['ratio_single_to_bare_post']:.2f}")
-    print(f"GET /healthz / bare GET: {report['ratio_healthz_to_bare_get']:.2f}")
-    if report["profile"]:
-        print("profile: " + json.dumps(report["profile"]))
+    for label, ratio in report["ratios"].items():
+        print(
+            f"{label}: single-event POST / bare JSON POST {ratio['single_post_to_bare_post']:.2f}; "
+            f"GET /healthz / bare GET {ratio['healthz_to_bare_get']:.2f}"
+        )
+    for label, probe in report["probes"].items():
+        print(f"{label} while single-event POSTs ran: " + ", ".join(f"{k} {v:.3g}" for k, v in probe.items()))
+    for label, shares in report["profiles"].items():
+        print(f"{label} profile: " + json.dumps(shares))
 
 
 def main() -> None:
     """Parse arguments, run, print."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--root", type=Path, default=ROOT, help="checkout whose hrledger serve is measured")
-    parser.add_argument("--profile", type=Path, help="directory for the py-spy profile (raw format)")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved repetitions (ratios: median)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        action="append",
+        help="a checkout whose hrledger serve is measured "
+        "(repeat for before/after in one run; default this one); LABEL=DIR names it; a LABEL ending in "
+        "+uvloop runs it on uvloop's event loop",
+    )
+    parser.add_argument("--profile", type=Path, help="directory for the py-spy profiles (raw format)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (make bench installs it: apt-get install wrk)")
-    report = run(args.seconds, args.root.resolve(), args.profile)
-    print(json.dumps(report) if args.json else "", end="\n" if args.json else "")
-    if not args.json:
+    roots = []
+    for item in args.root or [ROOT]:
+        text = str(item)
+        label, _, path = text.rpartition("=") if "=" in text else ("hrledger", "", text)
+        roots.append((label, Path(path).resolve()))
+    report = run(args.seconds, roots, args.profile, args.rounds)
+    if args.json:
+        print(json.dumps(report))
+    else:
         print_table(report)
 
 
