@@ -21,12 +21,15 @@ class Proofs:
 
     def __init__(self, store: Storage) -> None:
         self.store = store
+        self._known_size = 0  # the largest committed size read so far: it never shrinks
 
     # The service reads the log through these, never through the store: what a reader may see is the
     # log's to say (committed entries only; the latest *published* checkpoint).
     async def tree_size(self) -> int:
         """Committed entries (which may be ahead of the latest checkpoint)."""
-        return await self.store.tree_size()
+        size = await self.store.tree_size()
+        self._known_size = max(self._known_size, size)
+        return size
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         return await self.store.latest_checkpoint()
@@ -74,7 +77,11 @@ class Proofs:
         return {key: merkle.hash_ranges(rs, nodes) for key, rs in ranges.items()}
 
     async def _check_size(self, size: int) -> None:
-        committed = await self.store.tree_size()
+        """NotFoundError for a size beyond the committed tree. The committed size never shrinks, so a size
+        at or below one already read needs no read of the store (a proof costs one batched node read)."""
+        if size <= self._known_size:
+            return
+        committed = await self.tree_size()
         if size > committed:
             raise NotFoundError(f"tree size {size} is beyond the log ({committed} entries)")
 

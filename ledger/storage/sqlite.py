@@ -58,6 +58,8 @@ CREATE TABLE IF NOT EXISTS records (
 ) WITHOUT ROWID;
 """
 
+_NODE_LOOKUP = "SELECT level, idx, hash FROM nodes WHERE level=? AND idx=?"
+_NODE_CHUNK = 64  # a proof of a 2^32-entry tree needs at most 64 nodes: one statement
 _ENTRY_COLUMNS = "seq, event_id, type, subject, occurred_at, recorded_at, entry, leaf_hash, data, salt"
 #: primary result codes (``sqlite_errorcode & 0xFF``) that mean "not now": the disk, the file or a lock,
 #: not the data. Extended codes (SQLITE_IOERR_FSYNC, SQLITE_READONLY_DBMOVED, ...) share their primary code.
@@ -231,18 +233,22 @@ class SQLiteStorage:
         await self._write(write)
 
     async def get_nodes(self, ids: Sequence[NodeId]) -> dict[NodeId, bytes]:
-        """Point lookups on the (level, idx) key in one reader call; committed nodes only, by WAL isolation."""
+        """Point lookups on the (level, idx) key, ``_NODE_CHUNK`` per statement (a UNION ALL of them, so one
+        prepared statement per chunk size, cached by sqlite3) in one reader call; committed nodes only, by WAL
+        isolation."""
+        wanted = list(dict.fromkeys(ids))
 
         def read(conn: sqlite3.Connection) -> dict[NodeId, bytes]:
             found: dict[NodeId, bytes] = {}
-            query = conn.execute
-            for n in ids:
-                row = query("SELECT hash FROM nodes WHERE level=? AND idx=?", (n.level, n.index)).fetchone()
-                if row is not None:
-                    found[n] = bytes(row[0])
+            for i in range(0, len(wanted), _NODE_CHUNK):
+                chunk = wanted[i : i + _NODE_CHUNK]
+                sql = " UNION ALL ".join([_NODE_LOOKUP] * len(chunk))
+                args = [v for n in chunk for v in (n.level, n.index)]
+                for level, index, digest in conn.execute(sql, args):
+                    found[NodeId(level, index)] = bytes(digest)
             return found
 
-        if not ids:
+        if not wanted:
             return {}
         return await self._read(read)
 
