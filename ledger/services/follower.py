@@ -4,7 +4,8 @@ A :class:`ProjectionFollower` owns a :class:`~ledger.domain.Projector` and its o
 two ways:
 
 - in memory, from this process's sequencer: the log calls the follower after each durable commit, so
-  entries it has just committed are never read back from the store;
+  entries it has just committed are never read back from the store (and their facts cost one receipt-time
+  parse per commit, not one per entry);
 - from the store, for everything this process did not commit (an ``hrledger erase`` or ``calendar add``
   run beside the service, another process on MongoDB, a previous lease holder): each :meth:`catch_up`
   compares the position with the log's committed size and reads the gap back, page by page. A page
@@ -20,13 +21,17 @@ other (an escalation tick holds its own lock, not this one).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from ledger.core.entries import parse_rfc3339
 from ledger.core.records import StoredEntry
 from ledger.domain import Policy, Projector
+from ledger.domain.facts import Fact
 from ledger.errors import ProjectionGapError
 from ledger.log import Log
 
@@ -50,7 +55,7 @@ class ProjectionFollower:
         self.projector = Projector(policy)
         self.page = page
         self.stats = FollowerStats()
-        self._pending: deque[list[StoredEntry]] = deque()  # commits that arrived after a gap
+        self._pending: deque[list[Fact]] = deque()  # commits that arrived after a gap
         self._lock = asyncio.Lock()  # one read-back at a time
         self._kick: asyncio.Task[int] | None = None
         log.add_commit_listener(self._committed)
@@ -67,7 +72,7 @@ class ProjectionFollower:
 
     def _committed(self, entries: Sequence[StoredEntry]) -> None:
         """The log's commit listener: apply at once when contiguous, else keep until the gap is read back."""
-        self._pending.append(list(entries))
+        self._pending.append(_facts(entries))
         self._apply_pending()
         if self._pending and (self._kick is None or self._kick.done()):
             # Entries of another writer came in between: read them back soon, so pending commits do not pile up.
@@ -129,3 +134,25 @@ class ProjectionFollower:
             self.stats.read_back += read
             fed += read + self._apply_pending()
         return fed
+
+
+def _facts(entries: Sequence[StoredEntry]) -> list[Fact]:
+    """The facts of one commit, equal to ``fact_from_entry`` of each stored entry but cheaper: the commit's one
+    receipt time is parsed once, and ``occurred_at`` only where it differs from it. The data is decoded from
+    the stored canonical bytes (C-fast), not taken from the request's event: a client's key order and its
+    ``1.0`` would make a fact that prints otherwise than the same fact read back (RFC 8785 sorts keys and
+    writes ``1``)."""
+    parsed: dict[str, datetime] = {}
+    facts = []
+    for entry in entries:
+        recorded = parsed.get(entry.recorded_at)
+        if recorded is None:
+            recorded = parsed[entry.recorded_at] = parse_rfc3339(entry.recorded_at, "recorded_at")
+        occurred = (
+            recorded if entry.occurred_at == entry.recorded_at else parse_rfc3339(entry.occurred_at, "occurred_at")
+        )
+        data = None if entry.data is None else json.loads(entry.data)
+        facts.append(
+            Fact(entry.seq, entry.event_id, entry.type, entry.subject, occurred, recorded, data, entry.occurred_at)
+        )
+    return facts

@@ -4,6 +4,7 @@ back from the store, a rebuild when out of step, and reads that never wait for a
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from ledger.domain import DEFAULT_POLICY
@@ -48,6 +49,27 @@ async def test_a_commit_applied_while_the_size_is_read_is_no_gap(tmp_path: Path)
         resume.set()
         assert await catching_up == 0
         assert follower.stats.rebuilds == 0 and follower.position == 3 and follower.stats.read_back == 0
+    finally:
+        await node.close()
+
+
+async def test_facts_fed_from_a_commit_equal_the_facts_read_back(tmp_path: Path) -> None:
+    """In memory the facts come from the request's parsed events; they must equal what the store gives back,
+    floats included (RFC 8785 stores 1.0 as 1)."""
+    node = await open_node(new_datadir(tmp_path).path, Clock())
+    try:
+        await scenario(node)
+        await node.add("custom.reading", "2025-09-20 09:00", {"value": 1.0, "half": 0.5, "n": [1, {"x": 2.0}]})
+        await node.add("custom.note", "2025-09-20 10:00", {"text": "plain", "n": 3, "ok": True, "none": None})
+        follower = node.escalator.follower
+        assert follower.stats.read_back == 0
+        rebuilt = ProjectionFollower(node.log, DEFAULT_POLICY)
+        rebuilt.close()
+        await rebuilt.catch_up()
+        as_of = Clock().set("2025-10-01 12:00")
+        mine, theirs = follower.projector.facts("E1001", as_of), rebuilt.projector.facts("E1001", as_of)
+        assert mine == theirs and len(mine) == 5
+        assert [json.dumps(f.data) for f in mine] == [json.dumps(f.data) for f in theirs]  # 1 stays 1, not 1.0
     finally:
         await node.close()
 
