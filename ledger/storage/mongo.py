@@ -253,8 +253,11 @@ class MongoStorage:
             # data and salt are written together and erased together, so "salt is set" is "not erased yet".
             # No $or: nx-27017 0.8.1 applies a write whose filter has a top-level $or beside other fields to
             # everything the $or matches, and scans the collection for an $and.
+            committed = sorted({s for s in seqs if 0 <= s < size})
+            if not committed:  # nothing to erase; an empty $in would scan the collection on nx-27017
+                return 0
             result = await self.database.entries.update_many(
-                {"_id": {"$in": [s for s in seqs if 0 <= s < size]}, "salt": {"$ne": None}},
+                {"_id": {"$in": committed}, "salt": {"$ne": None}},
                 {"$set": {"data": None, "salt": None}},
             )
             return int(result.modified_count)
