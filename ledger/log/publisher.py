@@ -43,12 +43,14 @@ class Publisher:
         self._dirty = asyncio.Event()
         self._published = asyncio.Condition()
         self._published_size = -1
+        self._latest: StoredCheckpoint | None = None  # the checkpoint of _published_size, when known here
         self._closing = False
         self.publish_error: LedgerError | None = None
 
     async def start(self) -> None:
         latest = await self.store.latest_checkpoint()
         self._published_size = latest.size if latest else -1
+        self._latest = latest
         self._dirty.set()  # publish at once if entries were committed after the last checkpoint
 
     def poke(self) -> None:
@@ -94,7 +96,7 @@ class Publisher:
         if latest is not None and latest.size >= size:
             if latest.size > size:
                 raise IntegrityError(f"published checkpoint size {latest.size} is beyond the stored tree ({size})")
-            await self._announce(latest.size)
+            await self._announce(latest)
             return latest
         root = await self._proofs.root(size)
         if latest is not None:
@@ -110,13 +112,14 @@ class Publisher:
         checkpoint = StoredCheckpoint(size, root, note, format_recorded_at(self._clock()))
         await self.store.add_checkpoint(checkpoint)
         self.stats.checkpoints_published += 1
-        await self._announce(size)
+        await self._announce(checkpoint)
         return checkpoint
 
-    async def _announce(self, size: int) -> None:
+    async def _announce(self, checkpoint: StoredCheckpoint) -> None:
+        """Wake the waiters: ``checkpoint`` is stored (by this process or, read back, by another)."""
         async with self._published:
-            if size > self._published_size:
-                self._published_size = size
+            if checkpoint.size > self._published_size:
+                self._published_size, self._latest = checkpoint.size, checkpoint
             self._published.notify_all()
 
     async def wait_for_checkpoint(self, size: int, timeout: float = 10.0) -> StoredCheckpoint:
@@ -128,6 +131,8 @@ class Publisher:
 
         async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancellation
             await covered()
-        latest = await self.store.latest_checkpoint()
+        latest = self._latest  # the stored checkpoint just announced: no read per waiter
+        if latest is None or latest.size < size:
+            latest = await self.store.latest_checkpoint()
         assert latest is not None and latest.size >= size
         return latest
