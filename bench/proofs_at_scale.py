@@ -10,7 +10,9 @@ HTTP API would. At 1M, 2M, 5M and 10M entries (each a size actually reached, not
 read through ``ledger.log.proofs.Proofs`` as the service reads them (one tree-size read and one batched
 node read each), verifies a sample against the root, and records the process's current RSS
 (``/proc/self/statm``), to show it stays flat as the log grows. The database lives in a temporary
-directory under /tmp and is deleted at the end (``--keep`` keeps it).
+directory under /tmp and is deleted at the end (``--keep`` keeps it; ``--reuse DIR`` measures it again
+without building). Each point also gives this thread's CPU time per inclusion proof (the work itself) and
+the machine's load average, since on a shared machine the wall-clock tail is mostly waiting for a core.
 """
 
 from __future__ import annotations
@@ -77,12 +79,13 @@ async def _measure(store: SQLiteStorage, size: int, root: bytes, leaves: dict[in
     """Time ``n`` inclusion and ``n`` consistency proofs at ``size`` and verify a sample."""
     proofs = Proofs(store)
     rng = random.Random(size)
-    inclusion, consistency = [], []
+    inclusion, consistency, cpu = [], [], []
     for i in range(n):
         seq = rng.randrange(size)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         path = await proofs.inclusion_proof(seq, size)
         inclusion.append(time.perf_counter() - started)
+        cpu.append(time.thread_time() - cpu_started)
         if i < 50:
             leaf = leaves.get(seq) or (await store.get_entry(seq)).leaf_hash  # type: ignore[union-attr]
             merkle.verify_inclusion(leaf, seq, size, path, root)
@@ -97,9 +100,26 @@ async def _measure(store: SQLiteStorage, size: int, root: bytes, leaves: dict[in
         "size": size,
         "inclusion": _percentiles(inclusion),
         "consistency": _percentiles(consistency),
+        "inclusion_cpu": _percentiles(cpu),  # this thread's CPU time: the work, without the machine's queueing
+        "load_average": round(os.getloadavg()[0], 2),
         "proof_hashes": len(path),
         "rss_mib": round(_rss_mib(), 1),
     }
+
+
+async def remeasure(workdir: Path, n: int) -> dict[str, Any]:
+    """Measure again on a tree a ``--keep`` run left (no building)."""
+    store = SQLiteStorage(workdir / "proofs.sqlite3")
+    await store.open()
+    try:
+        size = await store.tree_size()
+        root = await Proofs(store).root(size)
+        point = await _measure(store, size, root, {}, n)
+        point["built_s"] = 0.0
+        point["db_mib"] = round(sum(p.stat().st_size for p in workdir.iterdir()) / 2**20)
+    finally:
+        await store.close()
+    return {"points": [point], "batch": 0, "proofs": n}
 
 
 async def run(size: int, batch: int, n: int, workdir: Path) -> dict[str, Any]:
@@ -138,8 +158,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50_000)
     parser.add_argument("--proofs", type=int, default=2000)
     parser.add_argument("--keep", action="store_true", help="keep the database (its directory is printed)")
+    parser.add_argument("--reuse", type=Path, help="measure again on the tree a --keep run left there")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.reuse:
+        report = asyncio.run(remeasure(args.reuse, args.proofs))
+        print(json.dumps(report) if args.json else _table(report))
+        return
     workdir = Path(tempfile.mkdtemp(prefix="hrledger-10m-", dir="/tmp"))
     try:
         report = asyncio.run(run(args.size, args.batch, args.proofs, workdir))
@@ -154,14 +179,15 @@ def main() -> None:
 def _table(report: dict[str, Any]) -> str:
     """The points as a text table."""
     lines = [
-        f"{'entries':>12} {'incl p50':>9} {'incl p99':>9} {'cons p50':>9} {'cons p99':>9} {'RSS MiB':>8} "
-        f"{'DB MiB':>7} {'built s':>8}"
+        f"{'entries':>12} {'incl p50':>9} {'incl p99':>9} {'cons p50':>9} {'cons p99':>9} {'cpu p99':>8} "
+        f"{'RSS MiB':>8} {'DB MiB':>7} {'built s':>8} {'load':>5}"
     ]
     for p in report["points"]:
         lines.append(
             f"{p['size']:>12,} {p['inclusion']['p50_ms']:>9.3f} {p['inclusion']['p99_ms']:>9.3f} "
-            f"{p['consistency']['p50_ms']:>9.3f} {p['consistency']['p99_ms']:>9.3f} {p['rss_mib']:>8.1f} "
-            f"{p['db_mib']:>7} {p['built_s']:>8.1f}"
+            f"{p['consistency']['p50_ms']:>9.3f} {p['consistency']['p99_ms']:>9.3f} "
+            f"{p.get('inclusion_cpu', {}).get('p99_ms', float('nan')):>8.3f} {p['rss_mib']:>8.1f} "
+            f"{p['db_mib']:>7} {p['built_s']:>8.1f} {p.get('load_average', float('nan')):>5}"
         )
     return "\n".join(lines)
 
