@@ -7,7 +7,7 @@ DATA ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench clean system-deps
+.PHONY: run test lint bench bench-deps clean system-deps
 
 $(STAMP): pyproject.toml
 	@command -v $(PY) >/dev/null 2>&1 || { echo "python 3.11 is required ($(PY) not found)"; exit 1; }
@@ -38,9 +38,19 @@ test: $(STAMP) system-deps
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
-bench: $(STAMP)
+# bench.http drives the servers with wrk (a C load generator, Debian package wrk); installed here when root.
+# BEFORE: the commit bench.http measures beside this checkout (the state issue 17 started from).
+BEFORE ?= efcd07a
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing wrk for bench.http"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "warning: wrk is missing; bench.http is skipped (install: apt-get install wrk)"; fi; }
+
+bench: $(STAMP) bench-deps
 	$(BIN)/pip install --quiet -e '.[test,bench]'
-	$(BIN)/python -m bench.all
+	$(BIN)/python -m bench.all $(if $(BEFORE),--before $(BEFORE))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,14 +1,15 @@
 """Every benchmark in one run, written to docs/performance.md (``make bench`` runs this).
 
     .venv/bin/python -m bench.all [--quick] [--out docs/performance.md] [--soak-seconds 60]
-                                  [--sizes 1000,10000,100000,1000000] [--project 10000000]
+                                  [--sizes 1000,10000,100000,1000000] [--before COMMIT] [--proofs-size N]
 
 Runs, one after the other (never two at once, so they do not steal each other's cores): bench.log_bench
 (Merkle operations against pymerkle), bench.ingest (durable appends against pyeventsourcing's SQLite
-recorder and the raw SQLite insert rate of the same rows), bench.load (the service over loopback),
-bench.mongo_vs_sqlite when present, bench.scaling (cost against log size; sizes not measured are
-projected from the measured points and marked so), bench.soak (RSS and latency over time), and a cProfile
-of the ingest path. ``--quick`` uses small sizes and short phases (a few minutes in all).
+recorder and the raw SQLite insert rate of the same rows), bench.http (wrk against a bare aiohttp app and
+``hrledger serve`` in one run; with ``--before COMMIT`` also that commit's ``hrledger serve``, checked out
+in a temporary git worktree, for a before/after table), bench.mongo_vs_sqlite when present, bench.scaling
+(cost against log size), bench.proofs_at_scale (proofs at 10M entries, measured), bench.soak (RSS and
+latency over time), and a cProfile of the ingest path. ``--quick`` uses small sizes and short phases.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import cProfile
 import io
 import json
-import math
 import platform
 import pstats
 import sqlite3
@@ -28,6 +28,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench.sections import http_section, proofs_section
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,12 +78,27 @@ def _log_bench_rows(text: str) -> list[list[str]]:
     return rows
 
 
-def _project(points: list[dict[str, Any]], key: str, target: int) -> float:
-    """Extrapolate ``key`` to ``target`` entries, linear in log2(size) over the last two measured points."""
-    (a, b) = points[-2], points[-1]
-    xa, xb = math.log2(a["size"]), math.log2(b["size"])
-    slope = (b[key] - a[key]) / (xb - xa) if xb != xa else 0.0
-    return float(max(b[key], b[key] + slope * (math.log2(target) - xb)))
+def _http(seconds: int, rounds: int, before: str | None) -> tuple[list[str], dict[str, Any] | None]:
+    """bench.http on this checkout, and on ``before`` (a commit, in a temporary worktree) when given."""
+    import shutil
+
+    if shutil.which("wrk") is None:
+        return ["bench.http"], None
+    args = ["bench.http", "--seconds", str(seconds), "--rounds", str(rounds), "--profile", "/tmp/hrledger-profiles"]
+    worktree: Path | None = None
+    if before:
+        worktree = Path(tempfile.mkdtemp(prefix="hrledger-before-")) / "tree"
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(worktree), before], cwd=ROOT, check=True, capture_output=True
+        )
+        args += ["--root", f"before-{before}={worktree}", "--root", f"after={ROOT}"]
+    try:
+        out, _, code = _run([*args, "--json"], 3600)
+    finally:
+        if worktree is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False)
+    shown = [a if not a.startswith("before-") else a.split("=")[0] + "=<worktree of " + str(before) + ">" for a in args]
+    return shown, (json.loads(out.strip().splitlines()[-1]) if code == 0 else None)
 
 
 def _profile(n: int) -> str:
@@ -109,7 +126,9 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "performance.md"))
     parser.add_argument("--soak-seconds", type=float, default=None)
     parser.add_argument("--sizes", default=None, help="sizes for bench.scaling, comma-separated")
-    parser.add_argument("--project", type=int, default=10_000_000, help="size to project the scaling table to")
+    parser.add_argument("--before", help="a commit whose hrledger serve bench.http measures beside this one")
+    parser.add_argument("--proofs-size", type=int, default=None, help="entries for bench.proofs_at_scale")
+    parser.add_argument("--proofs-json", help="use this earlier bench.proofs_at_scale --json output instead")
     args = parser.parse_args()
     q = args.quick
     merkle_n, ingest_n = (20_000, 20_000) if q else (200_000, 100_000)
@@ -124,8 +143,7 @@ def main() -> int:
     ingest_args = ["bench.ingest", "--n", str(ingest_n), "--batch", "1000", "--json"]
     ingest_out, _, ingest_code = _run(ingest_args, 3600)
     ingest = json.loads(ingest_out.strip().splitlines()[-1]) if ingest_code == 0 else None
-    load_args = ["bench.load", "--seconds", str(load_s)]
-    load_out, _, _ = _run(load_args, 600)
+    http_args, http = _http(load_s, 1 if q else 3, args.before)
     mongo = None
     if (ROOT / "bench" / "mongo_vs_sqlite.py").exists():
         mongo_args = ["bench.mongo_vs_sqlite", *(["--events", "5000", "--seconds", "10"] if q else [])]
@@ -133,6 +151,13 @@ def main() -> int:
     scale_args = ["bench.scaling", "--sizes", sizes, "--json"]
     scale_out, _, scale_code = _run(scale_args, 7200)
     points = json.loads(scale_out.strip().splitlines()[-1]) if scale_code == 0 else []
+    proofs_size = args.proofs_size or (200_000 if q else 10_000_000)
+    proofs_args = ["bench.proofs_at_scale", "--size", str(proofs_size), "--json"]
+    if args.proofs_json:
+        proofs = json.loads(Path(args.proofs_json).read_text().strip().splitlines()[-1])
+    else:
+        proofs_out, _, proofs_code = _run(proofs_args, 4 * 3600)
+        proofs = json.loads(proofs_out.strip().splitlines()[-1]) if proofs_code == 0 else None
     soak_args = ["bench.soak", "--seconds", str(soak_s), "--interval", str(max(2.0, soak_s / 12)), "--json"]
     soak_out, _, _ = _run(soak_args, soak_s + 300)
     soak = (
@@ -148,8 +173,8 @@ def main() -> int:
         log_out,
         ingest_args,
         ingest,
-        load_args,
-        load_out,
+        (http_args, http),
+        (proofs_args, proofs),
         mongo,
         scale_args,
         points,
@@ -171,8 +196,8 @@ def render(
     log_out: str,
     ingest_args: list[str],
     ingest: dict[str, Any] | None,
-    load_args: list[str],
-    load_out: str,
+    http: tuple[list[str], dict[str, Any] | None],
+    proofs: tuple[list[str], dict[str, Any] | None],
     mongo: tuple[list[str], str, float, int] | None,
     scale_args: list[str],
     points: list[dict[str, Any]],
@@ -204,6 +229,19 @@ def render(
         w(
             f"| inclusion / consistency proof at {p['size']:,} | "
             f"{p['inclusion_ms']:.2f} / {p['consistency_ms']:.2f} ms | same run |"
+        )
+    if http[1]:
+        for label, ratio in http[1]["ratios"].items():
+            w(
+                f"| {label}: single-event POST / bare aiohttp JSON POST (wrk) | "
+                f"{ratio['single_post_to_bare_post']:.2f} | {_cmd(http[0])} |"
+            )
+    if proofs[1]:
+        top = proofs[1]["points"][-1]
+        w(
+            f"| inclusion / consistency proof p99 at {top['size']:,} entries (measured) | "
+            f"{top['inclusion']['p99_ms']:.2f} / {top['consistency']['p99_ms']:.2f} ms, RSS {top['rss_mib']:.0f} MiB "
+            f"| {_cmd(proofs[0])} |"
         )
     if soak:
         w(f"| soak {soak['seconds']:g} s at {soak['rate']:g} req/s | {soak['verdict']} | {_cmd(soak_args)} |")
@@ -248,9 +286,10 @@ def render(
     else:
         w("(bench.ingest failed in this run)\n")
 
-    w("## The service over loopback\n")
-    w(f"Command: {_cmd(load_args)} (client and server share the machine's cores).\n")
-    w("```\n" + load_out.strip() + "\n```\n")
+    if http[1]:
+        out.extend(http_section(http[1], _cmd(http[0]).strip("`")))
+    else:
+        w("(bench.http failed or wrk is missing in this run)\n")
     if mongo:
         w("## MongoDB against SQLite\n")
         w(f"Command: {_cmd(mongo[0])}.\n")
@@ -258,9 +297,8 @@ def render(
 
     w("## Cost against log size\n")
     w(
-        f"Command: {_cmd(scale_args)}. Sizes are the measured log sizes (the target plus the 5 timed batches). "
-        f"Rows marked *projected* were not measured: they extrapolate the last two measured points linearly in "
-        f"log2(size), the shape of the work (O(log n) node reads per proof, O(log n) new nodes per append).\n"
+        f"Command: {_cmd(scale_args)}. Sizes are the measured log sizes (the target plus the 5 timed batches), "
+        "grown through `Log.append` with real events; the next section measures proofs up to 10M entries.\n"
     )
     if points:
         w(
@@ -274,15 +312,11 @@ def render(
                 f"{p['inclusion_ms']:.3f} | {p['consistency_ms']:.3f} | {fsck} | {p['db_mb']:.0f} | "
                 f"{p['peak_rss_mb']:.0f} |"
             )
-        if len(points) >= 2 and args.project > points[-1]["size"]:
-            t = args.project
-            per_entry = points[-1]["db_mb"] / points[-1]["size"]
-            w(
-                f"| {t:,} *projected* | {_project(points, 'append_batch_ms', t):.1f} | - | "
-                f"{_project(points, 'inclusion_ms', t):.3f} | {_project(points, 'consistency_ms', t):.3f} | - | "
-                f"{per_entry * t:,.0f} | - |"
-            )
         w("")
+    if proofs[1]:
+        out.extend(proofs_section(proofs[1], _cmd(proofs[0]).strip("`")))
+    else:
+        w("(bench.proofs_at_scale failed in this run)\n")
     w("## Soak\n")
     if soak:
         w(
