@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.sections import http_section, proofs_section
+from bench.sections import ANALYSIS, STRESS, http_section, proofs_section, split_section
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -144,6 +144,9 @@ def main() -> int:
     ingest_out, _, ingest_code = _run(ingest_args, 3600)
     ingest = json.loads(ingest_out.strip().splitlines()[-1]) if ingest_code == 0 else None
     http_args, http = _http(load_s, 1 if q else 3, args.before)
+    split_args = ["bench.split", "--n", "10000" if q else "20000", "--batch", "100", "--json"]
+    split_out, _, split_code = _run(split_args, 1800)
+    split = json.loads(split_out.strip().splitlines()[-1]) if split_code == 0 else None
     mongo = None
     if (ROOT / "bench" / "mongo_vs_sqlite.py").exists():
         mongo_args = ["bench.mongo_vs_sqlite", *(["--events", "5000", "--seconds", "10"] if q else [])]
@@ -174,6 +177,7 @@ def main() -> int:
         ingest_args,
         ingest,
         (http_args, http),
+        (split_args, split),
         (proofs_args, proofs),
         mongo,
         scale_args,
@@ -197,6 +201,7 @@ def render(
     ingest_args: list[str],
     ingest: dict[str, Any] | None,
     http: tuple[list[str], dict[str, Any] | None],
+    split: tuple[list[str], dict[str, Any] | None],
     proofs: tuple[list[str], dict[str, Any] | None],
     mongo: tuple[list[str], str, float, int] | None,
     scale_args: list[str],
@@ -290,6 +295,16 @@ def render(
         out.extend(http_section(http[1], _cmd(http[0]).strip("`")))
     else:
         w("(bench.http failed or wrk is missing in this run)\n")
+    if split[1]:
+        batch = next(
+            (
+                r["events_per_s"]
+                for r in (http[1] or {}).get("rows", [])
+                if r["name"] == "after batches of 100" or r["name"] == "hrledger batches of 100"
+            ),
+            None,
+        )
+        out.extend(split_section(split[1], _cmd(split[0]).strip("`"), split[1]["raw_sqlite_events_per_s"], batch))
     if mongo:
         w("## MongoDB against SQLite\n")
         w(f"Command: {_cmd(mongo[0])}.\n")
@@ -341,62 +356,6 @@ def render(
     w(ANALYSIS)
     w(STRESS)
     return "\n".join(out) + "\n"
-
-
-ANALYSIS = """## Analysis
-
-**Time.** An append batch is two stages that run one after the other: the sequencer on the event loop
-(validation is done before, in the request handler) and one SQLite transaction in the writer thread. In the
-profile, `select.epoll.poll` is the event loop waiting for that thread: the INSERTs of entries and nodes,
-the two secondary indexes and the fsync of the commit. Most of the rest is Python work per event:
-RFC 8785 canonical JSON of the data (for the digest) and of the leaf (`json.encoder.iterencode` via
-`canonical_json`/`leaf_bytes`), `_make_entry`, the salted SHA-256 digest and the leaf hash;
-`merkle.append_leaves` costs about one node hash per event. The tree math is not the bottleneck: per
-append batch it is O(batch + log n) hashes, and per proof O(log n) node reads in one batched query.
-The two stages are not pipelined: while batch k commits, batch k+1 waits to be sequenced. Overlapping
-them (sequence the next group while the previous transaction commits, assigning seqs optimistically)
-would bring the durable rate close to max(sequencing, raw SQLite) instead of their sum; the canonical
-JSON of the data could also be computed once in the request handler, off the sequencer's critical path.
-
-**Growth with size.** Appends to the seq-keyed tables (entries, nodes, checkpoints) are append-only
-B-tree inserts, and the Merkle work per batch is O(batch + log n). What grows is index maintenance: the
-UNIQUE index on `event_id` (client keys land at random places in it), the idempotency probe of each new
-event_id into that index before the commit, and the (subject, seq) and (type, seq) indexes. Once those
-B-trees outgrow SQLite's page cache (the default `cache_size`, 2 MiB per connection), each insert and probe
-re-reads pages from the OS cache, so the time per append batch roughly doubles between 100k and 1M
-entries in the table above, and the projection to 10M assumes the same log-shaped growth; on a machine
-where the database no longer fits the OS cache it would grow faster (disk reads). A larger
-`PRAGMA cache_size` on the writer connection in `ledger/storage/sqlite.py` is the cheap mitigation.
-Proof time grows with the number of nodes read (log2 n, one batched query) and the depth of the nodes
-B-tree: from 1M to 10M adds about 3 node reads per proof. fsck is linear in the log and bounded in memory
-(one page of entries plus the O(log n) frontier); it is skipped above `--fsck-limit` to bound the run.
-
-**Memory.** The service holds no per-entry state: the Log keeps only the O(log n) frontier, the token
-cache is bounded (10,000 entries), the commit statistics are trimmed at 4096 samples, and the rate limiter
-keeps at most 10,000 buckets. RSS in the soak rises by a few MiB at first (SQLite page cache up to 2 MiB on
-each of the three connections, allocator arenas of the worker threads, the prometheus histograms) and must
-then stay flat; a 60 s run is too short to rule out a slow leak, which is why the soak's default is
-10 minutes (`python -m bench.soak`). The p99 spikes in the soak come in runs of a few intervals and are most
-likely SQLite's WAL auto-checkpoints (every 1000 pages the WAL is copied into the database file and
-fsynced while writers wait). The database on disk takes about 0.7 KiB per event (leaf, data, salt, three
-index entries and one Merkle node).
-"""
-
-
-STRESS = """## Under stress (tests in `make test`)
-
-| test file | what it shows | runtime |
-|---|---|---|
-| `tests/integration/test_stress_crash.py` | `hrledger serve` SIGKILLed 20 times under 8 concurrent HTTP posters: after each restart fsck passes, every acknowledged event is at its acknowledged seq, no event_id twice, the first checkpoint served is consistent (RFC 9162 proof via the API) with the last one a client saw | ~45 s |
-| `tests/integration/test_stress_faults.py` | full disk (a real 2 MiB tmpfs when `mount` is allowed, else skipped), `RLIMIT_FSIZE` lowered on the live service process (real EFBIG, any user), ENOSPC/EROFS at the storage boundary (`tests/support/faulty_storage.py`): writes answer 503 problem+json with Retry-After, reads work, nothing half-written, the next write after the fault clears succeeds and is checkpointed | ~6 s |
-| `tests/integration/test_stress_tamper.py` | one changed byte in every column of entries, nodes and checkpoints, moved and deleted rows: fsck names the location; a running service whose node, checkpoint root, note or whole checkpoint (a validly signed fork) was changed refuses to sign, says so in /healthz and its log | ~3 s |
-| `tests/integration/test_stress_abuse.py` | oversized, nested, invalid UTF-8, control bytes, duplicate keys, unknown fields, injections, forged system events, other roles, brute force (429 per client IP, `api/ratelimit.py`), slow clients | ~17 s |
-| `tests/integration/test_stress_openapi.py` | hypothesis requests generated from `/v1/openapi.json` against a real service: no 5xx, problem+json errors, no append by a failing request | ~8 s |
-
-A read-only disk cannot be made for real here: `chmod` does not stop root, and a tmpfs cannot be remounted
-read-only while SQLite holds its files open for writing (EBUSY), so EROFS is simulated at the storage boundary.
-Known defects are kept as strict xfails naming the file and function to fix (they turn red once fixed).
-"""  # noqa: E501 (markdown table rows)
 
 
 if __name__ == "__main__":
