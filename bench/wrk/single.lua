@@ -3,6 +3,8 @@ local counter = 0
 local prefix = os.getenv("WRK_PREFIX") or tostring(os.time())
 local token = os.getenv("WRK_TOKEN") or ""
 local thread_id = 0
+-- WRK_DELAY_MS: each connection waits this long before its next request (an open-loop rate for probes)
+local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "0")
 
 function setup(thread)
   thread_id = thread_id + 1
@@ -23,4 +25,10 @@ function request()
     '"occurred_at":"2026-01-05T09:00:00+08:00","source":"bench","data":{"method":"face"}}',
     prefix, tid or 0, counter, counter % 5000)
   return wrk.format(nil, nil, nil, body)
+end
+
+if delay_ms > 0 then
+  function delay()
+    return delay_ms
+  end
 end
