@@ -163,9 +163,8 @@ def main() -> int:
         proofs = json.loads(proofs_out.strip().splitlines()[-1]) if proofs_code == 0 else None
     soak_args = ["bench.soak", "--seconds", str(soak_s), "--interval", str(max(2.0, soak_s / 12)), "--json"]
     soak_out, _, _ = _run(soak_args, soak_s + 300)
-    soak = (
-        json.loads(soak_out.strip().splitlines()[-1]) if soak_out.strip().startswith("{") or "\n{" in soak_out else None
-    )
+    soak_lines = [ln for ln in soak_out.splitlines() if ln.startswith('{"seconds"')]  # the summary, not a sample
+    soak = json.loads(soak_lines[-1]) if soak_lines else None
     profile = _profile(ingest_n // 5)
 
     doc = render(
