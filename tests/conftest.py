@@ -35,7 +35,19 @@ def store_uri(request: pytest.FixtureRequest) -> Iterator[str | None]:
         return
     uri = fresh_uri(request.getfixturevalue("mongo_uri"))
     yield uri
-    drop_database(uri)
+    # Dropped when the session ends, not now: the service under test may still be shutting down (its app is
+    # torn down after this fixture when the test asked for aiohttp_client first), and must find its database.
+    _databases.append(uri)
+
+
+_databases: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    for uri in _databases:
+        drop_database(uri)
 
 
 @pytest.fixture
