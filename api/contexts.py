@@ -52,9 +52,9 @@ async def ledger_context(app: web.Application) -> AsyncIterator[None]:
     datadir = load_datadir(config.data_dir)
     signer = datadir.signer()
     store = datadir.open_store(config.store_uri)
-    await store.open()
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(store.close)
+        stack.push_async_callback(store.close)  # also when open fails: its worker threads must end
+        await store.open()
         await claim_store(store, signer)  # never sign for a log of another key
         term = await _sequencer_lease(store, stack, config.lease_ttl)
         log = Log(store, signer, clock=config.clock, random_bytes=config.random_bytes, term=term)

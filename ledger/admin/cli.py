@@ -29,8 +29,8 @@ def _now() -> datetime:
 
 async def _with_store(datadir: DataDir, store_uri: str | None, fn: Callable[[Storage], Awaitable[T]]) -> T:
     store = datadir.open_store(store_uri)
-    await store.open()
     try:
+        await store.open()
         return await fn(store)
     finally:
         await store.close()

@@ -37,8 +37,10 @@ class Unmatched:
     expected: str  # what would define it, e.g. "leave.requested"
 
     def message(self) -> str:
-        return (f"data.{self.field} {self.value!r} names no {self.expected} of this employee in the log; the event "
-                f"is recorded, but nothing links it until that {self.expected} is posted (a typo?)")
+        return (
+            f"data.{self.field} {self.value!r} names no {self.expected} of this employee in the log; the event "
+            f"is recorded, but nothing links it until that {self.expected} is posted (a typo?)"
+        )
 
 
 def _defined(facts: Iterable[tuple[str, Mapping[str, Any] | None]]) -> dict[tuple[str, str], bool]:
@@ -52,9 +54,7 @@ def _defined(facts: Iterable[tuple[str, Mapping[str, Any] | None]]) -> dict[tupl
     return seen
 
 
-def unmatched_references(
-    posted: Sequence[tuple[str, Mapping[str, Any]]], known: Iterable[Fact]
-) -> list[Unmatched]:
+def unmatched_references(posted: Sequence[tuple[str, Mapping[str, Any]]], known: Iterable[Fact]) -> list[Unmatched]:
     """Which of ``posted`` (type, data) name a leave or notice that neither ``known`` (the employee's facts)
     nor an event posted with them defines."""
     defined = _defined([(f.type, f.data) for f in known]) | _defined(posted)
@@ -73,5 +73,13 @@ def unmatched_references(
 def unmatched_facts(facts: Sequence[Fact]) -> list[dict[str, Any]]:
     """The employee's facts (cut at an instant) that name a leave or notice none of them defines."""
     found = unmatched_references([(f.type, f.data or {}) for f in facts], ())
-    return [{"seq": facts[u.index].seq, "type": facts[u.index].type, "field": u.field, "value": u.value,
-             "expected": u.expected} for u in found]
+    return [
+        {
+            "seq": facts[u.index].seq,
+            "type": facts[u.index].type,
+            "field": u.field,
+            "value": u.value,
+            "expected": u.expected,
+        }
+        for u in found
+    ]
