@@ -52,6 +52,13 @@ class IntegrityError(LedgerError):
     title = "Integrity failure"
 
 
+class SigningHeldError(LedgerError):
+    """The log does not sign new checkpoints: split-view evidence from witnesses leaves too few to meet
+    the witness policy (SPEC section 7). Entries are still accepted; an operator must investigate."""
+
+    title = "Checkpoint signing held"
+
+
 class VerificationError(LedgerError):
     """A proof, signature or note failed to verify."""
 

@@ -374,6 +374,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--store", help="override the store URI")
     sp.add_argument("--policy", help="company policy file (TOML), whose [calendar.years.Y] are a source")
 
+    from ledger.admin import witness_cli
+
+    witness_cli.add_parser(sub)
+
     p = command("demo", cmd_demo, "play the seed case into a fresh ledger, from first event to verified bundle")
     p.add_argument("--dir", help="where to create the demo ledger (default: a new temporary directory)")
     return parser

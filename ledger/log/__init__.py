@@ -34,6 +34,7 @@ from ledger.errors import (
     IntegrityError,
     LedgerError,
     NotFoundError,
+    SigningHeldError,
     StorageUnavailableError,
     ValidationError,
 )
@@ -123,6 +124,10 @@ class Log:
         self._frontier: dict[NodeId, bytes] = {}
         self.stats = CommitStats()
         self.publish_error: LedgerError | None = None
+        # Called with each new checkpoint once it is stored (the witness client submits it to witnesses).
+        self.on_published: list[Callable[[StoredCheckpoint], None]] = []
+        # Why new checkpoints must not be signed now (a witness policy that can no longer be met), or None.
+        self.signing_hold: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -363,6 +368,8 @@ class Log:
                 raise IntegrityError(f"published checkpoint size {latest.size} is beyond the stored tree ({size})")
             await self._announce(latest.size)
             return latest
+        if self.signing_hold is not None:
+            raise SigningHeldError(f"not signing size {size}: {self.signing_hold}")
         root = await self.root(size)
         if latest is not None:
             verify_checkpoint(latest.note, self.signer.verifier(), origin=self.origin)
@@ -377,6 +384,11 @@ class Log:
         checkpoint = StoredCheckpoint(size, root, note, format_recorded_at(self._clock()))
         await self.store.add_checkpoint(checkpoint)
         self.stats.checkpoints_published += 1
+        for callback in self.on_published:
+            try:
+                callback(checkpoint)
+            except Exception:  # a listener's bug must not stop the log from publishing
+                log.exception("a checkpoint listener failed")
         await self._announce(size)
         return checkpoint
 

@@ -1,0 +1,335 @@
+"""The log's witness client (SPEC section 7, C2SP tlog-witness v1.0.0): every published checkpoint goes to
+every witness of the policy, and what they answer is kept.
+
+One worker per witness, one submission in flight each, always of the latest checkpoint: the request is
+``old <the size it last cosigned>``, the consistency proof from there, and the signed checkpoint. Answers:
+
+- 200: the cosignature is verified with the witness's key and kept (``witness_records``);
+- 409 naming a smaller size: resend from that size (the witness lost or never had our last answer);
+- 409 naming our own size, after a submission of this very checkpoint went unanswered: resend from it
+  (the witness did cosign it, the answer was lost), which is no evidence of anything;
+- 409 naming an equal size otherwise, a larger size, a 409 naming no size, or a 422: split-view evidence.
+  It is recorded (the log's checkpoint, the witness, the status, the body) and raised in /healthz and
+  /metrics. For an equal size the witness is then asked to confirm (old = that size): if it cosigns, it
+  holds our very root (someone else sent it our checkpoint) and it keeps counting; otherwise it is
+  *disputed*: it no longer counts towards the quorum until it cosigns one of our checkpoints again;
+- anything else (a network failure, 429, 5xx, or 400/403/404, which mean a configuration error): retried
+  later with exponential backoff.
+
+Nothing here ever blocks ingest. The log stops signing (``Log.signing_hold``) only when the witnesses not
+disputed are fewer than the policy's quorum.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+
+from ledger.core.cosignature import read_cosignatures
+from ledger.core.entries import format_recorded_at
+from ledger.core.records import StoredCheckpoint
+from ledger.errors import LedgerError
+from ledger.log import Log
+from ledger.services import witness_records as records
+from ledger.services.witness_policy import WitnessEndpoint, WitnessPolicy
+
+logger = logging.getLogger("hrledger.witnesses")
+
+SIZE_CONTENT_TYPE = "text/x.tlog.size"
+MAX_ATTEMPTS = 4  # per round: the first request, a resend from a named size, a confirmation, one more
+MAX_ANSWER_BYTES = 64 * 1024
+_SIZE = re.compile(r"(0|[1-9][0-9]{0,19})\n?")
+
+
+class _Failed(Exception):
+    """This round did not get a cosignature; retry after backoff (the reason is shown in /healthz)."""
+
+
+@dataclass
+class _Worker:
+    endpoint: WitnessEndpoint
+    state: records.WitnessState
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    failures: int = 0
+    last_error: str | None = None
+    last_attempt: float = 0.0
+    retry_after: float = 0.0
+    uncovered: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=10_000))
+    latencies: list[float] = field(default_factory=list)  # publication to cosignature, drained by /metrics
+    cosignatures: int = 0
+    task: asyncio.Task[None] | None = None
+
+
+class WitnessClient:
+    def __init__(
+        self,
+        log: Log,
+        policy: WitnessPolicy,
+        *,
+        clock: Callable[[], datetime],
+        active: Callable[[], bool] = lambda: True,
+        session: aiohttp.ClientSession | None = None,
+        retry_initial: float = 0.5,
+        retry_max: float = 300.0,
+    ) -> None:
+        self.log, self.store, self.policy = log, log.store, policy
+        self._clock = clock
+        self._active = active  # only the sequencer submits (MongoDB); the others read the records
+        self._session = session
+        self._owns_session = session is None
+        self.retry_initial, self.retry_max = retry_initial, retry_max
+        self._workers: list[_Worker] = []
+        self._record_lock = asyncio.Lock()
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        for endpoint in self.policy.witnesses:
+            self._workers.append(_Worker(endpoint, await records.load_state(self.store, endpoint.label)))
+        self._update_hold()
+        self.log.on_published.append(self._published)
+        for w in self._workers:
+            w.wake.set()  # the latest checkpoint may not have reached this witness yet
+            w.task = asyncio.create_task(self._run(w), name=f"witness {w.endpoint.label}")
+
+    async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.log.on_published.remove(self._published)
+        for w in self._workers:
+            if w.task is not None:
+                w.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await w.task
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+
+    def _published(self, checkpoint: StoredCheckpoint) -> None:
+        now = time.monotonic()
+        for w in self._workers:
+            w.uncovered.append((checkpoint.size, now))
+            w.wake.set()
+
+    # -- status ---------------------------------------------------------------------------------------
+    def status(self, latest_size: int | None) -> dict[str, Any]:
+        """For /healthz and /metrics: each witness's last cosigned size, lag, errors and evidence."""
+        now = time.monotonic()
+        out = []
+        for w in self._workers:
+            s = w.state
+            behind = latest_size is not None and latest_size > s.size
+            out.append(
+                {
+                    "witness": w.endpoint.label,
+                    "url": w.endpoint.url,
+                    "cosigned_size": s.size,
+                    "cosigned_at": None if s.timestamp is None else _utc(s.timestamp),
+                    "lag_entries": max(0, (latest_size or 0) - s.size),
+                    "lag_seconds": round(now - w.uncovered[0][1], 3) if behind and w.uncovered else 0.0,
+                    "failures": w.failures,
+                    "last_error": w.last_error,
+                    "evidence": s.evidence,
+                    "disputed": s.disputed,
+                    "cosignatures": w.cosignatures,
+                }
+            )
+        return {"quorum": self.policy.quorum, "signing_hold": self.log.signing_hold, "witnesses": out}
+
+    def drain_latencies(self) -> dict[str, list[float]]:
+        out = {w.endpoint.label: w.latencies for w in self._workers}
+        for w in self._workers:
+            w.latencies = []
+        return out
+
+    def _update_hold(self) -> None:
+        usable = [w for w in self._workers if not w.state.disputed]
+        if len(usable) >= self.policy.quorum:
+            self.log.signing_hold = None
+            return
+        disputed = ", ".join(w.endpoint.label for w in self._workers if w.state.disputed)
+        self.log.signing_hold = (
+            f"split-view evidence from {disputed}: {len(usable)} witness(es) left, the policy needs "
+            f"{self.policy.quorum}; see /healthz and docs/witnesses.md"
+        )
+        logger.error("signing held: %s", self.log.signing_hold)
+
+    # -- the worker -----------------------------------------------------------------------------------
+    async def _run(self, w: _Worker) -> None:
+        while True:
+            if w.failures:
+                delay = min(self.retry_max, self.retry_initial * 2 ** min(w.failures - 1, 30))
+                await asyncio.sleep(max(delay, w.retry_after))
+            elif w.state.disputed:
+                await asyncio.sleep(self.retry_max)  # still asked now and then: a cosignature lifts the dispute
+            else:
+                await w.wake.wait()
+                pause = w.last_attempt + self.policy.min_interval_seconds - time.monotonic()
+                if pause > 0:
+                    await asyncio.sleep(pause)
+            w.wake.clear()
+            try:
+                await self._round(w)
+            except _Failed as exc:
+                w.failures += 1
+                w.last_error = str(exc)
+                logger.warning("witness %s: %s (%d in a row)", w.endpoint.label, exc, w.failures)
+            except LedgerError as exc:  # the store failing: try again later
+                w.failures += 1
+                w.last_error = f"the log's store: {exc}"
+            except Exception as exc:  # a bug must not end the worker silently
+                w.failures += 1
+                w.last_error = f"{type(exc).__name__}: {exc}"
+                logger.exception("witness %s: round failed", w.endpoint.label)
+            else:
+                w.failures, w.last_error, w.retry_after = 0, None, 0.0
+
+    async def _round(self, w: _Worker) -> None:
+        if not self._active():
+            w.state = await records.load_state(self.store, w.endpoint.label)  # the sequencer's view
+            return
+        checkpoint = await self.store.latest_checkpoint()
+        if checkpoint is None or (w.state.size, w.state.root) == (checkpoint.size, _b64(checkpoint.root)):
+            return
+        w.last_attempt = time.monotonic()
+        await self._submit(w, checkpoint)
+
+    async def _submit(self, w: _Worker, cp: StoredCheckpoint) -> None:
+        root = _b64(cp.root)
+        sent_before = w.state.unanswered == (cp.size, root)
+        old = w.state.size if w.state.size <= cp.size else 0
+        confirming = False
+        for _ in range(MAX_ATTEMPTS):
+            proof = [] if old in (0, cp.size) else await self.log.consistency_proof(old, cp.size)
+            body = "".join(f"{line}\n" for line in [f"old {old}", *map(_b64, proof)]).encode() + b"\n" + cp.note
+            if w.state.unanswered != (cp.size, root):
+                w.state.unanswered = (cp.size, root)
+                await records.save_state(self.store, w.state)
+            status, content_type, answer, retry_after = await self._post(w, body)
+            if status == 200:
+                await self._cosigned(w, cp, answer)
+                return
+            if status == 429 or status >= 500:
+                w.retry_after = retry_after
+                raise _Failed(f"answered HTTP {status}: {_snippet(answer)}")
+            w.state.unanswered = None  # it answered: it decided on this very request
+            size = _named_size(status, content_type, answer)
+            if size is not None and size < cp.size and size != old:
+                old = size  # resend from the size it has
+                continue
+            if size == cp.size and not confirming:
+                if not sent_before:
+                    await self._evidence(w, cp, old, status, content_type, answer, "names our size, not from us")
+                confirming, old = True, size  # ask it to cosign this very root again
+                continue
+            if status in (409, 422):
+                await self._evidence(w, cp, old, status, content_type, answer, _meaning(status, size, cp.size))
+                w.state.disputed = True
+                self._update_hold()
+                await records.save_state(self.store, w.state)
+                raise _Failed(f"split-view evidence: HTTP {status} {_snippet(answer)}")
+            await records.save_state(self.store, w.state)
+            raise _Failed(f"refused with HTTP {status} (check its URL and its list of logs): {_snippet(answer)}")
+        raise _Failed("the witness kept naming other sizes; trying again later")
+
+    async def _post(self, w: _Worker, body: bytes) -> tuple[int, str, bytes, float]:
+        assert self._session is not None
+        timeout = aiohttp.ClientTimeout(total=self.policy.timeout_seconds)
+        try:
+            async with self._session.post(w.endpoint.add_checkpoint_url, data=body, timeout=timeout) as resp:
+                answer = await resp.content.read(MAX_ANSWER_BYTES)
+                retry = resp.headers.get("Retry-After", "")
+                return resp.status, resp.content_type, answer, float(retry) if retry.isdigit() else 0.0
+        except TimeoutError:
+            raise _Failed(f"no answer within {self.policy.timeout_seconds:g} s") from None
+        except aiohttp.ClientError as exc:
+            raise _Failed(f"unreachable: {type(exc).__name__}: {exc}") from None
+
+    async def _cosigned(self, w: _Worker, cp: StoredCheckpoint, answer: bytes) -> None:
+        try:
+            found = read_cosignatures(cp.note, answer, [w.endpoint.key], self.log.signer.vkey)
+        except LedgerError as exc:
+            raise _Failed(f"answered 200 with a bad cosignature: {exc}") from None
+        if not found:
+            raise _Failed(f"answered 200 without a cosignature by {w.endpoint.label}: {_snippet(answer)}")
+        cosig = found[0]
+        w.failures, w.last_error, w.retry_after = 0, None, 0.0
+        async with self._record_lock:
+            await records.add_cosignature(self.store, cp, w.endpoint.label, cosig.line, cosig.timestamp)
+        was_disputed = w.state.disputed
+        w.state = records.WitnessState(
+            w.endpoint.label, cp.size, _b64(cp.root), cosig.timestamp, None, w.state.evidence
+        )
+        # A witness that cosigns our history again held no other one: it counts again (its evidence stays).
+        await records.save_state(self.store, w.state)
+        if was_disputed:
+            self._update_hold()
+        w.cosignatures += 1
+        now = time.monotonic()
+        while w.uncovered and w.uncovered[0][0] <= cp.size:
+            w.latencies.append(now - w.uncovered.popleft()[1])
+        logger.info("witness %s cosigned size %d at %s", w.endpoint.label, cp.size, _utc(cosig.timestamp))
+
+    async def _evidence(
+        self, w: _Worker, cp: StoredCheckpoint, old: int, status: int, content_type: str, body: bytes, meaning: str
+    ) -> None:
+        key = await records.record_evidence(
+            self.store,
+            recorded_at=format_recorded_at(self._clock()),
+            witness=w.endpoint.label,
+            vkey=w.endpoint.key.vkey,
+            url=w.endpoint.url,
+            checkpoint=cp,
+            request_old=old,
+            status=status,
+            content_type=content_type,
+            body=body,
+            meaning=meaning,
+        )
+        w.state.evidence += 1
+        await records.save_state(self.store, w.state)
+        logger.error("SPLIT-VIEW EVIDENCE from witness %s on size %d: %s (%s)", w.endpoint.label, cp.size, meaning, key)
+
+
+def _named_size(status: int, content_type: str, body: bytes) -> int | None:
+    """The size a 409 names (``text/x.tlog.size``, a decimal and a newline), else None."""
+    if status != 409 or content_type != SIZE_CONTENT_TYPE:
+        return None
+    match = _SIZE.fullmatch(body.decode("ascii", "replace"))
+    return int(match.group(1)) if match else None
+
+
+def _meaning(status: int, size: int | None, ours: int) -> str:
+    if status == 422:
+        return "its consistency proof check failed: it holds a tree our history does not extend"
+    if size is None:
+        return "409 without a size: it cosigned another root for this size (tlog-witness v1.0.0)"
+    if size > ours:
+        return f"it cosigned size {size}, larger than any checkpoint this log published ({ours})"
+    return f"it names size {size} yet refuses our checkpoint of that size"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _utc(timestamp: int) -> str:
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return f"POSIX {timestamp}"
+
+
+def _snippet(body: bytes) -> str:
+    text = body[:200].decode("utf-8", "replace").strip()
+    return "".join(ch if ch.isprintable() else "?" for ch in text) or "(empty body)"
