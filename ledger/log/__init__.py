@@ -412,6 +412,24 @@ class Log:
         return latest
 
     # -- reads ------------------------------------------------------------------------------------
+    # The service reads the log through these, never through the store: what a reader may see is the
+    # log's to say (committed entries only; the latest *published* checkpoint).
+    async def tree_size(self) -> int:
+        """Committed entries (which may be ahead of the latest checkpoint)."""
+        return await self.store.tree_size()
+
+    async def latest_checkpoint(self) -> StoredCheckpoint | None:
+        return await self.store.latest_checkpoint()
+
+    async def entry(self, seq: int) -> StoredEntry | None:
+        return await self.store.get_entry(seq)
+
+    async def entries(
+        self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None
+    ) -> list[StoredEntry]:
+        """Committed entries with seq >= ``from_seq`` in seq order, optionally filtered, at most ``limit``."""
+        return await self.store.scan_entries(from_seq=from_seq, limit=limit, subject=subject, type=type)
+
     async def root(self, size: int) -> bytes:
         ids = merkle.root_nodes(size)
         nodes = await self.store.get_nodes(ids)
