@@ -251,7 +251,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         auth_failure_burst=args.auth_failure_burst,
         lease_ttl=args.lease_ttl,
         access_log=not args.no_access_log,
+        witnesses_path=Path(args.witnesses) if args.witnesses else None,
     )
+    if config.witnesses_path is not None:
+        from ledger.services.witness_policy import read_witness_policy
+
+        read_witness_policy(config.witnesses_path)  # a wrong policy file is refused before anything listens
     return serve(config, host=args.host, port=args.port)
 
 
@@ -307,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         help="MongoDB stores: seconds the sequencer lease lasts unrenewed, so the longest a killed "
         "sequencer blocks writes before another process takes over (default 10)",
+    )
+    p.add_argument(
+        "--witnesses",
+        metavar="FILE",
+        help="witness policy (TOML): the witnesses that cosign each checkpoint and how many must (docs/witnesses.md)",
     )
     p.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     p.add_argument(

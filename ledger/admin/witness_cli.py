@@ -26,6 +26,13 @@ from ledger.witness.state import WitnessState
 def cmd_init(args: argparse.Namespace) -> int:
     wdir = init_witness_dir(Path(args.data), args.name, os.urandom(32))
     cosigner = wdir.cosigner()
+
+    async def bind() -> None:  # the state file, bound to this key from the start
+        state = WitnessState(wdir.state_path)
+        await state.open(cosigner.vkey)
+        await state.close()
+
+    asyncio.run(bind())
     print(f"created witness {cosigner.name} in {wdir.path} (key {wdir.key_path}, mode 0600)")
     print("give logs this cosignature verifier key (C2SP tlog-cosignature v1.0.1, type 0x04):")
     print(cosigner.vkey)

@@ -122,12 +122,17 @@ class WitnessClient:
             w.wake.set()
 
     # -- status ---------------------------------------------------------------------------------------
-    def status(self, latest_size: int | None) -> dict[str, Any]:
-        """For /healthz and /metrics: each witness's last cosigned size, lag, errors and evidence."""
+    def status(self, latest: StoredCheckpoint | None) -> dict[str, Any]:
+        """For /healthz and /metrics: whether the latest checkpoint is witnessed (quorum reached), and each
+        witness's last cosigned size, lag, errors and evidence."""
         now = time.monotonic()
+        latest_size = None if latest is None else latest.size
+        on_latest = 0
         out = []
         for w in self._workers:
             s = w.state
+            if latest is not None and (s.size, s.root) == (latest.size, _b64(latest.root)):
+                on_latest += 1
             behind = latest_size is not None and latest_size > s.size
             out.append(
                 {
@@ -144,7 +149,18 @@ class WitnessClient:
                     "cosignatures": w.cosignatures,
                 }
             )
-        return {"quorum": self.policy.quorum, "signing_hold": self.log.signing_hold, "witnesses": out}
+        return {
+            "quorum": self.policy.quorum,
+            "cosignatures_on_latest": on_latest,
+            "checkpoint_witnessed": on_latest >= self.policy.quorum,
+            "signing_hold": self.log.signing_hold,
+            "evidence": sum(w.state.evidence for w in self._workers),
+            "witnesses": out,
+        }
+
+    async def cosigned_note(self, checkpoint: StoredCheckpoint) -> bytes:
+        """The checkpoint with the cosignature lines kept for it (GET /v1/checkpoint)."""
+        return await records.cosigned_note(self.store, checkpoint)
 
     def drain_latencies(self) -> dict[str, list[float]]:
         out = {w.endpoint.label: w.latencies for w in self._workers}

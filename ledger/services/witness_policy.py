@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,3 +106,12 @@ def load_witness_policy(toml_text: str) -> WitnessPolicy:
     if doc:
         raise ValidationError(sorted(doc)[0], "unknown key")
     return WitnessPolicy(tuple(witnesses), quorum, timeout, interval)
+
+
+def read_witness_policy(path: Path) -> WitnessPolicy:
+    """The policy file at ``path`` (``hrledger serve --witnesses FILE``)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError("witnesses", f"cannot read the witness policy file {path}: {exc}") from None
+    return load_witness_policy(text)

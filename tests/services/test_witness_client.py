@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -87,12 +88,16 @@ async def test_two_witnesses_cosign_every_latest_checkpoint(log: Log, two: list[
             await log.append([event(i)])
             await log.wait_for_checkpoint(i + 1)
         await eventually(lambda: _both(log, two, 5))
-        status = c.status(5)
-        assert [(w["cosigned_size"], w["lag_entries"], w["evidence"]) for w in status["witnesses"]] == [(5, 0, 0)] * 2
-        assert status["signing_hold"] is None and status["quorum"] == 2
+        doc = await status(c, log)
+        assert [(w["cosigned_size"], w["lag_entries"], w["evidence"]) for w in doc["witnesses"]] == [(5, 0, 0)] * 2
+        assert doc["signing_hold"] is None and doc["quorum"] == 2 and doc["checkpoint_witnessed"] is True
         assert all(len(v) >= 1 for v in c.drain_latencies().values())
     finally:
         await c.stop()
+
+
+async def status(c: WitnessClient, log: Log) -> dict[str, Any]:
+    return c.status(await log.latest_checkpoint())
 
 
 async def _both(log: Log, two: list[RunningWitness], size: int) -> bool:
@@ -130,7 +135,7 @@ async def test_a_forked_log_is_refused_and_its_evidence_holds_signing(
 
 
 async def _disputed(c: WitnessClient, n: int) -> bool:
-    return sum(w["disputed"] for w in c.status(None)["witnesses"]) == n
+    return sum(bool(w["disputed"]) for w in c.status(None)["witnesses"]) == n
 
 
 async def test_a_longer_fork_fails_the_consistency_proof(log: Log, fork: Log, two: list[RunningWitness]) -> None:
@@ -165,11 +170,11 @@ async def test_a_witness_down_does_not_stop_ingest_and_is_caught_up_after_restar
             await log.append([event(i)])
         await log.wait_for_checkpoint(4)
         await eventually(lambda: _only_first(log, two))
-        w2 = c.status(4)["witnesses"][1]
+        w2 = (await status(c, log))["witnesses"][1]
         assert w2["cosigned_size"] == 1 and w2["lag_entries"] == 3 and w2["failures"] >= 1 and w2["last_error"]
         await two[1].start()  # same port, same state file
         await eventually(lambda: _both(log, two, 4))
-        assert c.status(4)["witnesses"][1]["failures"] == 0
+        assert (await status(c, log))["witnesses"][1]["failures"] == 0
         assert await records.list_evidence(log.store) == []
     finally:
         await c.stop()
@@ -240,7 +245,7 @@ async def test_a_lost_answer_is_understood_and_no_evidence(log: Log, two: list[R
         await log.append([event(1)])
         assert two[0].state is not None
         await eventually(lambda: _witness_at(two[0], 2))  # it cosigned 2; the log never heard
-        assert c.status(2)["witnesses"][0]["cosigned_size"] == 1
+        assert (await status(c, log))["witnesses"][0]["cosigned_size"] == 1
         proxy.drop = False
         await eventually(lambda: _first_at(log, two[0], 2))  # 409 "2", then a resend from 2: a fresh cosignature
         assert await records.list_evidence(log.store) == []
@@ -271,7 +276,7 @@ async def test_our_checkpoint_sent_by_someone_else_is_recorded_then_confirmed(
         await eventually(lambda: _first_at(log, two[0], 2))
         docs = await records.list_evidence(log.store)
         assert [(d["status"], d["body"], d["meaning"]) for d in docs] == [(409, "2\n", "names our size, not from us")]
-        assert c.status(2)["witnesses"][0]["disputed"] is False and log.signing_hold is None
+        assert (await status(c, log))["witnesses"][0]["disputed"] is False and log.signing_hold is None
     finally:
         await c.stop()
 
@@ -283,7 +288,7 @@ async def test_a_witness_that_does_not_know_the_log_is_a_configuration_error(log
     try:
         await log.append([event(0)])
         await eventually(lambda: _failed(c))
-        assert "404" in str(c.status(1)["witnesses"][0]["last_error"])
+        assert "404" in str((await status(c, log))["witnesses"][0]["last_error"])
         assert await records.list_evidence(log.store) == [] and log.signing_hold is None
     finally:
         await c.stop()

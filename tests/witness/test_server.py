@@ -35,7 +35,8 @@ async def post(witness: RunningWitness, body: str | bytes) -> tuple[int, dict[st
 
 
 def request(old: int, proof: list[str], size: str) -> str:
-    return "".join(f"{line}\n" for line in [f"old {old}", *proof]) + "\n" + G["checkpoints"][size]
+    note: str = G["checkpoints"][size]
+    return "".join(f"{line}\n" for line in [f"old {old}", *proof]) + "\n" + note
 
 
 async def at_three(witness: RunningWitness) -> None:
