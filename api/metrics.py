@@ -131,6 +131,12 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.witnessed_seconds = Histogram(
+            "hrledger_checkpoint_witnessed_seconds",
+            "Delay from publishing a checkpoint to the policy's quorum of cosignatures on one covering it",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         self.checkpoint_witnessed = Gauge(
             "hrledger_checkpoint_witnessed",
             "1 when the latest checkpoint has the cosignatures the policy needs",
@@ -215,10 +221,13 @@ class Metrics:
         for w in status["witnesses"]:
             for key, gauge in self._witness_gauges.items():
                 gauge.labels(w["witness"]).set(float(w[key]))
-        for label, seconds in client.drain_latencies().items():
+        per_witness, quorum = client.drain_latencies()
+        for label, seconds in per_witness.items():
             histogram = self.witness_cosign_seconds.labels(label)
             for s in seconds:
                 histogram.observe(s)
+        for s in quorum:
+            self.witnessed_seconds.observe(s)
         self.checkpoint_witnessed.set(int(status["checkpoint_witnessed"]))
         self.signing_held.set(int(status["signing_hold"] is not None))
 

@@ -26,6 +26,7 @@ import asyncio
 import base64
 import contextlib
 import logging
+import math
 import re
 import time
 from collections import deque
@@ -49,6 +50,8 @@ logger = logging.getLogger("hrledger.witnesses")
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 MAX_ATTEMPTS = 4  # per round: the first request, a resend from a named size, a confirmation, one more
 MAX_ANSWER_BYTES = 64 * 1024
+REFRESH_SECONDS = 30.0  # rounds run this often unprompted too (a standby refreshes what it shows)
+ROUND_WAIT = 1.0  # seconds a round waits for the witnesses' answers before the next may start
 _SIZE = re.compile(r"(0|[1-9][0-9]{0,19})\n?")
 
 
@@ -60,18 +63,22 @@ class _Failed(Exception):
 class _Worker:
     endpoint: WitnessEndpoint
     state: records.WitnessState
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
     failures: int = 0
     last_error: str | None = None
-    last_attempt: float = 0.0
-    retry_after: float = 0.0
+    next_try: float = 0.0  # monotonic time before which it is not asked again (backoff)
+    retry_after: float = 0.0  # what its last 429 or 503 asked for
+    task: asyncio.Task[None] | None = None  # the submission in flight, if any: never more than one
     uncovered: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=10_000))
     latencies: list[float] = field(default_factory=list)  # publication to cosignature, drained by /metrics
     cosignatures: int = 0
-    task: asyncio.Task[None] | None = None
 
 
 class WitnessClient:
+    """Rounds: each takes the latest checkpoint and sends it to every witness that is idle, not backing off
+    and not already holding it, all at once, so that the witnesses cosign the same checkpoints (a quorum
+    needs that). A round waits ``ROUND_WAIT`` for the answers; a slower witness finishes on its own and
+    joins a later round. Rounds run at most every ``min_interval_seconds``."""
+
     def __init__(
         self,
         log: Log,
@@ -90,7 +97,11 @@ class WitnessClient:
         self._owns_session = session is None
         self.retry_initial, self.retry_max = retry_initial, retry_max
         self._workers: list[_Worker] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
         self._record_lock = asyncio.Lock()
+        self._quorum_uncovered: deque[tuple[int, float]] = deque(maxlen=10_000)
+        self._quorum_latencies: list[float] = []
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -100,26 +111,26 @@ class WitnessClient:
             self._workers.append(_Worker(endpoint, await records.load_state(self.store, endpoint.label)))
         self._update_hold()
         self.log.on_published.append(self._published)
-        for w in self._workers:
-            w.wake.set()  # the latest checkpoint may not have reached this witness yet
-            w.task = asyncio.create_task(self._run(w), name=f"witness {w.endpoint.label}")
+        self._wake.set()  # the latest checkpoint may not have reached every witness yet
+        self._task = asyncio.create_task(self._run(), name="witness rounds")
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
             self.log.on_published.remove(self._published)
-        for w in self._workers:
-            if w.task is not None:
-                w.task.cancel()
+        for task in [self._task, *(w.task for w in self._workers)]:
+            if task is not None:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await w.task
+                    await task
         if self._owns_session and self._session is not None:
             await self._session.close()
 
     def _published(self, checkpoint: StoredCheckpoint) -> None:
         now = time.monotonic()
+        self._quorum_uncovered.append((checkpoint.size, now))
         for w in self._workers:
             w.uncovered.append((checkpoint.size, now))
-            w.wake.set()
+        self._wake.set()
 
     # -- status ---------------------------------------------------------------------------------------
     def status(self, latest: StoredCheckpoint | None) -> dict[str, Any]:
@@ -162,63 +173,96 @@ class WitnessClient:
         """The checkpoint with the cosignature lines kept for it (GET /v1/checkpoint)."""
         return await records.cosigned_note(self.store, checkpoint)
 
-    def drain_latencies(self) -> dict[str, list[float]]:
-        out = {w.endpoint.label: w.latencies for w in self._workers}
+    def drain_latencies(self) -> tuple[dict[str, list[float]], list[float]]:
+        """Seconds from publishing a checkpoint to a cosignature covering it, per witness, and to the
+        quorum's cosignatures on one checkpoint covering it; each value is returned once."""
+        per_witness = {w.endpoint.label: w.latencies for w in self._workers}
+        quorum, self._quorum_latencies = self._quorum_latencies, []
         for w in self._workers:
             w.latencies = []
-        return out
+        return per_witness, quorum
 
     def _update_hold(self) -> None:
         usable = [w for w in self._workers if not w.state.disputed]
-        if len(usable) >= self.policy.quorum:
-            self.log.signing_hold = None
-            return
-        disputed = ", ".join(w.endpoint.label for w in self._workers if w.state.disputed)
-        self.log.signing_hold = (
-            f"split-view evidence from {disputed}: {len(usable)} witness(es) left, the policy needs "
-            f"{self.policy.quorum}; see /healthz and docs/witnesses.md"
-        )
-        logger.error("signing held: %s", self.log.signing_hold)
+        hold = None
+        if len(usable) < self.policy.quorum:
+            disputed = ", ".join(w.endpoint.label for w in self._workers if w.state.disputed)
+            hold = (
+                f"split-view evidence from {disputed}: {len(usable)} witness(es) left, the policy needs "
+                f"{self.policy.quorum}; see /healthz and docs/witnesses.md"
+            )
+        if hold != self.log.signing_hold:
+            self.log.signing_hold = hold
+            if hold is None:
+                logger.warning("signing resumed: the witness policy can be met again")
+            else:
+                logger.error("signing held: %s", hold)
 
-    # -- the worker -----------------------------------------------------------------------------------
-    async def _run(self, w: _Worker) -> None:
+    # -- rounds ---------------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        last_round = -math.inf
         while True:
-            if w.failures:
-                delay = min(self.retry_max, self.retry_initial * 2 ** min(w.failures - 1, 30))
-                await asyncio.sleep(max(delay, w.retry_after))
-            elif w.state.disputed:
-                await asyncio.sleep(self.retry_max)  # still asked now and then: a cosignature lifts the dispute
-            else:
-                await w.wake.wait()
-                pause = w.last_attempt + self.policy.min_interval_seconds - time.monotonic()
-                if pause > 0:
-                    await asyncio.sleep(pause)
-            w.wake.clear()
+            now = time.monotonic()
+            backoffs = [w.next_try - now for w in self._workers if w.task is None and w.next_try > now]
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min([REFRESH_SECONDS, *backoffs])):
+                    await self._wake.wait()
+            pause = last_round + self.policy.min_interval_seconds - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            self._wake.clear()
+            last_round = time.monotonic()
             try:
-                await self._round(w)
-            except _Failed as exc:
-                w.failures += 1
-                w.last_error = str(exc)
-                logger.warning("witness %s: %s (%d in a row)", w.endpoint.label, exc, w.failures)
-            except LedgerError as exc:  # the store failing: try again later
-                w.failures += 1
-                w.last_error = f"the log's store: {exc}"
-            except Exception as exc:  # a bug must not end the worker silently
-                w.failures += 1
-                w.last_error = f"{type(exc).__name__}: {exc}"
-                logger.exception("witness %s: round failed", w.endpoint.label)
-            else:
-                w.failures, w.last_error, w.retry_after = 0, None, 0.0
+                await self._round()
+            except LedgerError as exc:  # the store failing: the next round tries again
+                logger.warning("witness round: the log's store: %s", exc)
+                await asyncio.sleep(self.retry_initial)
+            except Exception:  # a bug must not end the rounds silently
+                logger.exception("witness round failed")
+                await asyncio.sleep(self.retry_initial)
 
-    async def _round(self, w: _Worker) -> None:
+    async def _round(self) -> None:
+        for w in self._workers:
+            if w.task is None:  # from the store: after a takeover on MongoDB, the last sequencer's answers
+                w.state = await records.load_state(self.store, w.endpoint.label)
+        self._update_hold()
         if not self._active():
-            w.state = await records.load_state(self.store, w.endpoint.label)  # the sequencer's view
+            return  # another process is the sequencer and submits; this one only shows what it recorded
+        cp = await self.store.latest_checkpoint()
+        if cp is None:
             return
-        checkpoint = await self.store.latest_checkpoint()
-        if checkpoint is None or (w.state.size, w.state.root) == (checkpoint.size, _b64(checkpoint.root)):
-            return
-        w.last_attempt = time.monotonic()
-        await self._submit(w, checkpoint)
+        now, root = time.monotonic(), _b64(cp.root)
+        due = [
+            w
+            for w in self._workers
+            if w.task is None and now >= w.next_try and (w.state.size, w.state.root) != (cp.size, root)
+        ]
+        for w in due:
+            w.task = asyncio.create_task(self._attempt(w, cp), name=f"witness {w.endpoint.label}")
+        if due:
+            await asyncio.wait([w.task for w in due if w.task is not None], timeout=ROUND_WAIT)
+
+    async def _attempt(self, w: _Worker, cp: StoredCheckpoint) -> None:
+        try:
+            await self._submit(w, cp)
+        except _Failed as exc:
+            self._failed(w, str(exc))
+        except LedgerError as exc:
+            self._failed(w, f"the log's store: {exc}")
+        except Exception as exc:  # a bug must not pass silently
+            logger.exception("witness %s: submission failed", w.endpoint.label)
+            self._failed(w, f"{type(exc).__name__}: {exc}")
+        finally:
+            w.task = None
+            self._wake.set()
+
+    def _failed(self, w: _Worker, reason: str) -> None:
+        w.failures += 1
+        w.last_error = reason
+        delay = self.retry_max if w.state.disputed else self.retry_initial * 2 ** min(w.failures - 1, 30)
+        w.next_try = time.monotonic() + max(min(delay, self.retry_max), w.retry_after)
+        w.retry_after = 0.0
+        logger.warning("witness %s: %s (%d in a row)", w.endpoint.label, reason, w.failures)
 
     async def _submit(self, w: _Worker, cp: StoredCheckpoint) -> None:
         root = _b64(cp.root)
@@ -241,6 +285,13 @@ class WitnessClient:
             w.state.unanswered = None  # it answered: it decided on this very request
             size = _named_size(status, content_type, answer)
             if size is not None and size < cp.size and size != old:
+                if size < w.state.size:
+                    logger.warning(
+                        "witness %s names size %d below the size %d it cosigned for us: has it lost its state?",
+                        w.endpoint.label,
+                        size,
+                        w.state.size,
+                    )
                 old = size  # resend from the size it has
                 continue
             if size == cp.size and not confirming:
@@ -263,7 +314,12 @@ class WitnessClient:
         timeout = aiohttp.ClientTimeout(total=self.policy.timeout_seconds)
         try:
             async with self._session.post(w.endpoint.add_checkpoint_url, data=body, timeout=timeout) as resp:
-                answer = await resp.content.read(MAX_ANSWER_BYTES)
+                chunks: list[bytes] = []
+                async for chunk in resp.content.iter_chunked(16 * 1024):
+                    chunks.append(chunk)
+                    if sum(map(len, chunks)) > MAX_ANSWER_BYTES:
+                        raise _Failed(f"answered more than {MAX_ANSWER_BYTES} bytes")
+                answer = b"".join(chunks)
                 retry = resp.headers.get("Retry-After", "")
                 return resp.status, resp.content_type, answer, float(retry) if retry.isdigit() else 0.0
         except TimeoutError:
@@ -279,9 +335,10 @@ class WitnessClient:
         if not found:
             raise _Failed(f"answered 200 without a cosignature by {w.endpoint.label}: {_snippet(answer)}")
         cosig = found[0]
-        w.failures, w.last_error, w.retry_after = 0, None, 0.0
+        w.failures, w.last_error, w.next_try, w.retry_after = 0, None, 0.0, 0.0
+        received_at = format_recorded_at(self._clock())
         async with self._record_lock:
-            await records.add_cosignature(self.store, cp, w.endpoint.label, cosig.line, cosig.timestamp)
+            await records.add_cosignature(self.store, cp, w.endpoint.label, cosig.line, cosig.timestamp, received_at)
         was_disputed = w.state.disputed
         w.state = records.WitnessState(
             w.endpoint.label, cp.size, _b64(cp.root), cosig.timestamp, None, w.state.evidence
@@ -294,6 +351,9 @@ class WitnessClient:
         now = time.monotonic()
         while w.uncovered and w.uncovered[0][0] <= cp.size:
             w.latencies.append(now - w.uncovered.popleft()[1])
+        if sum((o.state.size, o.state.root) == (cp.size, w.state.root) for o in self._workers) >= self.policy.quorum:
+            while self._quorum_uncovered and self._quorum_uncovered[0][0] <= cp.size:
+                self._quorum_latencies.append(now - self._quorum_uncovered.popleft()[1])
         logger.info("witness %s cosigned size %d at %s", w.endpoint.label, cp.size, _utc(cosig.timestamp))
 
     async def _evidence(

@@ -79,14 +79,17 @@ async def save_state(store: Storage, state: WitnessState) -> None:
     await store.put_record(STATE, state.label, state.to_doc())
 
 
-async def add_cosignature(store: Storage, checkpoint: StoredCheckpoint, label: str, line: str, timestamp: int) -> None:
-    """Keep ``line`` (verified by the caller) for the checkpoint; one caller at a time (it read-modify-writes)."""
+async def add_cosignature(
+    store: Storage, checkpoint: StoredCheckpoint, label: str, line: str, timestamp: int, received_at: str
+) -> None:
+    """Keep ``line`` (verified by the caller) for the checkpoint, with the witness's time and ours (RFC 3339);
+    one caller at a time (it reads, modifies and writes)."""
     key = size_key(checkpoint.size)
     doc = await store.get_record(COSIGNATURES, key) or {"size": checkpoint.size, "root": _b64(checkpoint.root)}
     if doc.get("root") != _b64(checkpoint.root):
         raise IntegrityError(f"cosignature record {key} is for another root than checkpoint {checkpoint.size}")
     lines: dict[str, Any] = dict(doc.get("lines") or {})
-    lines[label] = {"line": line, "timestamp": timestamp}
+    lines[label] = {"line": line, "timestamp": timestamp, "received_at": received_at}
     await store.put_record(COSIGNATURES, key, {**doc, "lines": lines})
 
 

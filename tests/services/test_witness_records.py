@@ -38,8 +38,8 @@ async def test_cosignature_lines_are_appended_to_the_note_in_witness_order(store
     body = cp.note.split(b"\n\n")[0] + b"\n"
     b, a = Cosigner("b.example/w", b"b" * 32), Cosigner("a.example/w", b"a" * 32)
     for w in (b, a):
-        await records.add_cosignature(store, cp, w.key.label, w.cosign(body, 7), 7)
-    await records.add_cosignature(store, cp, b.key.label, b.cosign(body, 9), 9)  # a fresh one replaces it
+        await records.add_cosignature(store, cp, w.key.label, w.cosign(body, 7), 7, "2026-02-02T00:00:01.000000Z")
+    await records.add_cosignature(store, cp, b.key.label, b.cosign(body, 9), 9, "2026-02-02T00:00:02.000000Z")
     assert await records.cosigned_note(store, cp) == cp.note + (a.cosign(body, 7) + b.cosign(body, 9)).encode()
     with pytest.raises(IntegrityError, match="another root"):
         await records.cosignature_lines(store, checkpoint(5, b"s" * 32))
