@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from api.config import TOKENS
-from api.errors import Handler, UnauthorizedError
-from ledger.errors import ForbiddenError
+from api.errors import Handler
+from ledger.errors import ForbiddenError, UnauthorizedError
 from ledger.services.tokens import TokenInfo
 
 TOKEN_INFO = web.RequestKey("token", TokenInfo)

@@ -11,7 +11,7 @@ from datetime import date
 
 from aiohttp import web
 
-from api.config import CONFIG, ESCALATOR, LOG, POLICY
+from api.config import CONFIG, FOLLOWER, LOG, POLICY
 from api.errors import decode_json, read_body
 from api.openapi_domain import BUNDLE_FIELDS
 from ledger.errors import ValidationError
@@ -43,8 +43,8 @@ def parse_bundle_request(body: bytes) -> tuple[str, date, date]:
 async def post_bundle(request: web.Request) -> web.Response:
     subject, start, end = parse_bundle_request(await read_body(request))
     app = request.app
-    escalator = app[ESCALATOR]
-    await escalator.catch_up()
+    follower = app[FOLLOWER]
+    await follower.catch_up()
     bundle = await build_subject_bundle(
         app[LOG],
         subject=subject,
@@ -52,7 +52,7 @@ async def post_bundle(request: web.Request) -> web.Response:
         end=end,
         now=app[CONFIG].clock(),
         policy=app[POLICY],
-        projector=escalator.projector,
+        projector=follower.projector,
     )
     name = f"{subject}_{start.isoformat()}_{end.isoformat()}.zip"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from api.config import ESCALATOR, NOTIFIER
+from api.config import ESCALATOR, FOLLOWER, NOTIFIER
 from api.params import as_of_param, check_params, choice_param, int_param
 from ledger.domain import Projector
 from ledger.domain.projection import CASE_STATUSES
@@ -28,9 +28,9 @@ def _json(doc: Any) -> web.Response:
 
 
 async def projector(request: web.Request) -> Projector:
-    escalator = request.app[ESCALATOR]
-    await escalator.catch_up()
-    return escalator.projector
+    follower = request.app[FOLLOWER]
+    await follower.catch_up()
+    return follower.projector
 
 
 T = TypeVar("T")

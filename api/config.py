@@ -15,6 +15,7 @@ from ledger.core.notes import Signer
 from ledger.domain import Policy
 from ledger.log import Log
 from ledger.services.escalator import Escalator
+from ledger.services.follower import ProjectionFollower
 from ledger.services.notify import Notifier
 from ledger.services.tokens import TokenCache
 from ledger.services.witness_client import WitnessClient
@@ -58,6 +59,7 @@ LOG = web.AppKey("log", Log)
 SIGNER = web.AppKey("signer", Signer)
 METRICS = web.AppKey("metrics", Metrics)
 POLICY = web.AppKey("policy", Policy)
+FOLLOWER = web.AppKey("follower", ProjectionFollower)
 ESCALATOR = web.AppKey("escalator", Escalator)
 NOTIFIER = web.AppKey("notifier", Notifier)
 TOKENS = web.AppKey("tokens", TokenCache)

@@ -5,7 +5,7 @@
   was accepted, commits it and publishes a last checkpoint before the store closes.
 - ``witness_context``: the witness client, which sends each new checkpoint to the witnesses of the
   policy file (``AppConfig.witnesses_path``) and keeps their cosignatures (docs/witnesses.md).
-- ``escalation_context``: the policy, the notifier and the escalator, whose loop runs every
+- ``escalation_context``: the policy, the projection follower, the notifier and the escalator, whose loop runs every
   ``AppConfig.tick_seconds`` (``<= 0`` disables the loop; reads still work).
 
 This is the one module of ``api`` that opens the store; handlers reach it only through the log and the
@@ -22,11 +22,25 @@ from pathlib import Path
 
 from aiohttp import web
 
-from api.config import CONFIG, ESCALATOR, LOG, METRICS, NOTIFIER, POLICY, SIGNER, STORE, TOKENS, WITNESSES, AppConfig
+from api.config import (
+    CONFIG,
+    ESCALATOR,
+    FOLLOWER,
+    LOG,
+    METRICS,
+    NOTIFIER,
+    POLICY,
+    SIGNER,
+    STORE,
+    TOKENS,
+    WITNESSES,
+    AppConfig,
+)
 from ledger.admin.datadir import load_datadir
 from ledger.domain import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from ledger.log import Log
 from ledger.services.escalator import Escalator
+from ledger.services.follower import ProjectionFollower
 from ledger.services.identity import claim_store
 from ledger.services.notify import Notifier
 from ledger.services.tokens import TokenCache
@@ -143,8 +157,9 @@ async def escalation_context(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     policy = read_policy(config.policy_path)
     notifier = Notifier(app[STORE], policy, clock=config.clock, active=app[LOG].is_sequencer)
-    escalator = Escalator(app[LOG], policy, clock=config.clock, notifier=notifier)
-    app[POLICY], app[NOTIFIER], app[ESCALATOR] = policy, notifier, escalator
+    follower = ProjectionFollower(app[LOG], policy)
+    escalator = Escalator(app[LOG], policy, follower=follower, clock=config.clock, notifier=notifier)
+    app[POLICY], app[NOTIFIER], app[FOLLOWER], app[ESCALATOR] = policy, notifier, follower, escalator
     await escalator.start()
     app[METRICS].calendar = escalator.calendar_status
     warning = escalator.calendar_status().warning
@@ -165,3 +180,4 @@ async def escalation_context(app: web.Application) -> AsyncIterator[None]:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await notifier.stop()  # pending deliveries stay in the store and resume on the next start
+        follower.close()

@@ -18,12 +18,12 @@ from aiohttp import web
 
 from api.auth import TOKEN_INFO
 from api.config import CONFIG, LOG, METRICS
-from api.errors import CheckpointTimeoutError, decode_json, read_body
+from api.errors import decode_json, read_body
 from api.params import wait_param
 from ledger.core.entries import Event, validate_envelope
 from ledger.core.notes import format_tlog_proof
 from ledger.domain.schemas import ADMIN_TYPES, validate_event
-from ledger.errors import ForbiddenError, ValidationError
+from ledger.errors import CheckpointTimeoutError, ForbiddenError, ValidationError
 from ledger.log import AppendResult, Log
 
 _b64 = base64.b64encode

@@ -14,9 +14,8 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from api.config import CONFIG
-from api.errors import BadRequestError
 from ledger.core.entries import parse_rfc3339
-from ledger.errors import ValidationError
+from ledger.errors import BadRequestError, ValidationError
 
 MAX_TREE_SIZE = 2**63 - 1
 _INT = re.compile(r"[0-9]{1,19}")

@@ -9,10 +9,9 @@ from typing import Any
 from aiohttp import web
 
 from api.config import ESCALATOR, LOG, METRICS, SIGNER, WITNESSES
-from api.errors import BadRequestError
 from api.params import check_params, int_param, required_int, seq_param
 from ledger.core.records import StoredEntry
-from ledger.errors import NotFoundError
+from ledger.errors import BadRequestError, NotFoundError
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000

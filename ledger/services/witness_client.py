@@ -110,13 +110,13 @@ class WitnessClient:
         for endpoint in self.policy.witnesses:
             self._workers.append(_Worker(endpoint, await records.load_state(self.store, endpoint.label)))
         self._update_hold()
-        self.log.on_published.append(self._published)
+        self.log.add_publish_listener(self._published)
         self._wake.set()  # the latest checkpoint may not have reached every witness yet
         self._task = asyncio.create_task(self._run(), name="witness rounds")
 
     async def stop(self) -> None:
         with contextlib.suppress(ValueError):
-            self.log.on_published.remove(self._published)
+            self.log.remove_publish_listener(self._published)
         for task in [self._task, *(w.task for w in self._workers)]:
             if task is not None:
                 task.cancel()

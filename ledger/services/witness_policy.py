@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ledger.core.cosignature import WitnessKey, parse_witness_key
-from ledger.errors import ValidationError
+from ledger.errors import PolicyError
 
 
 @dataclass(frozen=True)
@@ -52,27 +52,27 @@ class WitnessPolicy:
 
     def __post_init__(self) -> None:
         if not self.witnesses:
-            raise ValidationError("witness", "name at least one [[witness]] with vkey and url")
+            raise PolicyError("witness", "name at least one [[witness]] with vkey and url")
         if not 1 <= self.quorum <= len(self.witnesses):
-            raise ValidationError("quorum", f"must be from 1 to the {len(self.witnesses)} witness(es) named")
+            raise PolicyError("quorum", f"must be from 1 to the {len(self.witnesses)} witness(es) named")
         labels = [w.label for w in self.witnesses]
         if len(set(labels)) != len(labels):
-            raise ValidationError("witness", "the same witness key is named twice")
+            raise PolicyError("witness", "the same witness key is named twice")
 
 
 def _url(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise ValidationError(field, "must be the witness's URL, e.g. https://witness.example")
+        raise PolicyError(field, "must be the witness's URL, e.g. https://witness.example")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValidationError(field, f"{value!r} is not an http:// or https:// URL without query or fragment")
+        raise PolicyError(field, f"{value!r} is not an http:// or https:// URL without query or fragment")
     return value.rstrip("/")
 
 
 def _seconds(doc: dict[str, Any], name: str, default: float, low: float) -> float:
     value = doc.pop(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= 3600:
-        raise ValidationError(name, f"must be a number of seconds from {low:g} to 3600, not {value!r}")
+        raise PolicyError(name, f"must be a number of seconds from {low:g} to 3600, not {value!r}")
     return float(value)
 
 
@@ -81,30 +81,30 @@ def load_witness_policy(toml_text: str) -> WitnessPolicy:
     try:
         doc = tomllib.loads(toml_text)
     except tomllib.TOMLDecodeError as exc:
-        raise ValidationError("witnesses", f"is not valid TOML: {exc}") from None
+        raise PolicyError("witnesses", f"is not valid TOML: {exc}") from None
     entries = doc.pop("witness", [])
     if not isinstance(entries, list):
-        raise ValidationError("witness", "must be an array of tables, written [[witness]]")
+        raise PolicyError("witness", "must be an array of tables, written [[witness]]")
     witnesses = []
     for i, entry in enumerate(entries):
         where = f"witness[{i}]"
         if not isinstance(entry, dict):
-            raise ValidationError(where, "must be a table with vkey and url")
+            raise PolicyError(where, "must be a table with vkey and url")
         entry = dict(entry)
         vkey = entry.pop("vkey", None)
         if not isinstance(vkey, str):
-            raise ValidationError(f"{where}.vkey", "is required: the witness's cosignature verifier key")
+            raise PolicyError(f"{where}.vkey", "is required: the witness's cosignature verifier key")
         key = parse_witness_key(vkey, f"{where}.vkey")
         witnesses.append(WitnessEndpoint(key, _url(entry.pop("url", None), f"{where}.url")))
         if entry:
-            raise ValidationError(f"{where}.{sorted(entry)[0]}", "unknown key")
+            raise PolicyError(f"{where}.{sorted(entry)[0]}", "unknown key")
     quorum = doc.pop("quorum", len(witnesses))
     if isinstance(quorum, bool) or not isinstance(quorum, int):
-        raise ValidationError("quorum", f"must be a whole number, not {quorum!r}")
+        raise PolicyError("quorum", f"must be a whole number, not {quorum!r}")
     timeout = _seconds(doc, "timeout_seconds", 10.0, 0.1)
     interval = _seconds(doc, "min_interval_seconds", 0.25, 0.0)
     if doc:
-        raise ValidationError(sorted(doc)[0], "unknown key")
+        raise PolicyError(sorted(doc)[0], "unknown key")
     return WitnessPolicy(tuple(witnesses), quorum, timeout, interval)
 
 
@@ -113,5 +113,5 @@ def read_witness_policy(path: Path) -> WitnessPolicy:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationError("witnesses", f"cannot read the witness policy file {path}: {exc}") from None
+        raise PolicyError("witnesses", f"cannot read the witness policy file {path}: {exc}") from None
     return load_witness_policy(text)
