@@ -107,6 +107,8 @@ class Log:
     @signing_hold.setter
     def signing_hold(self, reason: str | None) -> None:
         self.publisher.signing_hold = reason
+        if reason is None:
+            self.publisher.poke()  # sign what was committed meanwhile
 
     async def publish_checkpoint(self) -> StoredCheckpoint | None:
         """Sign the committed tree if it grew; refuses a root inconsistent with the last checkpoint."""

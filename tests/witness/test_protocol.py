@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger.core import merkle
 from ledger.core.notes import Checkpoint, Signer, Verifier, sign_checkpoint, sign_note
@@ -128,3 +130,17 @@ def test_old_beyond_the_size_is_400_after_the_signature() -> None:
 def test_malformed_bodies_name_their_fault(raw: bytes, words: str) -> None:
     r = refusal(raw)
     assert r.status == 400 and words in r.reason, r.reason
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), st.integers(min_value=0, max_value=40))
+def test_any_bytes_are_a_submission_or_a_refusal(noise: bytes, cut: int) -> None:
+    """Whatever a client sends, the answer is a status of the specification, never an exception."""
+    genuine = G["flow_b_request"].encode()
+    for raw in (noise, genuine[:cut] + noise, genuine + noise, noise + genuine):
+        try:
+            sub = parse_submission(raw)
+            check_signature(sub, LOGS)
+            check_consistency(sub, Latest(3, ROOT3))
+        except Refusal as r:
+            assert r.status in (400, 403, 404, 409, 422) and r.body.endswith(b"\n")
