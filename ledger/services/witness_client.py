@@ -1,18 +1,23 @@
 """The log's witness client (SPEC section 7, C2SP tlog-witness v1.0.0): every published checkpoint goes to
 every witness of the policy, and what they answer is kept.
 
-One worker per witness, one submission in flight each, always of the latest checkpoint: the request is
-``old <the size it last cosigned>``, the consistency proof from there, and the signed checkpoint. Answers:
+Rounds: each takes the latest checkpoint and sends it, all at once, to every witness that is idle, not
+backing off and not already holding it, so that the witnesses cosign the same checkpoints (a quorum needs
+that); one submission is in flight per witness. The request (``witness_submission``) is ``old <the size it
+last cosigned>``, the consistency proof from there, and the signed checkpoint. Answers:
 
 - 200: the cosignature is verified with the witness's key and kept (``witness_records``);
 - 409 naming a smaller size: resend from that size (the witness lost or never had our last answer);
-- 409 naming our own size, after a submission of this very checkpoint went unanswered: resend from it
-  (the witness did cosign it, the answer was lost), which is no evidence of anything;
+- 409 naming our own size, after a submission of this very checkpoint went unanswered (or when its
+  cosignature of it is on record): resend from it (the witness did cosign it, the answer was lost), which
+  is no evidence of anything;
 - 409 naming an equal size otherwise, a larger size, a 409 naming no size, or a 422: split-view evidence.
   It is recorded (the log's checkpoint, the witness, the status, the body) and raised in /healthz and
-  /metrics. For an equal size the witness is then asked to confirm (old = that size): if it cosigns, it
-  holds our very root (someone else sent it our checkpoint) and it keeps counting; otherwise it is
-  *disputed*: it no longer counts towards the quorum until it cosigns one of our checkpoints again;
+  /metrics. For an equal size the witness is first asked to confirm (old = that size), and the record says
+  how it answered: if it cosigns, it holds our very root (someone else sent it our checkpoint, or an
+  answer was lost before a restart) and it keeps counting. Otherwise it is *disputed*: it no longer counts
+  towards the quorum, and is asked again only every ``retry_max`` seconds, until it cosigns one of our
+  checkpoints again;
 - anything else (a network failure, 429, 5xx, or 400/403/404, which mean a configuration error): retried
   later with exponential backoff.
 
@@ -23,54 +28,28 @@ disputed are fewer than the policy's quorum.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 import math
-import re
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import aiohttp
 
-from ledger.core.cosignature import read_cosignatures
-from ledger.core.entries import format_recorded_at
 from ledger.core.records import StoredCheckpoint
 from ledger.errors import LedgerError
 from ledger.log import Log
 from ledger.services import witness_records as records
-from ledger.services.witness_policy import WitnessEndpoint, WitnessPolicy
+from ledger.services.witness_policy import WitnessPolicy
+from ledger.services.witness_submission import Conversation, SubmissionFailed, WitnessWorker, b64, utc
 
 logger = logging.getLogger("hrledger.witnesses")
 
-SIZE_CONTENT_TYPE = "text/x.tlog.size"
-MAX_ATTEMPTS = 4  # per round: the first request, a resend from a named size, a confirmation, one more
-MAX_ANSWER_BYTES = 64 * 1024
 REFRESH_SECONDS = 30.0  # rounds run this often unprompted too (a standby refreshes what it shows)
 ROUND_WAIT = 1.0  # seconds a round waits for the witnesses' answers before the next may start
-_SIZE = re.compile(r"(0|[1-9][0-9]{0,19})\n?")
-
-
-class _Failed(Exception):
-    """This round did not get a cosignature; retry after backoff (the reason is shown in /healthz)."""
-
-
-@dataclass
-class _Worker:
-    endpoint: WitnessEndpoint
-    state: records.WitnessState
-    failures: int = 0
-    last_error: str | None = None
-    next_try: float = 0.0  # monotonic time before which it is not asked again (backoff)
-    retry_after: float = 0.0  # what its last 429 or 503 asked for
-    task: asyncio.Task[None] | None = None  # the submission in flight, if any: never more than one
-    uncovered: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=10_000))
-    latencies: list[float] = field(default_factory=list)  # publication to cosignature, drained by /metrics
-    cosignatures: int = 0
 
 
 class WitnessClient:
@@ -96,10 +75,9 @@ class WitnessClient:
         self._session = session
         self._owns_session = session is None
         self.retry_initial, self.retry_max = retry_initial, retry_max
-        self._workers: list[_Worker] = []
+        self._workers: list[WitnessWorker] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._record_lock = asyncio.Lock()
         self._quorum_uncovered: deque[tuple[int, float]] = deque(maxlen=10_000)
         self._quorum_latencies: list[float] = []
 
@@ -107,8 +85,16 @@ class WitnessClient:
     async def start(self) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        self._conversation = Conversation(
+            self.log,
+            self._session,
+            timeout=self.policy.timeout_seconds,
+            clock=self._clock,
+            on_disputed=self._update_hold,
+            on_cosigned=self._cosigned,
+        )
         for endpoint in self.policy.witnesses:
-            self._workers.append(_Worker(endpoint, await records.load_state(self.store, endpoint.label)))
+            self._workers.append(WitnessWorker(endpoint, await records.load_state(self.store, endpoint.label)))
         self._update_hold()
         self.log.add_publish_listener(self._published)
         self._wake.set()  # the latest checkpoint may not have reached every witness yet
@@ -142,7 +128,7 @@ class WitnessClient:
         out = []
         for w in self._workers:
             s = w.state
-            if latest is not None and (s.size, s.root) == (latest.size, _b64(latest.root)):
+            if latest is not None and (s.size, s.root) == (latest.size, b64(latest.root)):
                 on_latest += 1
             behind = latest_size is not None and latest_size > s.size
             out.append(
@@ -150,7 +136,7 @@ class WitnessClient:
                     "witness": w.endpoint.label,
                     "url": w.endpoint.url,
                     "cosigned_size": s.size,
-                    "cosigned_at": None if s.timestamp is None else _utc(s.timestamp),
+                    "cosigned_at": None if s.timestamp is None else utc(s.timestamp),
                     "lag_entries": max(0, (latest_size or 0) - s.size),
                     "lag_seconds": round(now - w.uncovered[0][1], 3) if behind and w.uncovered else 0.0,
                     "failures": w.failures,
@@ -231,7 +217,7 @@ class WitnessClient:
         cp = await self.store.latest_checkpoint()
         if cp is None:
             return
-        now, root = time.monotonic(), _b64(cp.root)
+        now, root = time.monotonic(), b64(cp.root)
         due = [
             w
             for w in self._workers
@@ -242,10 +228,10 @@ class WitnessClient:
         if due:
             await asyncio.wait([w.task for w in due if w.task is not None], timeout=ROUND_WAIT)
 
-    async def _attempt(self, w: _Worker, cp: StoredCheckpoint) -> None:
+    async def _attempt(self, w: WitnessWorker, cp: StoredCheckpoint) -> None:
         try:
-            await self._submit(w, cp)
-        except _Failed as exc:
+            await self._conversation.submit(w, cp)
+        except SubmissionFailed as exc:
             self._failed(w, str(exc))
         except LedgerError as exc:
             self._failed(w, f"the log's store: {exc}")
@@ -256,156 +242,20 @@ class WitnessClient:
             w.task = None
             self._wake.set()
 
-    def _failed(self, w: _Worker, reason: str) -> None:
-        w.failures += 1
-        w.last_error = reason
-        delay = self.retry_max if w.state.disputed else self.retry_initial * 2 ** min(w.failures - 1, 30)
-        w.next_try = time.monotonic() + max(min(delay, self.retry_max), w.retry_after)
-        w.retry_after = 0.0
-        logger.warning("witness %s: %s (%d in a row)", w.endpoint.label, reason, w.failures)
-
-    async def _submit(self, w: _Worker, cp: StoredCheckpoint) -> None:
-        root = _b64(cp.root)
-        sent_before = w.state.unanswered == (cp.size, root)
-        old = w.state.size if w.state.size <= cp.size else 0
-        confirming = False
-        for _ in range(MAX_ATTEMPTS):
-            proof = [] if old in (0, cp.size) else await self.log.consistency_proof(old, cp.size)
-            body = "".join(f"{line}\n" for line in [f"old {old}", *map(_b64, proof)]).encode() + b"\n" + cp.note
-            if w.state.unanswered != (cp.size, root):
-                w.state.unanswered = (cp.size, root)
-                await records.save_state(self.store, w.state)
-            status, content_type, answer, retry_after = await self._post(w, body)
-            if status == 200:
-                await self._cosigned(w, cp, answer)
-                return
-            if status == 429 or status >= 500:
-                w.retry_after = retry_after
-                raise _Failed(f"answered HTTP {status}: {_snippet(answer)}")
-            w.state.unanswered = None  # it answered: it decided on this very request
-            size = _named_size(status, content_type, answer)
-            if size is not None and size < cp.size and size != old:
-                if size < w.state.size:
-                    logger.warning(
-                        "witness %s names size %d below the size %d it cosigned for us: has it lost its state?",
-                        w.endpoint.label,
-                        size,
-                        w.state.size,
-                    )
-                old = size  # resend from the size it has
-                continue
-            if size == cp.size and not confirming:
-                if not sent_before:
-                    await self._evidence(w, cp, old, status, content_type, answer, "names our size, not from us")
-                confirming, old = True, size  # ask it to cosign this very root again
-                continue
-            if status in (409, 422):
-                await self._evidence(w, cp, old, status, content_type, answer, _meaning(status, size, cp.size))
-                w.state.disputed = True
-                self._update_hold()
-                await records.save_state(self.store, w.state)
-                raise _Failed(f"split-view evidence: HTTP {status} {_snippet(answer)}")
-            await records.save_state(self.store, w.state)
-            raise _Failed(f"refused with HTTP {status} (check its URL and its list of logs): {_snippet(answer)}")
-        raise _Failed("the witness kept naming other sizes; trying again later")
-
-    async def _post(self, w: _Worker, body: bytes) -> tuple[int, str, bytes, float]:
-        assert self._session is not None
-        timeout = aiohttp.ClientTimeout(total=self.policy.timeout_seconds)
-        try:
-            async with self._session.post(w.endpoint.add_checkpoint_url, data=body, timeout=timeout) as resp:
-                chunks: list[bytes] = []
-                async for chunk in resp.content.iter_chunked(16 * 1024):
-                    chunks.append(chunk)
-                    if sum(map(len, chunks)) > MAX_ANSWER_BYTES:
-                        raise _Failed(f"answered more than {MAX_ANSWER_BYTES} bytes")
-                answer = b"".join(chunks)
-                retry = resp.headers.get("Retry-After", "")
-                return resp.status, resp.content_type, answer, float(retry) if retry.isdigit() else 0.0
-        except TimeoutError:
-            raise _Failed(f"no answer within {self.policy.timeout_seconds:g} s") from None
-        except aiohttp.ClientError as exc:
-            raise _Failed(f"unreachable: {type(exc).__name__}: {exc}") from None
-
-    async def _cosigned(self, w: _Worker, cp: StoredCheckpoint, answer: bytes) -> None:
-        try:
-            found = read_cosignatures(cp.note, answer, [w.endpoint.key], self.log.signer.vkey)
-        except LedgerError as exc:
-            raise _Failed(f"answered 200 with a bad cosignature: {exc}") from None
-        if not found:
-            raise _Failed(f"answered 200 without a cosignature by {w.endpoint.label}: {_snippet(answer)}")
-        cosig = found[0]
-        w.failures, w.last_error, w.next_try, w.retry_after = 0, None, 0.0, 0.0
-        received_at = format_recorded_at(self._clock())
-        async with self._record_lock:
-            await records.add_cosignature(self.store, cp, w.endpoint.label, cosig.line, cosig.timestamp, received_at)
-        was_disputed = w.state.disputed
-        w.state = records.WitnessState(
-            w.endpoint.label, cp.size, _b64(cp.root), cosig.timestamp, None, w.state.evidence
-        )
-        # A witness that cosigns our history again held no other one: it counts again (its evidence stays).
-        await records.save_state(self.store, w.state)
+    def _cosigned(self, w: WitnessWorker, cp: StoredCheckpoint, was_disputed: bool) -> None:
         if was_disputed:
             self._update_hold()
-        w.cosignatures += 1
         now = time.monotonic()
         while w.uncovered and w.uncovered[0][0] <= cp.size:
             w.latencies.append(now - w.uncovered.popleft()[1])
         if sum((o.state.size, o.state.root) == (cp.size, w.state.root) for o in self._workers) >= self.policy.quorum:
             while self._quorum_uncovered and self._quorum_uncovered[0][0] <= cp.size:
                 self._quorum_latencies.append(now - self._quorum_uncovered.popleft()[1])
-        logger.info("witness %s cosigned size %d at %s", w.endpoint.label, cp.size, _utc(cosig.timestamp))
 
-    async def _evidence(
-        self, w: _Worker, cp: StoredCheckpoint, old: int, status: int, content_type: str, body: bytes, meaning: str
-    ) -> None:
-        key = await records.record_evidence(
-            self.store,
-            recorded_at=format_recorded_at(self._clock()),
-            witness=w.endpoint.label,
-            vkey=w.endpoint.key.vkey,
-            url=w.endpoint.url,
-            checkpoint=cp,
-            request_old=old,
-            status=status,
-            content_type=content_type,
-            body=body,
-            meaning=meaning,
-        )
-        w.state.evidence += 1
-        await records.save_state(self.store, w.state)
-        logger.error("SPLIT-VIEW EVIDENCE from witness %s on size %d: %s (%s)", w.endpoint.label, cp.size, meaning, key)
-
-
-def _named_size(status: int, content_type: str, body: bytes) -> int | None:
-    """The size a 409 names (``text/x.tlog.size``, a decimal and a newline), else None."""
-    if status != 409 or content_type != SIZE_CONTENT_TYPE:
-        return None
-    match = _SIZE.fullmatch(body.decode("ascii", "replace"))
-    return int(match.group(1)) if match else None
-
-
-def _meaning(status: int, size: int | None, ours: int) -> str:
-    if status == 422:
-        return "its consistency proof check failed: it holds a tree our history does not extend"
-    if size is None:
-        return "409 without a size: it cosigned another root for this size (tlog-witness v1.0.0)"
-    if size > ours:
-        return f"it cosigned size {size}, larger than any checkpoint this log published ({ours})"
-    return f"it names size {size} yet refuses our checkpoint of that size"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _utc(timestamp: int) -> str:
-    try:
-        return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    except (OverflowError, OSError, ValueError):
-        return f"POSIX {timestamp}"
-
-
-def _snippet(body: bytes) -> str:
-    text = body[:200].decode("utf-8", "replace").strip()
-    return "".join(ch if ch.isprintable() else "?" for ch in text) or "(empty body)"
+    def _failed(self, w: WitnessWorker, reason: str) -> None:
+        w.failures += 1
+        w.last_error = reason
+        delay = self.retry_max if w.state.disputed else self.retry_initial * 2 ** min(w.failures - 1, 30)
+        w.next_try = time.monotonic() + max(min(delay, self.retry_max), w.retry_after)
+        w.retry_after = 0.0
+        logger.warning("witness %s: %s (%d in a row)", w.endpoint.label, reason, w.failures)
