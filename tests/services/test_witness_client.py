@@ -3,6 +3,8 @@ an outage that never stops ingest, a witness restarted, a log that forgot, statu
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from ledger.log import Log
 from ledger.services import witness_records as records
 from ledger.services.witness_client import WitnessClient
 from tests.support.witness import (
+    ORIGIN,
     RunningWitness,
     cosigned_by,
     eventually,
@@ -91,3 +94,25 @@ async def test_a_witness_that_forgot_is_sent_the_proof_from_the_size_it_names(
         assert await records.list_evidence(log.store) == []
     finally:
         await c.stop()
+
+
+async def test_a_standby_submits_nothing_and_shows_what_the_sequencer_recorded(
+    log: Log, two_witnesses: list[RunningWitness]
+) -> None:
+    sequencer = witness_client(log, witness_policy(two_witnesses))
+    await sequencer.start()
+    await log.append([log_event(i) for i in range(3)])
+    await eventually(lambda: latest_cosigned_by(log, two_witnesses, 3))
+    await sequencer.stop()
+    standby = WitnessClient(log, witness_policy(two_witnesses), clock=lambda: datetime.now(UTC), active=lambda: False)
+    await standby.start()
+    try:
+        await log.append([log_event(i) for i in range(3, 5)])
+        await log.wait_for_checkpoint(5)
+        await asyncio.sleep(0.3)
+        doc = await status(standby, log)
+        assert [(w["cosigned_size"], w["lag_entries"]) for w in doc["witnesses"]] == [(3, 2), (3, 2)]
+        for w in two_witnesses:
+            assert w.state is not None and (await w.state.latest(ORIGIN)).size == 3  # nothing was sent
+    finally:
+        await standby.stop()
