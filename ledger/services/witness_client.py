@@ -214,7 +214,7 @@ class WitnessClient:
         self._update_hold()
         if not self._active():
             return  # another process is the sequencer and submits; this one only shows what it recorded
-        cp = await self.store.latest_checkpoint()
+        cp = await self.log.latest_checkpoint()
         if cp is None:
             return
         now, root = time.monotonic(), b64(cp.root)

@@ -222,7 +222,7 @@ def _meaning(status: int, size: int | None, ours: int) -> str:
         return "409 without a size: it cosigned another root for this size (tlog-witness v1.0.0)"
     if size > ours:
         return f"it cosigned size {size}, larger than any checkpoint this log published ({ours})"
-    return f"it names size {size} yet refuses our checkpoint of that size"
+    return f"it names size {size} as its latest, yet refused a request from that very size"
 
 
 def b64(raw: bytes) -> str:
