@@ -11,9 +11,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from ledger.core.cosignature import read_cosignatures
 from ledger.core.notes import Checkpoint, Signer, sign_checkpoint
 from ledger.witness.server import RateLimiter
-from tests.support.witness import RunningWitness, start_witness, vectors
+from tests.support.witness import RunningWitness, start_witness, vector_cosigner, vectors
+from verifier.cosignature import signed_message
 
 G = vectors()["generated"]
 T = G["timestamp"]
@@ -221,3 +223,12 @@ async def test_a_client_over_its_allowance_gets_429(tmp_path: Path) -> None:
         assert (await post(w, request(3, [], "3")))[0] == 200
     finally:
         await w.stop()
+
+
+async def test_extension_lines_are_cosigned_verbatim(witness: RunningWitness) -> None:
+    note = sign_checkpoint(Checkpoint("example.com/hrledger-test", 2, bytes(32), ("ext one", "ext two")), log_signer())
+    status, _, body = await post(witness, b"old 0\n\n" + note)
+    assert status == 200
+    found = read_cosignatures(note, body, [vector_cosigner().key], G["log_vkey"])
+    assert [c.timestamp for c in found] == [T]
+    assert signed_message(note.split(b"\n\n")[0] + b"\n", T).endswith(b"ext one\next two\n")
