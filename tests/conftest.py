@@ -16,6 +16,7 @@ from ledger.storage.sqlite import SQLiteStorage
 from tests.support.escalator import Receiver
 from tests.support.mongo_server import drop_database, fresh_uri, mongo_uri  # noqa: F401
 from tests.support.tsa import TSA, start_tsa
+from tests.support.witness import forked_log, two_witnesses  # noqa: F401
 
 
 @pytest.fixture(scope="session")

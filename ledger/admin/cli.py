@@ -276,7 +276,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         auth_failure_burst=args.auth_failure_burst,
         lease_ttl=args.lease_ttl,
         access_log=not args.no_access_log,
+        witnesses_path=Path(args.witnesses) if args.witnesses else None,
     )
+    if config.witnesses_path is not None:
+        from ledger.services.witness_policy import read_witness_policy
+
+        read_witness_policy(config.witnesses_path)  # a wrong policy file is refused before anything listens
     return serve(config, host=args.host, port=args.port)
 
 
@@ -346,6 +351,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=10.0,
         help="MongoDB stores: seconds the sequencer lease lasts unrenewed, so the longest a killed "
         "sequencer blocks writes before another process takes over",
+    )
+    p.add_argument(
+        "--witnesses",
+        metavar="FILE",
+        help="witness policy (TOML): the witnesses that cosign each checkpoint and how many must (docs/witnesses.md)",
     )
     p.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     p.add_argument(
@@ -417,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--data", required=True, help=DATA_HELP)
     sp.add_argument("--store", help=STORE_HELP)
     sp.add_argument("--policy", help="company policy file (TOML), whose [calendar.years.Y] are a source")
+
+    from ledger.admin import witness_cli
+
+    witness_cli.add_parser(sub)
 
     p = command("demo", cmd_demo, "play the seed case into a fresh ledger, from first event to verified bundle")
     p.add_argument("--dir", help="where to create the demo ledger (default: a new temporary directory)")
