@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from api.config import CONFIG, METRICS, AppConfig
-from api.contexts import escalation_context, ledger_context
+from api.contexts import escalation_context, ledger_context, witness_context
 from api.errors import Handler, RejectHook, error_response
 from api.metrics import Metrics
 from api.ratelimit import AuthFailureLimiter, client_ip, too_many_requests
@@ -77,6 +77,6 @@ def create_app(config: AppConfig) -> web.Application:
     )
     app[CONFIG] = config
     app[METRICS] = metrics
-    app.cleanup_ctx.extend([ledger_context, escalation_context])
+    app.cleanup_ctx.extend([ledger_context, witness_context, escalation_context])
     add_routes(app)
     return app
