@@ -175,41 +175,52 @@ format that deserves its own issue (framing, versioning, round-trip tests).
 
 ANALYSIS = """## Analysis
 
-**Time.** An append batch is two stages that run one after the other: the sequencer on the event loop
-(validation is done before, in the request handler) and one SQLite transaction in the writer thread. In the
-profile, `select.epoll.poll` is the event loop waiting for that thread: the INSERTs of entries and nodes,
-the two secondary indexes and the fsync of the commit. Most of the rest is Python work per event:
-RFC 8785 canonical JSON of the data (for the digest) and of the leaf (`json.encoder.iterencode` via
-`canonical_json`/`leaf_bytes`), `_make_entry`, the salted SHA-256 digest and the leaf hash;
-`merkle.append_leaves` costs about one node hash per event. The tree math is not the bottleneck: per
-append batch it is O(batch + log n) hashes, and per proof O(log n) node reads in one batched query.
-The two stages are not pipelined: while batch k commits, batch k+1 waits to be sequenced. Overlapping
-them (sequence the next group while the previous transaction commits, assigning seqs optimistically)
-would bring the durable rate close to max(sequencing, raw SQLite) instead of their sum; the canonical
-JSON of the data could also be computed once in the request handler, off the sequencer's critical path.
+**Where a single-event POST goes.** One event loop thread does the HTTP parsing and writing, the one
+service middleware (rate limit, problem+json, metrics), authentication, strict JSON and every intake
+check, the sequencer's work per commit (idempotency lookup, leaf, salted digest, Merkle nodes), the
+projection follower (fed in memory from each commit) and the publisher (one checkpoint per 50 ms at
+most under load). The SQLite writer thread does the INSERTs and the fsync of each group commit. The
+committed size, a proof's nodes and a commit's few event_ids are read on the loop's own connection
+(index seeks cost less than a thread hop, and a hop on a busy machine costs milliseconds of scheduling);
+larger reads go to reader threads. In the profiles of the service section, the main thread is busy
+almost all the time under wrk: the service is CPU-bound on one core, and what is left of hrledger's own
+work per request beside aiohttp's is intake checking (`parse_events`: about 9% of samples), sequencing
+(about 7%) and publishing (about 4%).
+
+**The projection.** Before the follower, the escalator re-read every new entry from SQLite on the loop
+and the SQLite thread the commits use (`scan_entries`, `fact_from_entry`, `_Timeline.add`); at the start
+of this work the follower existed but rebuilt the whole projection on every read made during ingest (a
+commit applied in memory while a read's catch-up awaited the tree size looked like a gap). Now entries of
+this process are applied once, in memory, at commit time, and a read costs one size read.
+
+**What stands in the way of the goals not met.** `GET /v1/cases` evaluates every subject of the
+projection for each request (`Projector.cases`: about 36 µs per subject, so about 180 ms for 5,000
+employees even when idle, in `ledger/domain/projection.py` and `episodes.py`); its p99 cannot reach
+50 ms under ingest until the domain skips subjects that cannot have a case (only attendance) or caches a
+subject's cases by its timeline position and the day of `as_of`. Batches: one core does intake (about 40
+µs of CPU per event) and sequencing with the commit (about 100 µs) one after the other; the design in the
+section above moves intake to other cores, which this 2-core machine does not have to spare. The
+sequencer is not pipelined (sequence batch k+1 while batch k is written): on a CPU-bound loop it would
+overlap only the writer thread's share, and the leaf v2 chain state (`prev`, `recorded_at`) that the
+evidence work adds to the sequencer would then have to be optimistic and rolled back on a failed commit.
+uvloop measured no better than asyncio's loop here (bench.http's `+uvloop` target), so it is not used.
 
 **Growth with size.** Appends to the seq-keyed tables (entries, nodes, checkpoints) are append-only
 B-tree inserts, and the Merkle work per batch is O(batch + log n). What grows is index maintenance: the
-UNIQUE index on `event_id` (client keys land at random places in it), the idempotency probe of each new
-event_id into that index before the commit, and the (subject, seq) and (type, seq) indexes. Once those
-B-trees outgrow SQLite's page cache (the default `cache_size`, 2 MiB per connection), each insert and probe
-re-reads pages from the OS cache, so the time per append batch roughly doubles between 100k and 1M
-entries in the table above, and the projection to 10M assumes the same log-shaped growth; on a machine
-where the database no longer fits the OS cache it would grow faster (disk reads). A larger
-`PRAGMA cache_size` on the writer connection in `ledger/storage/sqlite.py` is the cheap mitigation.
-Proof time grows with the number of nodes read (log2 n, one batched query) and the depth of the nodes
-B-tree: from 1M to 10M adds about 3 node reads per proof. fsck is linear in the log and bounded in memory
-(one page of entries plus the O(log n) frontier); it is skipped above `--fsck-limit` to bound the run.
+UNIQUE index on `event_id`, the idempotency probe into it, and the (subject, seq) and (type, seq)
+indexes. Proofs read O(log n) nodes in one statement; the measured 10M-entry table shows their cost
+and the RSS flat from 1M to 10M entries.
 
-**Memory.** The service holds no per-entry state: the Log keeps only the O(log n) frontier, the token
-cache is bounded (10,000 entries), the commit statistics are trimmed at 4096 samples, and the rate limiter
-keeps at most 10,000 buckets. RSS in the soak rises by a few MiB at first (SQLite page cache up to 2 MiB on
-each of the three connections, allocator arenas of the worker threads, the prometheus histograms) and must
-then stay flat; a 60 s run is too short to rule out a slow leak, which is why the soak's default is
-10 minutes (`python -m bench.soak`). The p99 spikes in the soak come in runs of a few intervals and are most
-likely SQLite's WAL auto-checkpoints (every 1000 pages the WAL is copied into the database file and
-fsynced while writers wait). The database on disk takes about 0.7 KiB per event (leaf, data, salt, three
-index entries and one Merkle node).
+**Memory.** The service holds no per-entry state in the log: the sequencer keeps the O(log n) frontier,
+the token cache is bounded (10,000 entries), the commit statistics are trimmed at 4096 samples, and the
+rate limiter keeps at most 10,000 buckets; the projection holds each subject's facts (that is its job).
+SQLite's page cache is bounded per connection. The p99 spikes of the soak are most likely WAL
+auto-checkpoints (every 1000 pages the WAL is copied into the database file and fsynced while writers
+wait).
+
+**Noise.** This machine has 2 cores shared with other sessions (the load average is in the proof
+table); figures move by tens of percent between runs. That is why every ratio is taken within one run,
+phase by phase, as the median of interleaved rounds.
 """
 
 
