@@ -126,10 +126,11 @@ class ProjectionFollower:
         if known >= size:
             raise ProjectionGapError(f"projector at seq {known} but the log holds {size} entries")
         while projector.position + 1 < size:
-            start = max(projector.position, projector.first_seq)
+            before = projector.position  # again: in-memory commits may move it while the page is read
+            start = max(before, projector.first_seq)
             batch = await self.log.entries(from_seq=start, limit=self.page)
-            if not batch or batch[-1].seq <= projector.position:
-                raise ProjectionGapError(f"no entries after seq {projector.position} though the log holds {size}")
+            if not batch or batch[-1].seq <= before:
+                raise ProjectionGapError(f"no entries after seq {before} though the log holds {size}")
             read = projector.feed_all(batch)
             self.stats.read_back += read
             fed += read + self._apply_pending()

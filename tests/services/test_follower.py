@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
+from ledger.core.records import StoredEntry
 from ledger.domain import DEFAULT_POLICY
 from ledger.domain.escalation import escalations_due
 from ledger.services.follower import ProjectionFollower
@@ -49,6 +51,38 @@ async def test_a_commit_applied_while_the_size_is_read_is_no_gap(tmp_path: Path)
         resume.set()
         assert await catching_up == 0
         assert follower.stats.rebuilds == 0 and follower.position == 3 and follower.stats.read_back == 0
+    finally:
+        await node.close()
+
+
+async def test_a_late_commit_listener_while_a_page_is_read_is_no_gap(tmp_path: Path) -> None:
+    """A read saw the size of a commit whose listener had not run yet, and reads the entry back; the listener
+    runs while the page is in flight and moves the position past the page's end, which is no gap either."""
+    node = await open_node(new_datadir(tmp_path).path, Clock())
+    try:
+        await scenario(node)
+        follower = node.escalator.follower
+        follower.close()  # this commit's listener call is held back, as between the commit and its callback
+        seq = await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})
+        late = await node.store.get_entry(seq)
+        assert late is not None and follower.position == seq - 1
+        node.log.add_commit_listener(follower._committed)
+        real_entries = node.log.entries
+        page_read, resume = asyncio.Event(), asyncio.Event()
+
+        async def entries_then_pause(**kwargs: Any) -> list[StoredEntry]:
+            page = await real_entries(**kwargs)
+            page_read.set()
+            await resume.wait()
+            return page
+
+        node.log.entries = entries_then_pause  # type: ignore[method-assign]
+        catching_up = asyncio.create_task(follower.catch_up())
+        await page_read.wait()
+        follower._committed([late])  # the held-back listener call arrives now
+        resume.set()
+        await catching_up
+        assert follower.stats.rebuilds == 0 and follower.position == seq
     finally:
         await node.close()
 
