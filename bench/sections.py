@@ -96,18 +96,20 @@ def proofs_section(report: dict[str, Any], command: str) -> list[str]:
         "proof; the wall-clock tail above it is time spent waiting for a core (the load average says how "
         "busy the machine was).\n"
     )
+    if report.get("note"):
+        out.append(report["note"] + "\n")
     out.append(
         "| entries | inclusion p50 / p99 ms | consistency p50 / p99 ms | inclusion CPU p99 ms | proof hashes "
-        "| RSS MiB | DB MiB | built s | load |"
+        "| RSS MiB | DB MiB | built s | load | measured |"
     )
-    out.append("|---|---|---|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     for p in report["points"]:
         cpu = p.get("inclusion_cpu", {}).get("p99_ms", float("nan"))
         out.append(
             f"| {p['size']:,} | {p['inclusion']['p50_ms']:.3f} / {p['inclusion']['p99_ms']:.3f} | "
             f"{p['consistency']['p50_ms']:.3f} / {p['consistency']['p99_ms']:.3f} | {_fmt(cpu, 3)} | "
             f"{p['proof_hashes']} | {p['rss_mib']:.1f} | {p['db_mib']:,} | {p['built_s']:.0f} | "
-            f"{p.get('load_average', '-')} |"
+            f"{p.get('load_average', '-')} | {p.get('when', 'while building')} |"
         )
     out.append("")
     return out
