@@ -78,13 +78,21 @@ def _log_bench_rows(text: str) -> list[list[str]]:
     return rows
 
 
+def _http_args(seconds: int, rounds: int, before: str | None) -> tuple[list[str], None]:
+    """bench.http's arguments as the doc shows them."""
+    args = ["bench.http", "--seconds", str(seconds), "--rounds", str(rounds), "--profile", "/tmp/hrledger-profiles"]
+    if before:
+        args += ["--root", f"before-{before}=<worktree of {before}>", "--root", f"after={ROOT}"]
+    return args, None
+
+
 def _http(seconds: int, rounds: int, before: str | None) -> tuple[list[str], dict[str, Any] | None]:
     """bench.http on this checkout, and on ``before`` (a commit, in a temporary worktree) when given."""
     import shutil
 
     if shutil.which("wrk") is None:
         return ["bench.http"], None
-    args = ["bench.http", "--seconds", str(seconds), "--rounds", str(rounds), "--profile", "/tmp/hrledger-profiles"]
+    args, _ = _http_args(seconds, rounds, None)
     worktree: Path | None = None
     if before:
         worktree = Path(tempfile.mkdtemp(prefix="hrledger-before-")) / "tree"
@@ -97,6 +105,8 @@ def _http(seconds: int, rounds: int, before: str | None) -> tuple[list[str], dic
     finally:
         if worktree is not None:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=False)
+    if code != 0:
+        print(f"bench.http failed:\n{out[-3000:]}", file=sys.stderr)
     shown = [a if not a.startswith("before-") else a.split("=")[0] + "=<worktree of " + str(before) + ">" for a in args]
     return shown, (json.loads(out.strip().splitlines()[-1]) if code == 0 else None)
 
@@ -129,6 +139,7 @@ def main() -> int:
     parser.add_argument("--before", help="a commit whose hrledger serve bench.http measures beside this one")
     parser.add_argument("--proofs-size", type=int, default=None, help="entries for bench.proofs_at_scale")
     parser.add_argument("--proofs-json", help="use this earlier bench.proofs_at_scale --json output instead")
+    parser.add_argument("--http-json", help="use this earlier bench.http --json output instead (with --before)")
     args = parser.parse_args()
     q = args.quick
     merkle_n, ingest_n = (20_000, 20_000) if q else (200_000, 100_000)
@@ -143,7 +154,11 @@ def main() -> int:
     ingest_args = ["bench.ingest", "--n", str(ingest_n), "--batch", "1000", "--json"]
     ingest_out, _, ingest_code = _run(ingest_args, 3600)
     ingest = json.loads(ingest_out.strip().splitlines()[-1]) if ingest_code == 0 else None
-    http_args, http = _http(load_s, 1 if q else 3, args.before)
+    if args.http_json:
+        http_args, _ = _http_args(load_s, 1 if q else 3, args.before)
+        http: dict[str, Any] | None = json.loads(Path(args.http_json).read_text().strip().splitlines()[-1])
+    else:
+        http_args, http = _http(load_s, 1 if q else 3, args.before)
     split_args = ["bench.split", "--n", "10000" if q else "20000", "--batch", "100", "--json"]
     split_out, _, split_code = _run(split_args, 1800)
     split = json.loads(split_out.strip().splitlines()[-1]) if split_code == 0 else None
