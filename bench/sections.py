@@ -202,11 +202,11 @@ profile table above gives the shares.
   (of which `parse_events`, the intake checks, about 13%: strict JSON, the NFC and character checks,
   regexes, canonical JSON of the data), the sequencer about 19% (leaf, salted digest, Merkle nodes, the
   commit's bookkeeping, and the projection fed in memory about 7%), the publisher about 3%, the one
-  middleware and authentication about 4%, and aiohttp the rest. The intake checks alone cost about as much CPU as the whole bare
-  request. Folding the middleware, dropping the commit future's shield, the body timeout on complete
-  bodies, inline index reads and rarer checkpoints were each a few percent; what is left is the checks
-  the issue says not to give up, and the sequencing. On one core this ratio stays near 0.3; the design of
-  several ingest processes above is the way past it, on a machine with cores to spare.
+  middleware and authentication about 4%, and aiohttp the rest. The intake checks alone cost about as much
+  CPU as the whole bare request. Folding the middleware, dropping the commit future's shield, the body
+  timeout on complete bodies, inline index reads and rarer checkpoints were each a few percent; what is
+  left is the checks the issue says not to give up, and the sequencing. On one core this ratio stays near
+  0.3; the design of several ingest processes above is the way past it, on a machine with cores to spare.
 - *Batches of 100 at 0.5 x a raw durable insert.* The same CPU: about 40 µs of intake and about 100 µs of
   sequencing and commit per event against a few µs per row for SQLite alone. Since the state this work
   started from, intake also checks more (issue 11's limits) and the projection is kept current at every
