@@ -234,7 +234,8 @@ rate limiter keeps at most 10,000 buckets; the projection holds each subject's f
 SQLite's page cache is bounded per connection: 2 MiB, and 32 MiB for the loop's reader, which proofs
 keep warm. In a 60 s soak RSS still rises: that cache fills as the database grows towards it, and the
 projection holds one fact per entry of the log (in memory, by design, kept current at every commit since
-the follower); a longer soak (`python -m bench.soak`, 10 minutes) tells a bound from a leak. The p99 spikes of the soak are most likely WAL
+the follower); a longer soak (`python -m bench.soak`, 10 minutes) tells a bound from a leak. The p99
+spikes of the soak are most likely WAL
 auto-checkpoints (every 1000 pages the WAL is copied into the database file and fsynced while writers
 wait).
 
