@@ -44,7 +44,7 @@ EXCEPTIONS = {
 THIRD_PARTY: dict[str, frozenset[str]] = {
     "verifier": frozenset({"nacl", "rfc3161_client", "cryptography"}),
     "ledger.errors": frozenset(),
-    "ledger.core": frozenset({"nacl", "rfc8785"}),  # rfc8785 until the verifier's JCS serves production
+    "ledger.core": frozenset({"nacl"}),
     "ledger.domain": frozenset({"chinese_calendar"}),
 }
 #: standard-library modules that do I/O, keep time or draw randomness: never in a pure room

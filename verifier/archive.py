@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import zipfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from verifier.jcs import load_json
 from verifier.note import Checkpoint
 from verifier.result import Fact, Result
 
@@ -18,20 +18,6 @@ MAX_FILE = 64 * 1024 * 1024
 
 class UsageError(Exception):
     """The input cannot be read at all (exit code 2)."""
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
-
-
-def load_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, no duplicate keys; raises ValueError."""
-    return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
 
 
 @dataclass
@@ -70,6 +56,14 @@ def read_zip(data: bytes) -> tuple[dict[str, bytes], list[str]]:
     return files, problems
 
 
+def late_hours(manifest: dict[str, Any]) -> float | None:
+    """The late-recorded threshold the case used (``late_recorded_hours``), or None when it is not a positive number."""
+    value = manifest.get("late_recorded_hours")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value <= 24 * 366:
+        return float(value)
+    return None
+
+
 def int_list(value: Any) -> list[int] | None:
     if isinstance(value, list) and all(type(v) is int and v >= 0 for v in value):
         return list(value)
@@ -100,6 +94,8 @@ def step1_manifest(b: Bundle, r: Result, zip_problems: list[str]) -> None:
     period = m.get("period")
     if not (isinstance(period, dict) and all(isinstance(period.get(k), str) for k in ("from", "to", "time_zone"))):
         r.fail(1, 'manifest.json: period must be {"from", "to", "time_zone"}')
+    if late_hours(m) is None:
+        r.fail(1, "manifest.json: late_recorded_hours must be a positive number of hours")
     if type(m.get("tree_size")) is not int:
         r.fail(1, "manifest.json: tree_size is missing or not an integer")
     for key in ("subject_seqs", "context_seqs"):

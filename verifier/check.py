@@ -12,7 +12,9 @@ from datetime import date
 from typing import Any
 
 from verifier import jcs, merkle, timeline
-from verifier.archive import Bundle, int_list, load_json, read_zip, step1_manifest
+from verifier.archive import Bundle, int_list, late_hours, read_zip, step1_manifest
+from verifier.jcs import load_json
+from verifier.leaf import leaf_problems
 from verifier.note import (
     NoteError,
     Verifier,
@@ -23,11 +25,9 @@ from verifier.note import (
 )
 from verifier.result import Fact, Result
 
-LEAF_FIELDS = ("v", "seq", "event_id", "type", "subject", "occurred_at", "recorded_at", "source", "data_digest")
 _ENTRY = re.compile(r"^entries/(0|[1-9][0-9]*)\.json$")
 _PROOF = re.compile(r"^proofs/(0|[1-9][0-9]*)\.tlog-proof$")
 _CONSISTENCY = re.compile(r"^consistency/(0|[1-9][0-9]*)-(0|[1-9][0-9]*)\.json$")
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 def step2_checkpoint(b: Bundle, r: Result, vkey: Verifier) -> None:
@@ -41,15 +41,15 @@ def step2_checkpoint(b: Bundle, r: Result, vkey: Verifier) -> None:
     try:
         cp = parse_checkpoint(raw)
     except NoteError as exc:
-        r.fail(2, f"checkpoint: {exc}")
+        r.fail(2, str(exc))
         return
     b.checkpoint = cp
     r.tree_size, r.root = cp.size, cp.note.text.split("\n")[2]
     try:
-        verify_note(cp.note, vkey)
+        verify_note(cp.note, vkey, "checkpoint")
         b.checkpoints[cp.size] = raw
     except NoteError as exc:
-        r.fail(2, f"checkpoint: {exc}")
+        r.fail(2, str(exc))
     if cp.origin != vkey.name:
         r.fail(2, f"checkpoint: origin {cp.origin!r} is not the key name {vkey.name!r}")
     if "origin" in m and cp.origin != m["origin"]:
@@ -74,17 +74,8 @@ def _check_leaf(name: str, seq: int, text: Any, r: Result) -> dict[str, Any] | N
         return None
     if not canonical:
         r.fail(3, f"{name}: entry is not RFC 8785 canonical JSON (the leaf bytes were altered)")
-    if sorted(leaf) != sorted(LEAF_FIELDS):
-        r.fail(3, f"{name}: entry fields are {sorted(leaf)}, expected {sorted(LEAF_FIELDS)}")
-    if leaf.get("v") != 1:
-        r.fail(3, f"{name}: entry version v is {leaf.get('v')!r}, expected 1")
-    if leaf.get("seq") != seq:
-        r.fail(3, f"{name}: entry seq is {leaf.get('seq')!r}, the file name says {seq}")
-    for key in LEAF_FIELDS[2:]:
-        if key in leaf and not isinstance(leaf[key], str):
-            r.fail(3, f"{name}: entry {key} is not a string")
-    if not _DIGEST.match(str(leaf.get("data_digest"))):
-        r.fail(3, f"{name}: entry data_digest is not sha256:<64 hex>")
+    for problem in leaf_problems(leaf, seq):
+        r.fail(3, f"{name}: entry {problem}")
     return leaf
 
 
@@ -140,7 +131,7 @@ def step3_entries(b: Bundle, r: Result) -> None:
             b.leaves[seq] = leaf
             b.leaf_hashes[seq] = merkle.leaf_hash(obj["entry"].encode("utf-8"))
             fact.erased = _check_data(name, obj, leaf, r)
-            timeline.describe(fact, leaf, None if fact.erased else obj["data"])
+            timeline.describe(fact, leaf, None if fact.erased else obj["data"], late_hours(b.manifest))
         fact.problems.extend(r.steps[3].failures[before:])
     r.note(3, f"{len(b.facts)} entries, {sum(f.erased for f in b.facts.values())} erased")
 
@@ -177,8 +168,8 @@ def step4_inclusion(b: Bundle, r: Result) -> None:
                         root = merkle.root_from_inclusion(b.leaf_hashes[seq], seq, cp.size, proof.hashes)
                         if root != cp.root:
                             r.fail(4, f"{name}: inclusion proof does not rebuild the checkpoint root (size {cp.size})")
-                    except ValueError as exc:
-                        r.fail(4, f"{name}: inclusion proof: {exc} (size {cp.size})")
+                    except merkle.ProofError as exc:
+                        r.fail(4, f"{name}: {exc} (size {cp.size})")
         fact.problems.extend(r.steps[4].failures[before:])
     r.note(4, f"{len(b.facts)} entries checked against the checkpoint")
 
@@ -203,9 +194,9 @@ def step5_consistency(b: Bundle, r: Result, vkey: Verifier) -> None:
             continue
         bad = len(r.steps[5].failures)
         try:
-            verify_note(old.note, vkey)
+            verify_note(old.note, vkey, "old checkpoint")
         except NoteError as exc:
-            r.fail(5, f"{name}: old checkpoint: {exc}")
+            r.fail(5, f"{name}: {exc}")
         if old.origin != vkey.name:
             r.fail(5, f"{name}: old checkpoint origin {old.origin!r} is not the key name {vkey.name!r}")
         if old.size != old_size:
@@ -215,12 +206,13 @@ def step5_consistency(b: Bundle, r: Result, vkey: Verifier) -> None:
             continue
         if new_size != cp.size:
             r.fail(5, f"{name}: leads to size {new_size}, the bundle checkpoint has size {cp.size}")
-        why = merkle.check_consistency(old.size, cp.size, old.root, cp.root, proof)
-        if why:
+        try:
+            merkle.verify_consistency(old.size, cp.size, old.root, cp.root, proof)
+        except merkle.ProofError as exc:
             r.fail(
                 5,
                 f"{name}: checkpoint of size {old.size} is not consistent with the bundle checkpoint "
-                f"(size {cp.size}): {why}",
+                f"(size {cp.size}): {exc}",
             )
         if len(r.steps[5].failures) == bad:
             b.checkpoints[old.size] = old.raw
@@ -296,6 +288,7 @@ def verify_bundle(data: bytes, vkey: Verifier, *, tsa_roots: list[Any] | None = 
     m = b.manifest
     period = _period(m)
     r.origin, r.subject = m.get("origin"), m.get("subject")
+    r.late_recorded_hours = late_hours(m)
     r.period_from, r.period_to, r.time_zone = period.get("from"), period.get("to"), period.get("time_zone")
     step2_checkpoint(b, r, vkey)
     step3_entries(b, r)

@@ -47,7 +47,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         vkey = parse_vkey(args.vkey)
     except NoteError as exc:
-        print(f"hrledger-verify: bad --vkey: {exc}", file=sys.stderr)
+        print(f"hrledger-verify: bad --vkey: {str(exc).removeprefix('vkey: ')}", file=sys.stderr)
         return 2
     try:
         roots = _load_roots(args.tsa_root) if args.tsa_root else None

@@ -68,6 +68,10 @@ td.mono, span.mono { font-family: "DejaVu Sans Mono", monospace; font-size: 7.5p
 """
 
 
+def _hours(r: Result) -> str:
+    return "?" if r.late_recorded_hours is None else f"{r.late_recorded_hours:g}"
+
+
 def _cls(status: str) -> str:
     return {OK: "ok", FAILED: "failed"}.get(status, "nc")
 
@@ -170,11 +174,12 @@ def render_html(r: Result) -> str:
     h += [
         "<h2>说明 / Notes</h2><p class='small'>",
         "“已证明”表示该条目的叶子哈希经包含证明可还原出由日志密钥签名的检查点根哈希。"
-        "迟录：接收时间晚于发生时间 24 小时以上。已删除：个人数据依法删除，叶子仍可证明。"
+        f"迟录：接收时间晚于发生时间 {_hours(r)} 小时以上。已删除：个人数据依法删除，叶子仍可证明。"
         "完整性依据清单声明（subject_seqs）。时间戳栏为第三方（TSA）证明该条目已入账的最晚时间。<br>",
         "“Proven” means the entry's leaf hash rebuilds, through its inclusion proof, the root of a checkpoint "
-        "signed by the log key. Late-recorded: received more than 24 h after it occurred. Erased: personal data "
-        "lawfully deleted, the leaf is still proven. Completeness rests on the manifest's subject_seqs. The TSA "
+        f"signed by the log key. Late-recorded: received more than {_hours(r)} h after it occurred. "
+        "Erased: personal data lawfully deleted, the leaf is still proven. "
+        "Completeness rests on the manifest's subject_seqs. The TSA "
         "column is the time by which a third-party timestamp shows the entry was logged. Verify independently "
         "with <span class='mono'>hrledger-verify BUNDLE --vkey VKEY</span> (see VERIFY.md).</p>",
         "</body></html>",

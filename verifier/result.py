@@ -72,6 +72,7 @@ class Result:
     tree_size: int | None = None
     root: str | None = None
     tsa_checked: bool = False
+    late_recorded_hours: float | None = None  # the case's policy threshold, as the manifest states it
     steps: dict[int, Step] = field(default_factory=lambda: {n: Step(n) for n in STEP_TITLES})
     timeline: list[Fact] = field(default_factory=list)
     case: Any = None  # case.json as computed by the server: shown, not verified

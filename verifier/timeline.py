@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from verifier.result import NOT_CHECKED, Fact, Result
+from verifier.rfc3339 import parse_time
 
 if TYPE_CHECKING:
     from verifier.archive import Bundle
 
-LATE_AFTER = timedelta(hours=24)
 _TSR = re.compile(r"^timestamps/(0|[1-9][0-9]*)\.tsr$")
-_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$")
 _SUMMARY_KEYS = (
     "kind",
     "leave_id",
@@ -36,19 +35,6 @@ _SUMMARY_KEYS = (
 )
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 date-time with offset, fractions beyond microseconds dropped; None if malformed."""
-    m = _RFC3339.match(value) if isinstance(value, str) else None
-    if not m:
-        return None
-    frac = (m.group(3) or "0")[:6].ljust(6, "0")
-    offset = "+00:00" if m.group(4) in ("Z", "z") else m.group(4)
-    try:
-        return datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}.{frac}{offset}")
-    except ValueError:
-        return None
-
-
 def zone(name: Any) -> tzinfo:
     if not isinstance(name, str):
         raise ValueError("time zone is not a string")
@@ -68,13 +54,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def describe(fact: Fact, leaf: dict[str, Any], data: Any) -> None:
+def late_recorded(occurred: datetime | None, recorded: datetime | None, hours: float | None) -> bool:
+    """Recorded more than ``hours`` after it occurred (the policy's ``late_recorded_hours``, from the manifest)."""
+    return bool(occurred and recorded and hours is not None and recorded - occurred > timedelta(hours=hours))
+
+
+def describe(fact: Fact, leaf: dict[str, Any], data: Any, late_hours: float | None) -> None:
     """Fill a timeline line from the leaf and, unless erased, a few telling fields of the data."""
     for key in ("occurred_at", "recorded_at", "type", "subject", "source"):
         value = leaf.get(key)
         setattr(fact, key, value if isinstance(value, str) else None)
-    occurred, recorded = parse_time(fact.occurred_at), parse_time(fact.recorded_at)
-    fact.late = bool(occurred and recorded and recorded - occurred > LATE_AFTER)
+    fact.late = late_recorded(parse_time(fact.occurred_at), parse_time(fact.recorded_at), late_hours)
     if isinstance(data, dict):
         if fact.type == "escalation.stage_entered" and isinstance(data.get("stage"), str):
             fact.stage = data["stage"]
@@ -134,6 +124,7 @@ def step8_timeline(b: Bundle, r: Result, tsa_times: dict[int, str]) -> None:
     erased = [f.seq for f in r.timeline if f.erased]
     r.note(8, f"{len(r.timeline)} facts in occurred_at order")
     if late:
-        r.note(8, f"recorded more than 24 h after they occurred: seq {', '.join(map(str, late))}")
+        hours = r.late_recorded_hours
+        r.note(8, f"recorded more than {hours:g} h after they occurred: seq {', '.join(map(str, late))}")
     if erased:
         r.note(8, f"personal data erased (leaf still proven): seq {', '.join(map(str, erased))}")

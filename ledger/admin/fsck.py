@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from ledger.core import merkle
 from ledger.core.entries import data_digest, parse_leaf
 from ledger.core.merkle import NodeId
-from ledger.core.notes import Verifier, verify_checkpoint
 from ledger.core.records import StoredCheckpoint, StoredEntry
+from ledger.core.wire import Verifier, verify_checkpoint
 from ledger.errors import LedgerError
 from ledger.storage.base import Storage
 
@@ -113,11 +113,11 @@ def check_checkpoint(
     except LedgerError as exc:
         report.add(f"{where}: {exc}")
         return
-    if body.size != cp.size or body.root_hash != cp.root:
+    if body.size != cp.size or body.root != cp.root:
         report.add(f"{where}: the signed note says size {body.size} with another root than stored")
     if cp.size > size:
         report.add(f"{where}: beyond the stored tree of size {size}")
-    elif recomputed is not None and recomputed != body.root_hash:
+    elif recomputed is not None and recomputed != body.root:
         report.add(
             f"{where}: signed root differs from the root recomputed from the entries "
             "(the log was changed after it was signed, or the checkpoints are inconsistent)"

@@ -36,7 +36,7 @@ from ledger.errors import IntegrityError, ValidationError
 from verifier.check import verify_bundle
 from verifier.note import NoteError, parse_vkey
 from verifier.report import render_html
-from verifier.timeline import parse_time
+from verifier.rfc3339 import parse_time
 
 FORMAT = "hrledger-bundle/1"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -70,6 +70,7 @@ class BundleInputs:
     tree_size: int
     checkpoint: bytes  # signed checkpoint note of ``tree_size``, verbatim
     entries: Sequence[BundleEntry]  # the subject's entries in the period and the ones the case rests on
+    late_recorded_hours: float  # the case's policy threshold: the verifier flags late-recorded facts by it
     consistency: Sequence[ConsistencyItem] = ()
     timestamps: Mapping[int, bytes] = field(default_factory=dict)  # tree size -> RFC 3161 response (DER)
     extra: Mapping[str, Any] = field(default_factory=dict)  # file name -> JSON value, e.g. "case.json"
@@ -171,6 +172,7 @@ def build_bundle(inputs: BundleInputs) -> bytes:
             "time_zone": inputs.time_zone,
         },
         "tree_size": inputs.tree_size,
+        "late_recorded_hours": _number(inputs.late_recorded_hours),
         "subject_seqs": subject_seqs,
         "context_seqs": context_seqs,
     }
@@ -180,6 +182,11 @@ def build_bundle(inputs: BundleInputs) -> bytes:
         raise IntegrityError("the bundle would not verify: " + "; ".join(result.failures))
     files["report.html"] = render_html(result).encode("utf-8")
     return _with_manifest(manifest, files)
+
+
+def _number(value: float) -> float | int:
+    """Whole hours as an integer in the manifest, like the policy file writes them."""
+    return int(value) if value == int(value) else value
 
 
 def _bundle_name(inputs: BundleInputs) -> str:

@@ -119,6 +119,7 @@ async def build_subject_bundle(
         tree_size=final.size,
         checkpoint=final.note,
         entries=bundle_entries,
+        late_recorded_hours=policy.late_recorded.total_seconds() / 3600,
         consistency=consistency,
         timestamps=timestamps,
         extra={"case.json": await _case_claim(log, subject, as_of, policy, projector)},

@@ -15,7 +15,7 @@ import pytest
 
 from api.server import bootstrap
 from ledger.admin.datadir import init_datadir, load_datadir
-from ledger.core.notes import verify_checkpoint
+from ledger.core.wire import verify_checkpoint
 from ledger.services.tokens import lookup_token
 from ledger.storage.sqlite import SQLiteStorage
 from tests.support.api import ORIGIN, ROOT, RUNNERS, event, make_tokens, start_server

@@ -17,7 +17,8 @@ import rfc8785
 
 from ledger.core import merkle
 from ledger.core.bundle import BundleEntry, BundleInputs, ConsistencyItem
-from ledger.core.notes import Checkpoint, Signer, sign_checkpoint
+from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
+from tests.support.memtree import consistency_proof, inclusion_proof, memory_nodes, root_of_leaf_hashes
 
 ORIGIN = "hr.example.com/ledger"
 SUBJECT = "E1001"
@@ -58,12 +59,12 @@ class MemLog:
         return seq
 
     def nodes(self, size: int) -> dict[merkle.NodeId, bytes]:
-        return merkle.memory_nodes([merkle.leaf_hash(e) for e in self.leaves[:size]])
+        return memory_nodes([merkle.leaf_hash(e) for e in self.leaves[:size]])
 
     def checkpoint(self, size: int, key: Signer | None = None, origin: str | None = None) -> bytes:
         key = key or self.key
-        root = merkle.root_of_leaf_hashes([merkle.leaf_hash(e) for e in self.leaves[:size]])
-        return sign_checkpoint(Checkpoint(origin or key.name, size, root), key)
+        root = root_of_leaf_hashes([merkle.leaf_hash(e) for e in self.leaves[:size]])
+        return sign_checkpoint(CheckpointBody(origin or key.name, size, root), key)
 
     def inputs(
         self,
@@ -87,13 +88,12 @@ class MemLog:
                 entry=self.leaves[s],
                 data=None if s in gone else self.data[s][0],
                 salt=None if s in gone else self.data[s][1],
-                proof=merkle.inclusion_proof(s, size, nodes.__getitem__),
+                proof=inclusion_proof(s, size, nodes.__getitem__),
             )
             for s in seqs
         ]
         consistency = [
-            ConsistencyItem(self.checkpoint(o, key), merkle.consistency_proof(o, size, nodes.__getitem__))
-            for o in old_sizes
+            ConsistencyItem(self.checkpoint(o, key), consistency_proof(o, size, nodes.__getitem__)) for o in old_sizes
         ]
         return BundleInputs(
             origin=key.name,
@@ -104,6 +104,7 @@ class MemLog:
             tree_size=size,
             checkpoint=self.checkpoint(size, key),
             entries=entries,
+            late_recorded_hours=24,
             consistency=consistency,
             extra=dict(extra or {}),
         )

@@ -13,6 +13,8 @@ from ledger.core.merkle import NodeId
 from ledger.core.records import StoredCheckpoint, StoredEntry
 from ledger.errors import IntegrityError
 from ledger.storage.base import AppendConflict, Storage
+from tests.support.memtree import root_of_leaf_hashes
+from verifier.merkle import verify_consistency, verify_inclusion
 
 
 def make_entry(
@@ -71,18 +73,16 @@ class StorageConformance:
             entries = [make_entry(i) for i in batch]
             root = await append_batch(store, entries)
             leaves += [e.leaf_hash for e in entries]
-            assert root == merkle.root_of_leaf_hashes(leaves)
+            assert root == root_of_leaf_hashes(leaves)
         size = len(leaves)
         for index in (0, 7, 19):
             ranges = merkle.inclusion_ranges(index, size)
             got = await store.get_nodes(merkle.nodes_for_ranges(ranges))
             proof = merkle.hash_ranges(ranges, got)
-            merkle.verify_inclusion(leaves[index], index, size, proof, merkle.root_of_leaf_hashes(leaves))
+            verify_inclusion(leaves[index], index, size, proof, root_of_leaf_hashes(leaves))
         ranges = merkle.consistency_ranges(6, size)
         proof = merkle.hash_ranges(ranges, await store.get_nodes(merkle.nodes_for_ranges(ranges)))
-        merkle.verify_consistency(
-            6, size, merkle.root_of_leaf_hashes(leaves[:6]), merkle.root_of_leaf_hashes(leaves), proof
-        )
+        verify_consistency(6, size, root_of_leaf_hashes(leaves[:6]), root_of_leaf_hashes(leaves), proof)
 
     async def test_append_refuses_wrong_expected_size_and_writes_nothing(self, store: Storage) -> None:
         await append_batch(store, [make_entry(0)])
