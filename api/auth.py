@@ -1,57 +1,22 @@
 """Bearer tokens and roles, enforced by wrapping every route's handler (see ``api.routes``).
 
-Lookups are cached in memory for ``AppConfig.token_cache_seconds`` (default 5 s): at thousands of
-requests per second a store read per request would cost more than the request itself. The price is
-that a revocation takes effect within that many seconds, not at once. Unknown tokens are cached too
-(so a client hammering with a bad token does not hammer the store) in a bounded table.
+Lookups go through ``ledger.services.tokens.TokenCache`` (a revocation takes effect within
+``AppConfig.token_cache_seconds``).
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
 
-from api.config import STORE
-from api.errors import Handler, UnauthorizedError
-from ledger.errors import ForbiddenError
-from ledger.services.tokens import TokenInfo, lookup_token
-from ledger.storage.base import Storage
+from api.config import TOKENS
+from api.errors import Handler
+from ledger.errors import ForbiddenError, UnauthorizedError
+from ledger.services.tokens import TokenInfo
 
-MAX_CACHED = 10_000
 TOKEN_INFO = web.RequestKey("token", TokenInfo)
-
-
-class TokenCache:
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl = ttl
-        self._clock = clock
-        self._entries: dict[str, tuple[float, TokenInfo | None]] = {}
-
-    async def lookup(self, store: Storage, token: str) -> TokenInfo | None:
-        now = self._clock()
-        hit = self._entries.get(token)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        info = await lookup_token(store, token)
-        if self.ttl > 0:
-            if len(self._entries) >= MAX_CACHED:
-                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
-                if len(self._entries) >= MAX_CACHED:
-                    self._entries.clear()
-            self._entries[token] = (now + self.ttl, info)
-        return info
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-TOKENS = web.AppKey("tokens", TokenCache)
-
-
-TOKENS = web.AppKey("tokens", TokenCache)
 
 
 def bearer_token(request: web.Request) -> str:
@@ -68,7 +33,7 @@ def bearer_token(request: web.Request) -> str:
 async def authorize(request: web.Request, role: str) -> TokenInfo:
     token = bearer_token(request)
     app = request.app
-    info = await app[TOKENS].lookup(app[STORE], token)
+    info = await app[TOKENS].lookup(token)
     if info is None:
         raise UnauthorizedError("the bearer token is unknown", invalid_token=True)
     if info.revoked:

@@ -1,4 +1,4 @@
-"""Configuration of one service instance and the typed keys of its shared state."""
+"""Configuration of one service instance and the typed keys of its shared state (every ``web.AppKey``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from ledger.core.notes import Signer
 from ledger.domain import Policy
 from ledger.log import Log
 from ledger.services.escalator import Escalator
+from ledger.services.follower import ProjectionFollower
 from ledger.services.notify import Notifier
+from ledger.services.tokens import TokenCache
 from ledger.storage.base import Storage
 
 MAX_BODY_BYTES = 1 << 20  # SPEC section 2: bodies over 1 MiB are refused with 413
@@ -55,5 +57,8 @@ LOG = web.AppKey("log", Log)
 SIGNER = web.AppKey("signer", Signer)
 METRICS = web.AppKey("metrics", Metrics)
 POLICY = web.AppKey("policy", Policy)
+FOLLOWER = web.AppKey("follower", ProjectionFollower)
 ESCALATOR = web.AppKey("escalator", Escalator)
 NOTIFIER = web.AppKey("notifier", Notifier)
+TOKENS = web.AppKey("tokens", TokenCache)
+TOKENS = web.AppKey("tokens", TokenCache)

@@ -12,32 +12,20 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 
 from api.auth import TOKEN_INFO
 from api.config import CONFIG, LOG, METRICS
-from api.errors import BadRequestError, CheckpointTimeoutError, decode_json, read_body
-from ledger.core import merkle
+from api.errors import decode_json, read_body
+from api.params import wait_param
 from ledger.core.entries import Event, validate_envelope
 from ledger.core.notes import format_tlog_proof
-from ledger.domain.schemas import ADMIN_TYPES
-from ledger.errors import ForbiddenError, IntegrityError, ValidationError
+from ledger.domain.schemas import ADMIN_TYPES, validate_event
+from ledger.errors import CheckpointTimeoutError, ForbiddenError, ValidationError
 from ledger.log import AppendResult, Log
 
-
-def _domain_validator() -> Callable[[Event], None] | None:
-    """Per-type ``data`` schemas (SPEC section 3) from the domain module, when it is installed."""
-    try:
-        from ledger.domain import schemas
-    except ImportError:  # pragma: no cover - the envelope checks still apply
-        return None
-    return schemas.validate_event
-
-
-validate_event = _domain_validator()
 _b64 = base64.b64encode
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -71,15 +59,13 @@ def parse_events(body: bytes, *, now: Any, max_batch: int) -> tuple[list[Event],
         for index, item in enumerate(items):
             try:
                 event = validate_envelope(item, now=now)
-                if validate_event is not None:
-                    validate_event(event)
+                validate_event(event)
             except ValidationError as exc:
                 raise ValidationError(f"events[{index}].{exc.field}", exc.detail) from None
             events.append(event)
         return events, True
     event = validate_envelope(doc, now=now)
-    if validate_event is not None:
-        validate_event(event)
+    validate_event(event)
     return [event], False
 
 
@@ -87,7 +73,7 @@ async def post_events(request: web.Request) -> web.Response:
     """Append one event or a batch; see the module docstring for statuses."""
     app = request.app
     config = app[CONFIG]
-    wait = _wait_param(request)
+    wait = wait_param(request)
     body = await read_body(request)
     events, batch = parse_events(body, now=config.clock(), max_batch=config.max_batch)
     info = request[TOKEN_INFO]
@@ -119,19 +105,6 @@ async def post_events(request: web.Request) -> web.Response:
     return web.Response(status=status, body=json.dumps(doc).encode("utf-8"), headers=JSON_HEADERS)
 
 
-def _wait_param(request: web.Request) -> bool:
-    query = request.query
-    unknown = sorted(set(query) - {"wait"})
-    if unknown:
-        raise BadRequestError(unknown[0], "unknown query parameter")
-    wait = query.get("wait")
-    if wait is None:
-        return False
-    if wait != "checkpoint":
-        raise BadRequestError("wait", "the only accepted value is 'checkpoint'")
-    return True
-
-
 async def _with_proofs(
     log: Log, results: list[AppendResult], items: list[dict[str, Any]], needed: int, timeout: float
 ) -> dict[str, Any]:
@@ -144,19 +117,9 @@ async def _with_proofs(
             f"the events are durably committed but no signed checkpoint covered tree size {needed} within "
             f"{timeout:g} s; repeat the same request (it is idempotent) to get the proofs"
         ) from None
-    proofs = await inclusion_proofs(log, [r.seq for r in results], checkpoint.size)
-    for item, r, proof in zip(items, results, proofs, strict=True):
+    proofs = await log.inclusion_proofs([r.seq for r in results], checkpoint.size)
+    for item, r in zip(items, results, strict=True):
+        proof = proofs[r.seq]
         item["proof"] = [_b64(h).decode("ascii") for h in proof]
         item["tlog_proof"] = format_tlog_proof(r.seq, proof, checkpoint.note).decode("utf-8")
     return {"tree_size": checkpoint.size, "checkpoint": checkpoint.note.decode("utf-8")}
-
-
-async def inclusion_proofs(log: Log, seqs: list[int], size: int) -> list[list[bytes]]:
-    """Inclusion proofs of many seqs in one tree, with one batched node read (sizes are committed)."""
-    ranges = [merkle.inclusion_ranges(seq, size) for seq in seqs]
-    ids = merkle.nodes_for_ranges(r for rs in ranges for r in rs)
-    nodes = await log.store.get_nodes(ids)
-    missing = [n for n in ids if n not in nodes]
-    if missing:
-        raise IntegrityError(f"tree nodes {missing[:3]} are missing for size {size}; run hrledger fsck")
-    return [merkle.hash_ranges(rs, nodes) for rs in ranges]

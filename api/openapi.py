@@ -8,8 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.bundle_routes import BUNDLE_OPENAPI_PATHS
-from api.domain_routes import DOMAIN_OPENAPI_PATHS
+from api.openapi_domain import BUNDLE_OPENAPI_PATHS, DOMAIN_OPENAPI_PATHS
 
 P = "#/components/responses/"
 S = "#/components/schemas/"

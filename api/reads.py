@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
-import re
-from collections.abc import Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
-from multidict import MultiMapping
 
-from api.config import ESCALATOR, LOG, METRICS, SIGNER, STORE
-from api.errors import BadRequestError
+from api.config import ESCALATOR, LOG, METRICS, SIGNER
+from api.params import check_params, int_param, required_int, seq_param
 from ledger.core.records import StoredEntry
-from ledger.errors import NotFoundError
+from ledger.errors import BadRequestError, NotFoundError
 
-MAX_TREE_SIZE = 2**63 - 1
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
-_INT = re.compile(r"[0-9]{1,19}")
 
 
 def _b64(raw: bytes) -> str:
@@ -30,34 +25,6 @@ def _json(doc: Any, status: int = 200) -> web.Response:
     return web.Response(
         status=status, body=json.dumps(doc, ensure_ascii=False).encode("utf-8"), content_type="application/json"
     )
-
-
-def check_params(query: MultiMapping[str], allowed: Iterable[str]) -> None:
-    """Refuse unknown and repeated query parameters: a typo must not silently widen a query."""
-    names = set(allowed)
-    for name in query:
-        if name not in names:
-            raise BadRequestError(name, f"unknown query parameter (allowed: {', '.join(sorted(names)) or 'none'})")
-        if len(query.getall(name)) > 1:
-            raise BadRequestError(name, "given more than once")
-
-
-def int_param(
-    query: Mapping[str, str], name: str, *, default: int | None = None, minimum: int = 0, maximum: int = MAX_TREE_SIZE
-) -> int | None:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    if not _INT.fullmatch(raw) or not minimum <= int(raw) <= maximum:
-        raise BadRequestError(name, f"{raw!r} is not an integer from {minimum} to {maximum}")
-    return int(raw)
-
-
-def required_int(query: Mapping[str, str], name: str, **kw: int) -> int:
-    value = int_param(query, name, **kw)
-    if value is None:
-        raise BadRequestError(name, "is required")
-    return value
 
 
 def entry_doc(e: StoredEntry) -> dict[str, Any]:
@@ -74,12 +41,12 @@ async def get_log(request: web.Request) -> web.Response:
     """Origin, verifier key and sizes."""
     check_params(request.query, ())
     app = request.app
-    latest = await app[STORE].latest_checkpoint()
+    latest = await app[LOG].latest_checkpoint()
     return _json(
         {
             "origin": app[SIGNER].name,
             "vkey": app[SIGNER].vkey,
-            "tree_size": await app[STORE].tree_size(),
+            "tree_size": await app[LOG].tree_size(),
             "checkpoint_size": latest.size if latest else None,
         }
     )
@@ -88,7 +55,7 @@ async def get_log(request: web.Request) -> web.Response:
 async def get_checkpoint(request: web.Request) -> web.Response:
     """The latest signed checkpoint note, verbatim."""
     check_params(request.query, ())
-    latest = await request.app[STORE].latest_checkpoint()
+    latest = await request.app[LOG].latest_checkpoint()
     if latest is None:
         raise NotFoundError("no checkpoint has been published yet")
     return web.Response(body=latest.note, content_type="text/plain", charset="utf-8")
@@ -96,12 +63,10 @@ async def get_checkpoint(request: web.Request) -> web.Response:
 
 async def get_entry(request: web.Request) -> web.Response:
     check_params(request.query, ())
-    raw = request.match_info["seq"]
-    if not _INT.fullmatch(raw) or int(raw) > MAX_TREE_SIZE:
-        raise BadRequestError("seq", f"{raw!r} is not a non-negative integer")
-    entry = await request.app[STORE].get_entry(int(raw))
+    seq = seq_param(request)
+    entry = await request.app[LOG].entry(seq)
     if entry is None:
-        raise NotFoundError(f"no entry at seq {raw}")
+        raise NotFoundError(f"no entry at seq {seq}")
     return _json(entry_doc(entry))
 
 
@@ -111,21 +76,21 @@ async def list_entries(request: web.Request) -> web.Response:
     from_seq = int_param(query, "from_seq", default=0) or 0
     limit = int_param(query, "limit", default=DEFAULT_PAGE, minimum=1, maximum=MAX_PAGE) or DEFAULT_PAGE
     subject, type_ = query.get("subject") or None, query.get("type") or None
-    rows = await request.app[STORE].scan_entries(from_seq=from_seq, limit=limit + 1, subject=subject, type=type_)
+    rows = await request.app[LOG].entries(from_seq=from_seq, limit=limit + 1, subject=subject, type=type_)
     more = len(rows) > limit
     rows = rows[:limit]
     return _json({"entries": [entry_doc(e) for e in rows], "next_from_seq": rows[-1].seq + 1 if more else None})
 
 
 async def _checkpoint_size(request: web.Request) -> int:
-    latest = await request.app[STORE].latest_checkpoint()
+    latest = await request.app[LOG].latest_checkpoint()
     if latest is None:
         raise NotFoundError("no checkpoint has been published yet; pass tree_size")
     return latest.size
 
 
 async def _check_size(request: web.Request, name: str, size: int) -> None:
-    committed = await request.app[STORE].tree_size()
+    committed = await request.app[LOG].tree_size()
     if size > committed:
         raise NotFoundError(f"{name} {size} is beyond the log ({committed} entries)")
 
@@ -139,12 +104,12 @@ async def inclusion_proof(request: web.Request) -> web.Response:
         size = await _checkpoint_size(request)
     await _check_size(request, "tree_size", size)
     if seq >= size:
-        committed = await request.app[STORE].tree_size()
+        committed = await request.app[LOG].tree_size()
         if seq >= committed:
             raise NotFoundError(f"no entry at seq {seq}")
         raise BadRequestError("seq", f"seq {seq} is not in a tree of size {size}; ask for a larger tree_size")
     log = request.app[LOG]
-    entry = await request.app[STORE].get_entry(seq)
+    entry = await request.app[LOG].entry(seq)
     if entry is None:
         raise NotFoundError(f"no entry at seq {seq}")
     proof = await log.inclusion_proof(seq, size)

@@ -1,4 +1,4 @@
-"""Running the service: ``serve`` (used by ``hrledger serve``) and ``bootstrap`` (used by ``make run``).
+"""Running the service: ``serve`` (used by ``hrledger serve``).
 
 Shutdown on SIGTERM or SIGINT is graceful: the listening socket closes, requests in flight finish
 (up to ``SHUTDOWN_GRACE`` seconds), then the app's cleanup drains the sequencer, commits what was
@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from api.app import create_app
 from api.config import ESCALATOR, AppConfig
-from ledger.admin.datadir import init_datadir, load_datadir
-from ledger.core.entries import format_recorded_at
-from ledger.services.tokens import create_token
-from ledger.storage.base import Storage
+from ledger.admin.datadir import load_datadir
 
 log = logging.getLogger("hrledger.server")
 SHUTDOWN_GRACE = 30.0
@@ -84,61 +76,10 @@ def _host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def serve(
-    data_dir: Path | str,
-    host: str = "127.0.0.1",
-    port: int = 8080,
-    store_uri: str | None = None,
-    tick: float = 60.0,
-    policy_path: Path | str | None = None,
-    *,
-    access_log: bool = True,
-    **settings: Any,
-) -> int:
-    """Run the service in the foreground; returns the process exit code (0 after a clean shutdown).
-
-    ``settings`` are further ``AppConfig`` fields (e.g. tsa_url, auth_failure_burst, lease_ttl)."""
+def serve(config: AppConfig, host: str = "127.0.0.1", port: int = 8080) -> int:
+    """Run the service in the foreground; returns the process exit code (0 after a clean shutdown)."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    path = Path(data_dir)
-    load_datadir(path)  # a clear DataDirError before anything listens
-    config = AppConfig(
-        data_dir=path,
-        store_uri=store_uri,
-        tick_seconds=tick,
-        policy_path=Path(policy_path) if policy_path else None,
-        access_log=access_log,
-        **settings,
-    )
+    load_datadir(config.data_dir)  # a clear DataDirError before anything listens
     asyncio.run(run(config, host, port))
     return 0
-
-
-def bootstrap(data_dir: Path | str) -> str | None:
-    """First start: create the ledger and an admin token and return the token (shown once); else None."""
-    path = Path(data_dir)
-    if path.exists():
-        return None
-    datadir = init_datadir(path)
-    return asyncio.run(_first_admin(datadir.open_store()))
-
-
-async def _first_admin(store: Storage) -> str:
-    await store.open()
-    try:
-        token, _ = await create_token(
-            store,
-            role="admin",
-            name="first-admin",
-            created_at=format_recorded_at(datetime.now(UTC)),
-            secret=os.urandom(32),
-        )
-    finally:
-        await store.close()
-    return token
-
-
-if __name__ == "__main__":  # pragma: no cover - python -m api.server is an alias of python -m api
-    from api.__main__ import main
-
-    sys.exit(main())

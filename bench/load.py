@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.load [--seconds 10] [--connections 64] [--batch-connections 16]
 
 Creates a fresh ledger in a temporary directory (durable commits: SQLite WAL, synchronous=FULL),
-starts ``python -m api`` on it, then runs two bounded phases — single-event POSTs, then batches of 100
+starts ``hrledger serve`` on it, then runs two bounded phases — single-event POSTs, then batches of 100
 — and prints sustained events/s, p50/p99 request latency, and p99 lag from acknowledgment to the first
 signed checkpoint covering the event (sampled by polling GET /v1/checkpoint every few milliseconds,
 so the lag figure is accurate to that poll period).
@@ -56,6 +56,17 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def serving_url(server: asyncio.subprocess.Process) -> str:
+    """The base URL ``hrledger serve`` prints once it listens (after its short guide)."""
+    assert server.stdout is not None
+    while True:
+        line = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
+        if not line:
+            raise RuntimeError("the server exited before listening")
+        if line.startswith("hrledger serving on http://"):
+            return line.split()[-1]
 
 
 async def make_tokens(data: Path) -> tuple[str, str]:
@@ -207,15 +218,14 @@ async def main_async(args: argparse.Namespace) -> int:
         data = Path(tmp) / "d"
         init_datadir(data, origin="bench.example/log")
         writer, auditor = await make_tokens(data)
-        cmd = [sys.executable, "-m", "api", "--data", str(data), "--port", "0"]
+        cmd = [sys.executable, "-m", "ledger.admin.cli", "serve", "--data", str(data), "--port", "0"]
         if not args.access_log:
             cmd.append("--no-access-log")
         server = await asyncio.create_subprocess_exec(
             *cmd, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
         )
         assert server.stdout is not None
-        line = (await asyncio.wait_for(server.stdout.readline(), 30)).decode()
-        base = line.split()[-1]
+        base = await serving_url(server)
         print(
             f"server {base} (pid {server.pid}), {args.seconds:g} s per phase, {args.client} client, "
             f"{args.connections}/{args.batch_connections} connections, access log "

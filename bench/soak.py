@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.soak [--seconds 600] [--interval 10] [--rate 300] [--json]
 
-Starts ``python -m api`` on a fresh ledger (loopback, free port), then holds ``--rate`` requests per second
+Starts ``hrledger serve`` on a fresh ledger (loopback, free port), then holds ``--rate`` requests per second
 (a mix: 90 % single events, 10 % batches of 20, plus one auditor read per 10 writes), paced, never faster,
 for ``--seconds`` (at most an hour). Every ``--interval`` seconds it samples the server's RSS (VmRSS from
 /proc) and the latency of the requests of that interval. Verdict on RSS: flat when the mean RSS of the last
@@ -24,7 +24,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.load import ROOT, make_tokens, percentile
+from bench.load import ROOT, make_tokens, percentile, serving_url
 from ledger.admin.datadir import init_datadir
 
 MAX_SECONDS = 3600.0
@@ -60,7 +60,8 @@ async def soak(seconds: float, interval: float, rate: float, tmp: str | None) ->
         server = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "api",
+            "ledger.admin.cli",
+            "serve",
             "--data",
             str(data),
             "--port",
@@ -71,7 +72,7 @@ async def soak(seconds: float, interval: float, rate: float, tmp: str | None) ->
             stderr=asyncio.subprocess.DEVNULL,
         )
         assert server.stdout is not None
-        base = (await asyncio.wait_for(server.stdout.readline(), 30)).decode().split()[-1]
+        base = await serving_url(server)
         samples: list[dict[str, Any]] = []
         latencies: list[float] = []
         errors = [0]

@@ -233,26 +233,26 @@ def _guide(base: str, token: str | None, data: str) -> str:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from api.server import bootstrap, serve
+    from api.config import AppConfig
+    from api.server import serve
+    from ledger.admin.datadir import bootstrap
 
     token = bootstrap(args.data) if args.init else None
+    load_datadir(Path(args.data))  # a wrong data directory is refused before anything is printed
     print(_guide(f"http://{args.host}:{args.port}", token, args.data), flush=True)
-    settings: dict[str, Any] = {"auth_failure_burst": args.auth_failure_burst, "lease_ttl": args.lease_ttl}
-    if args.tsa_url:
-        settings |= {
-            "tsa_url": args.tsa_url,
-            "tsa_interval": args.tsa_interval,
-            "tsa_root": Path(args.tsa_root) if args.tsa_root else None,
-        }
-    return serve(
-        Path(args.data),
-        host=args.host,
-        port=args.port,
+    config = AppConfig(
+        data_dir=Path(args.data),
         store_uri=args.store,
-        tick=args.tick,
+        tick_seconds=args.tick,
         policy_path=Path(args.policy) if args.policy else None,
-        **settings,
+        tsa_url=args.tsa_url,
+        tsa_interval=args.tsa_interval,
+        tsa_root=Path(args.tsa_root) if args.tsa_root else None,
+        auth_failure_burst=args.auth_failure_burst,
+        lease_ttl=args.lease_ttl,
+        access_log=not args.no_access_log,
     )
+    return serve(config, host=args.host, port=args.port)
 
 
 def _positive_seconds(text: str) -> float:
@@ -308,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="MongoDB stores: seconds the sequencer lease lasts unrenewed, so the longest a killed "
         "sequencer blocks writes before another process takes over (default 10)",
     )
+    p.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     p.add_argument(
         "--init",
         action="store_true",

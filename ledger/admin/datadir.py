@@ -8,16 +8,20 @@ written to the store.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import shutil
 import stat
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from ledger.core.entries import format_recorded_at
 from ledger.core.notes import Signer, key_name_problem
 from ledger.errors import DataDirError, ValidationError
+from ledger.services.tokens import create_token
 from ledger.storage.base import Storage
 
 CONFIG_NAME = "hrledger.json"
@@ -177,3 +181,27 @@ def load_datadir(path: Path) -> DataDir:
     if key is not None and (not isinstance(key, str) or not key):
         raise DataDirError(f"{config_path}: key must be the path of the signing key file")
     return DataDir(path=path, origin=origin, store_uri=store, key_file=key)
+
+
+def bootstrap(data_dir: Path | str) -> str | None:
+    """First start: create the ledger and an admin token and return the token (shown once); else None."""
+    path = Path(data_dir)
+    if path.exists():
+        return None
+    datadir = init_datadir(path)
+    return asyncio.run(_first_admin(datadir.open_store()))
+
+
+async def _first_admin(store: Storage) -> str:
+    await store.open()
+    try:
+        token, _ = await create_token(
+            store,
+            role="admin",
+            name="first-admin",
+            created_at=format_recorded_at(datetime.now(UTC)),
+            secret=os.urandom(32),
+        )
+    finally:
+        await store.close()
+    return token

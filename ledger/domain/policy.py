@@ -48,15 +48,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ledger.core.entries import canonical_json
 from ledger.domain.calendar import CalendarOverrides, YearCalendar, year_problem
 from ledger.domain.schemas import ATTEMPT_CHANNELS, NOTICE_CHANNELS, STAGES
-from ledger.errors import ValidationError
+from ledger.errors import PolicyError
 
 STAGE_CHANNELS = tuple(dict.fromkeys(ATTEMPT_CHANNELS + NOTICE_CHANNELS))
-
-
-class PolicyError(ValidationError):
-    """The policy file is wrong; ``field`` is the dotted key (``stages.reminder.overdue_days``)."""
-
-    title = "Invalid policy"
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,16 +23,10 @@ from ledger.domain.facts import Fact, fact_from_entry
 from ledger.domain.policy import Policy
 from ledger.domain.readiness import readiness
 from ledger.domain.schemas import COMPANY, ERASED_TYPE
-from ledger.errors import LedgerError
+from ledger.errors import ProjectionGapError
 
 _HOUR = timedelta(hours=1)
 CASE_STATUSES = ("open", "returned", "closed", "terminated", "superseded")
-
-
-class ProjectionGapError(LedgerError):
-    """A fact arrived out of seq order: the projector's position is wrong; rebuild it from the log."""
-
-    title = "Projection out of step"
 
 
 class _Timeline:

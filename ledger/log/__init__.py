@@ -123,6 +123,7 @@ class Log:
         self._size: int | None = None
         self._frontier: dict[NodeId, bytes] = {}
         self.stats = CommitStats()
+        self._commit_listeners: list[Callable[[Sequence[StoredEntry]], None]] = []
         self.publish_error: LedgerError | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -157,6 +158,23 @@ class Log:
         if missing:
             raise IntegrityError(f"tree nodes {missing} are missing for size {size}; run hrledger fsck")
         self._size, self._frontier = size, nodes
+
+    # -- commit listeners -------------------------------------------------------------------------
+    def add_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
+        """Call ``listener(entries)`` after each durable commit of this process, with its new entries in seq
+        order, before any request of the commit is answered. It must be quick and must not raise; entries
+        other writers commit are not announced (readers find them by the tree size)."""
+        self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
+        self._commit_listeners.remove(listener)
+
+    def _tell_listeners(self, entries: Sequence[StoredEntry]) -> None:
+        for listener in self._commit_listeners:
+            try:
+                listener(entries)
+            except Exception:  # a listener's bug must not fail a commit that is already durable
+                log.exception("a commit listener failed")
 
     # -- sequencing -------------------------------------------------------------------------------
     def is_sequencer(self) -> bool:
@@ -257,6 +275,7 @@ class Log:
             self._size = new_size
             self.stats.observe(len(new_entries), time.perf_counter() - started)
             self._dirty.set()
+            self._tell_listeners(new_entries)
         for request, outcome in outcomes:
             if request.future.done():
                 continue
@@ -401,6 +420,24 @@ class Log:
         return latest
 
     # -- reads ------------------------------------------------------------------------------------
+    # The service reads the log through these, never through the store: what a reader may see is the
+    # log's to say (committed entries only; the latest *published* checkpoint).
+    async def tree_size(self) -> int:
+        """Committed entries (which may be ahead of the latest checkpoint)."""
+        return await self.store.tree_size()
+
+    async def latest_checkpoint(self) -> StoredCheckpoint | None:
+        return await self.store.latest_checkpoint()
+
+    async def entry(self, seq: int) -> StoredEntry | None:
+        return await self.store.get_entry(seq)
+
+    async def entries(
+        self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None
+    ) -> list[StoredEntry]:
+        """Committed entries with seq >= ``from_seq`` in seq order, optionally filtered, at most ``limit``."""
+        return await self.store.scan_entries(from_seq=from_seq, limit=limit, subject=subject, type=type)
+
     async def root(self, size: int) -> bytes:
         ids = merkle.root_nodes(size)
         nodes = await self.store.get_nodes(ids)

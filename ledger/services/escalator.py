@@ -1,8 +1,8 @@
 """The escalation scheduler: the thin I/O shell around the pure decisions of ``ledger.domain.escalation``.
 
-It keeps a :class:`~ledger.domain.Projector` current from the log (a tracked position; new entries are
-fed from ``position + 1``; a gap or a position the log does not back up triggers a rebuild from seq 0),
-and on every :meth:`Escalator.tick` appends each due ``escalation.stage_entered`` event. Exactly once
+It reads the projection a :class:`~ledger.services.follower.ProjectionFollower` keeps current, and on
+every :meth:`Escalator.tick` appends each due ``escalation.stage_entered`` event, all of one tick in one
+group commit (each its own request, so one refused decision does not refuse the others). Exactly once
 per case and stage holds across restarts and racing evaluators (two processes on one store included):
 the event_id is deterministic and the log is idempotent by event_id, so a second append of the same
 decision returns the original entry (``created=False``). A ConflictError means the log already holds
@@ -22,17 +22,18 @@ from datetime import UTC, datetime, timedelta
 
 from ledger.core.entries import Event, parse_leaf, parse_rfc3339
 from ledger.core.records import StoredEntry
-from ledger.domain import Policy, ProjectionGapError, Projector, escalations_due
+from ledger.domain import Policy, Projector, escalations_due
 from ledger.domain.contacts import contact_file
 from ledger.domain.escalation import STAGE_EVENT, StageDecision
 from ledger.errors import ConflictError, LedgerError
 from ledger.log import AppendResult, Log
 from ledger.services.calendar_keeper import CalendarKeeper, CalendarStatus
+from ledger.services.follower import ProjectionFollower
 from ledger.services.notify import Notifier, StageNotice
+from ledger.storage.base import iter_entries
 
 log = logging.getLogger("hrledger.escalator")
 
-PAGE = 1000
 #: after a restart, stage events this recent without a delivery record are notified (a crash between
 #: the append and the outbox write must not lose the alert)
 RECOVERY_WINDOW = timedelta(hours=24)
@@ -58,7 +59,6 @@ class EscalatorStats:
     stage_events: int = 0
     existing: int = 0
     conflicts: int = 0
-    rebuilds: int = 0
     failed_ticks: int = 0
     standby_ticks: int = 0  # ticks skipped because another process is the sequencer
     last_tick: str | None = None
@@ -71,64 +71,30 @@ class Escalator:
         log: Log,
         policy: Policy,
         *,
+        follower: ProjectionFollower | None = None,
         clock: Callable[[], datetime] = utc_now,
         notifier: Notifier | None = None,
         source: str = "hrledger",
     ) -> None:
         self.log = log
-        self.store = log.store
         self.policy = policy
+        self.follower = follower or ProjectionFollower(log, policy)
         self.clock = clock
         self.notifier = notifier
         self.source = source
-        self.projector = Projector(policy)
         self.calendar = CalendarKeeper(log, policy)
         self.calendar_missing: dict[int, list[str]] = {}  # from the last tick
         self.stats = EscalatorStats()
-        self._lock = asyncio.Lock()  # one catch-up (and one tick) at a time in this process
+        self._lock = asyncio.Lock()  # one tick at a time in this process; reads never take it
         self.on_duty = False  # escalating and delivering: only the sequencer does (see run)
 
-    # -- keeping the projection current -----------------------------------------------------------
+    @property
+    def projector(self) -> Projector:
+        return self.follower.projector
 
     async def catch_up(self) -> int:
-        """Feed the entries committed since the last call; rebuild from scratch when out of step.
-
-        Cheap when nothing is new (one tree-size read); returns how many entries were applied.
-        """
-        async with self._lock:
-            return await self._catch_up()
-
-    async def _catch_up(self) -> int:
-        try:
-            return await self._feed_new()
-        except ProjectionGapError as exc:
-            log.warning("projection out of step (%s); rebuilding from the log", exc)
-            return await self._rebuild()
-
-    async def rebuild(self) -> int:
-        """Forget everything and re-read the whole log (after an erasure, or on demand)."""
-        async with self._lock:
-            return await self._rebuild()
-
-    async def _rebuild(self) -> int:
-        self.stats.rebuilds += 1
-        self.projector.reset()
-        return await self._feed_new()
-
-    async def _feed_new(self) -> int:
-        p = self.projector
-        size = await self.store.tree_size()
-        if p.position >= size:
-            raise ProjectionGapError(f"projector at seq {p.position} but the log holds {size} entries")
-        fed = 0
-        while p.position + 1 < size:
-            # From the last applied seq, not after it: re-feeding it checks the log still holds the entry
-            # the projection was built from (another store behind the same name is a corrupted position).
-            batch = await self.store.scan_entries(from_seq=max(p.position, p.first_seq), limit=PAGE)
-            if not batch or batch[-1].seq <= p.position:
-                raise ProjectionGapError(f"no entries after seq {p.position} though the log holds {size}")
-            fed += p.feed_all(batch)
-        return fed
+        """Bring the projection up to the log (see ``ProjectionFollower.catch_up``)."""
+        return await self.follower.catch_up()
 
     # -- deciding and appending -------------------------------------------------------------------
 
@@ -137,7 +103,7 @@ class Escalator:
         now = now or self.clock()
         result = TickResult(now)
         async with self._lock:
-            await self._catch_up()
+            await self.catch_up()
             plan = escalations_due(self.projector, now)
             if plan.missing_years and await self._record_calendar(plan.missing_years):
                 plan = escalations_due(self.projector, now)
@@ -164,9 +130,9 @@ class Escalator:
         return result
 
     async def _record(self, decisions: list[StageDecision], result: TickResult) -> None:
-        for decision in decisions:
-            await self._append(decision, result)
-        await self._catch_up()  # our own entries, so the next tick does not decide them again
+        # All at once: the sequencer takes the pending requests into one group commit.
+        await asyncio.gather(*(self._append(d, result) for d in decisions))
+        await self.catch_up()  # our own entries, so the next tick does not decide them again
 
     async def _record_calendar(self, years: Iterable[int]) -> bool:
         """Record the years a source knows (only the sequencer writes); True if the projection changed."""
@@ -174,14 +140,14 @@ class Escalator:
             return False
         if not await self.calendar.ensure(years, self.projector.calendars):
             return False
-        await self._catch_up()
+        await self.catch_up()
         return True
 
     async def ensure_calendar(self, years: Iterable[int]) -> bool:
-        """For reads: record the calendar years an evaluation found missing, where a source knows them."""
-        async with self._lock:
-            await self._catch_up()
-            return await self._record_calendar(years)
+        """For reads: record the calendar years an evaluation found missing, where a source knows them
+        (idempotent, so it needs no lock: two reads recording one year append one entry)."""
+        await self.catch_up()
+        return await self._record_calendar(years)
 
     def calendar_status(self) -> CalendarStatus:
         """How far the working-day calendar reaches from today, and the years open cases miss."""
@@ -246,7 +212,7 @@ class Escalator:
         if self.log.is_sequencer():
             async with self._lock:
                 if await self.calendar.sync_policy(self.projector.calendars):
-                    await self._catch_up()
+                    await self.catch_up()
             await self._take_duty()
 
     async def _take_duty(self) -> None:
@@ -263,9 +229,7 @@ class Escalator:
             return 0
         since = self.clock() - window
         queued = 0
-        from_seq = 0
-        while True:
-            rows = await self.store.scan_entries(from_seq=from_seq, limit=PAGE, type=STAGE_EVENT)
+        async for rows in iter_entries(self.log.store, type=STAGE_EVENT):
             for e in rows:
                 if (
                     parse_rfc3339(e.recorded_at, "recorded_at") >= since
@@ -274,9 +238,7 @@ class Escalator:
                 ):
                     await self._notify(_event_of(e), e.seq, e.leaf_hash, e.recorded_at)
                     queued += 1
-            if len(rows) < PAGE:
-                return queued
-            from_seq = rows[-1].seq + 1
+        return queued
 
     async def run(self, stop: asyncio.Event, tick_seconds: float) -> None:
         """Tick every ``tick_seconds`` until ``stop`` is set; a failed tick is logged and retried next time.

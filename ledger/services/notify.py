@@ -388,6 +388,15 @@ class Notifier:
         """The delivery log of one channel, in log order (optionally only one status)."""
         return [doc for _, doc in await self._all(kind) if status is None or doc.get("status") == status][:limit]
 
+    async def delivery_log(
+        self, kind: str = WEBHOOK_KIND, *, status: str | None = None, limit: int = 1000
+    ) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        """Counts by status over the whole log of one channel, and its latest ``limit`` records (of ``status``)."""
+        records = [doc for _, doc in await self._all(kind)]
+        counts = {s: sum(1 for d in records if d.get("status") == s) for s in STATUSES}
+        docs = [d for d in records if status is None or d.get("status") == status]
+        return counts, docs[-limit:]
+
     async def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until no delivery is in flight (tests, the demo and shutdown use this)."""
 

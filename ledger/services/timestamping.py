@@ -39,7 +39,7 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
-from ledger.errors import IntegrityError, LedgerError, ValidationError
+from ledger.errors import IntegrityError, LedgerError, TimestampError, TimestampVerificationError, ValidationError
 from ledger.storage.base import Storage
 
 log = logging.getLogger("hrledger.timestamping")
@@ -49,18 +49,6 @@ QUERY_TYPE = "application/timestamp-query"
 REPLY_TYPES = frozenset({"application/timestamp-reply", "application/timestamp-response"})
 SHA256_OID = ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 MAX_REPLY_BYTES = 256 * 1024  # a reply with one certificate is a few KiB; refuse anything absurd
-
-
-class TimestampError(LedgerError):
-    """A timestamp could not be obtained: the TSA is unreachable, refused, or answered something wrong."""
-
-    title = "Timestamp error"
-
-
-class TimestampVerificationError(TimestampError):
-    """A timestamp does not prove what it is claimed to prove (other bytes, untrusted or bad signature)."""
-
-    title = "Timestamp verification failed"
 
 
 def record_key(size: int) -> str:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.errors import NotFoundError, ValidationError
 from ledger.storage.base import Storage
 
-ROLES = ("writer", "auditor", "legal", "admin")
-# What each role may do: a role includes the roles listed for it.
+ROLES = ("writer", "auditor", "legal", "hr", "admin")
+# What each role may do (SPEC section 2): a role includes the roles listed for it.
 ROLE_GRANTS: dict[str, frozenset[str]] = {
     "writer": frozenset({"writer"}),
     "auditor": frozenset({"auditor"}),
     "legal": frozenset({"legal", "auditor"}),
+    "hr": frozenset({"hr", "writer", "legal", "auditor"}),  # HR staff in the workbench
     "admin": frozenset(ROLES),
 }
 KIND = "token"
@@ -92,3 +95,37 @@ async def revoke_token(store: Storage, token_id_or_name: str) -> list[TokenInfo]
     if not revoked:
         raise NotFoundError(f"no active token with id or name {token_id_or_name!r}")
     return revoked
+
+
+MAX_CACHED = 10_000
+
+
+class TokenCache:
+    """Token lookups cached for ``ttl`` seconds (``AppConfig.token_cache_seconds``, default 5 s).
+
+    At thousands of requests per second a store read per request would cost more than the request itself.
+    The price is that a revocation takes effect within that many seconds, not at once. Unknown tokens are
+    cached too (so a client hammering with a bad token does not hammer the store) in a bounded table."""
+
+    def __init__(self, store: Storage, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, tuple[float, TokenInfo | None]] = {}
+
+    async def lookup(self, token: str) -> TokenInfo | None:
+        now = self._clock()
+        hit = self._entries.get(token)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        info = await lookup_token(self.store, token)
+        if self.ttl > 0:
+            if len(self._entries) >= MAX_CACHED:
+                self._entries = {k: v for k, v in self._entries.items() if v[0] > now}
+                if len(self._entries) >= MAX_CACHED:
+                    self._entries.clear()
+            self._entries[token] = (now + self.ttl, info)
+        return info
+
+    def clear(self) -> None:
+        self._entries.clear()

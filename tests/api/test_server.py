@@ -11,24 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 
-from api.server import bootstrap
-from ledger.admin.datadir import init_datadir, load_datadir
+from ledger.admin.datadir import bootstrap, init_datadir, load_datadir
 from ledger.core.wire import verify_checkpoint
 from ledger.services.tokens import lookup_token
 from ledger.storage.sqlite import SQLiteStorage
-from tests.support.api import ORIGIN, ROOT, RUNNERS, event, make_tokens, start_server
+from tests.support.api import ORIGIN, ROOT, SERVE, event, make_tokens, start_server
 
 
-@pytest.mark.parametrize("runner", sorted(RUNNERS))
-async def test_sigterm_drains_and_publishes_a_last_checkpoint(
-    tmp_path: Path, runner: str, store_uri: str | None
-) -> None:
+async def test_sigterm_drains_and_publishes_a_last_checkpoint(tmp_path: Path, store_uri: str | None) -> None:
     data = tmp_path / "d"
     init_datadir(data, origin=ORIGIN, store_uri=store_uri)
     token = (await make_tokens(data))["writer"]
-    proc, url = await start_server(data, runner)
+    proc, url = await start_server(data)
     assert proc.stderr is not None
     stderr_task = asyncio.create_task(proc.stderr.read())  # drain the access log so the pipe never fills
     acked: list[int] = []
@@ -128,11 +123,9 @@ async def test_sigterm_is_not_lost_when_the_loop_self_pipe_is_full(tmp_path: Pat
     assert proc.returncode == 0 and out.decode().splitlines()[-1:] == ["stopped"], err.decode()[-3000:]
 
 
-async def test_bad_data_dir_exits_1(tmp_path: Path) -> None:
+async def test_bad_data_dir_exits_1_with_no_banner_and_no_traceback(tmp_path: Path) -> None:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "api",
+        *SERVE,
         "--data",
         str(tmp_path / "missing"),
         "--port",
@@ -141,9 +134,10 @@ async def test_bad_data_dir_exits_1(tmp_path: Path) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 1
-    assert b"does not exist" in err
+    assert b"does not exist" in err and b"Traceback" not in err
+    assert b"starting" not in out  # the banner is only printed for a data directory that opens
 
 
 def test_bootstrap_creates_a_ledger_and_an_admin_token_once(tmp_path: Path) -> None:

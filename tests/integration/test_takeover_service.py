@@ -124,12 +124,12 @@ async def test_sigkilled_service_is_replaced_within_the_lease_time(uri: str, tmp
     data = tmp_path / "d"
     init_datadir(data, origin=ORIGIN, store_uri=uri)
     tokens = await make_tokens(data)
-    proc_a, url_a = await start_server(data, "hrledger serve", "--lease-ttl", str(LEASE_TTL))
+    proc_a, url_a = await start_server(data, "--lease-ttl", str(LEASE_TTL))
     proc_b: asyncio.subprocess.Process | None = None
     drains: list[asyncio.Task[bytes]] = []
     try:
         drains.append(asyncio.create_task(proc_a.stderr.read()))  # type: ignore[union-attr]
-        proc_b, url_b = await start_server(data, "hrledger serve", "--lease-ttl", str(LEASE_TTL))
+        proc_b, url_b = await start_server(data, "--lease-ttl", str(LEASE_TTL))
         drains.append(asyncio.create_task(proc_b.stderr.read()))  # type: ignore[union-attr]
         load = Load([url_a, url_b], {"Authorization": f"Bearer {tokens['writer']}"})
         async with aiohttp.ClientSession(headers=load.headers, timeout=aiohttp.ClientTimeout(total=10)) as session:

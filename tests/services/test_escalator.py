@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 
 from ledger.domain import escalations_due
-from ledger.services.escalator import Escalator
 from tests.support.escalator import CASE, DAYS, STAGE_AT, Clock, new_datadir, open_node, scenario, stage_names
 
 
@@ -155,31 +154,6 @@ async def test_clock_in_backfilled_before_the_first_tick_means_no_stage_at_all(t
         await node.close()
 
 
-async def test_projector_follows_the_log_and_rebuilds_when_out_of_step(tmp_path: Path) -> None:
-    dd = new_datadir(tmp_path)
-    clock = Clock()
-    node = await open_node(dd.path, clock)
-    other = await open_node(dd.path, clock)
-    try:
-        esc = node.escalator
-        assert await esc.catch_up() == 0 and esc.projector.position == -1
-        await scenario(other)  # written through another Log: seen only by reading the store
-        assert await esc.catch_up() == 3 and esc.projector.position == 2
-        assert await esc.catch_up() == 0
-        esc.projector.position = 99  # a corrupted position
-        assert await esc.catch_up() == 3 and esc.stats.rebuilds == 1 and esc.projector.position == 2
-        # a projection built from another log (other event ids at the same seqs) is detected and rebuilt
-        stranger = Escalator(node.log, esc.policy, clock=clock)
-        stranger.projector.feed_all(await node.store.scan_entries(limit=3))
-        stranger.projector._event_ids["E1001-L1-ok"] = 7  # what it applied at seq 2 was something else
-        await other.add("attendance.clock_out", "2025-09-19 18:00", {"method": "face"})
-        await stranger.catch_up()
-        assert stranger.stats.rebuilds == 1 and stranger.projector.position == 3
-    finally:
-        await node.close()
-        await other.close()
-
-
 async def test_run_loop_ticks_until_stopped(tmp_path: Path) -> None:
     dd = new_datadir(tmp_path)
     clock = Clock()
@@ -213,7 +187,7 @@ async def test_an_erasure_applies_to_the_projection_as_an_event(tmp_path: Path) 
         assert len((await node.escalator.tick()).appended) == 2
         await follower.escalator.catch_up()
         assert follower.escalator.projector.cases(clock()) != []
-        rebuilds = node.escalator.stats.rebuilds, follower.escalator.stats.rebuilds
+        rebuilds = node.escalator.follower.stats.rebuilds, follower.escalator.follower.stats.rebuilds
         await erase_subject(node.log, "E1001", now=clock())
         for esc in (node.escalator, follower.escalator):
             await esc.catch_up()
@@ -223,7 +197,7 @@ async def test_an_erasure_applies_to_the_projection_as_an_event(tmp_path: Path) 
         clock.set("2025-10-13 12:00")
         for _ in range(3):
             assert (await node.escalator.tick()).appended == []  # no leave facts left to escalate on
-        assert (node.escalator.stats.rebuilds, follower.escalator.stats.rebuilds) == rebuilds
+        assert (node.escalator.follower.stats.rebuilds, follower.escalator.follower.stats.rebuilds) == rebuilds
     finally:
         await follower.close()
         await node.close()

@@ -58,7 +58,7 @@ async def _process(
     policy = load_policy(policy_text)
     notifier = notifier_class(
         store, policy, clock=clock, backoff=0.02, max_backoff=0.05, max_attempts=1000, active=log.is_sequencer
-    )  # as api/domain_routes.py wires it
+    )  # as api/contexts.py wires it
     escalator = Escalator(log, policy, clock=clock, notifier=notifier)
     await escalator.start()
     return Process(Node(store, log, escalator, notifier), lease)

@@ -21,14 +21,12 @@ from rfc3161_client._rust import parse_timestamp_request
 
 from ledger.core.bundle import build_bundle
 from ledger.core.entries import Event
-from ledger.errors import IntegrityError, ValidationError
+from ledger.errors import IntegrityError, TimestampError, TimestampVerificationError, ValidationError
 from ledger.log import Log
 from ledger.services.timestamping import (
     RECORD_KIND,
     SHA256_OID,
     Timestamper,
-    TimestampError,
-    TimestampVerificationError,
     build_request,
     record_key,
     request_timestamp,

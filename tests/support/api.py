@@ -89,19 +89,14 @@ async def start_api(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: st
     return Api(client, app, data, tokens)
 
 
-# the service's own runner, and the product's command line (hrledger serve), which calls api.server.serve
-RUNNERS = {
-    "python -m api": [sys.executable, "-m", "api"],
-    "hrledger serve": [sys.executable, "-m", "ledger.admin.cli", "serve"],
-}
+# the one entry point of the service: hrledger serve
+SERVE = [sys.executable, "-m", "ledger.admin.cli", "serve"]
 
 
-async def start_server(
-    data: Path, runner: str = "hrledger serve", *extra: str
-) -> tuple[asyncio.subprocess.Process, str]:
-    """The service as its own process on a free port; returns it once it listens, with its base URL."""
+async def start_server(data: Path, *extra: str) -> tuple[asyncio.subprocess.Process, str]:
+    """``hrledger serve`` as its own process on a free port; returns it once it listens, with its base URL."""
     proc = await asyncio.create_subprocess_exec(
-        *RUNNERS[runner],
+        *SERVE,
         "--data",
         str(data),
         "--port",
