@@ -16,8 +16,9 @@ from ledger.core.wire import parse_leaf as parse_leaf  # re-exported for the log
 from ledger.core.wire import parse_rfc3339 as parse_rfc3339
 from ledger.errors import ValidationError
 from verifier.jcs import encode_plain
+from verifier.leaf import OCCURRED_AFTER_RECORDED as OCCURRED_AFTER_RECORDED  # the sequencer's check
 
-ENTRY_VERSION = 1
+ENTRY_VERSION = 2  # v2 leaves carry prev (SPEC section 1); a log made before v2 holds v1 leaves
 SALT_SIZE = 32
 MAX_EVENT_ID = 128
 MAX_NAME = 256
@@ -126,10 +127,12 @@ def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) ->
     return Event(event_id, type_, subject, occurred_raw, source, data, canonical)
 
 
-def leaf_object(event: Event, *, seq: int, recorded_at: str, digest: str) -> dict[str, Any]:
+def leaf_object(event: Event, *, seq: int, prev: int | None, recorded_at: str, digest: str) -> dict[str, Any]:
+    """The v2 leaf; ``prev`` is the seq of the subject's previous entry, None for its first."""
     return {
         "v": ENTRY_VERSION,
         "seq": seq,
+        "prev": prev,
         "event_id": event.event_id,
         "type": event.type,
         "subject": event.subject,
@@ -140,9 +143,10 @@ def leaf_object(event: Event, *, seq: int, recorded_at: str, digest: str) -> dic
     }
 
 
-def leaf_bytes(event: Event, *, seq: int, recorded_at: str, digest: str) -> bytes:
-    # Every leaf value is a string or an integer under ASCII keys: the stdlib encoder is exact RFC 8785 here.
-    return encode_plain(leaf_object(event, seq=seq, recorded_at=recorded_at, digest=digest)).encode("utf-8")
+def leaf_bytes(event: Event, *, seq: int, prev: int | None, recorded_at: str, digest: str) -> bytes:
+    # Every leaf value is a string, an integer or null under ASCII keys: the stdlib encoder is exact RFC 8785 here.
+    leaf = leaf_object(event, seq=seq, prev=prev, recorded_at=recorded_at, digest=digest)
+    return encode_plain(leaf).encode("utf-8")
 
 
 def same_content(event: Event, leaf: dict[str, Any], salt: bytes | None) -> bool | None:

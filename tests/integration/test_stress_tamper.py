@@ -152,7 +152,7 @@ TAMPERINGS = {
     "root": (_tamper_root, REFUSAL),
     "forked-checkpoint": (_fork, REFUSAL),
     # Which refusal depends on where the flipped bit lands in the (random) signature's base64.
-    "note": (_tamper_note, "checkpoint: no signature by a trusted key"),
+    "note": (_tamper_note, "checkpoint: "),
 }
 
 

@@ -63,6 +63,7 @@ async def test_leaf_is_the_spec_entry(log: Log) -> None:
     assert set(leaf) == {
         "v",
         "seq",
+        "prev",
         "event_id",
         "type",
         "subject",
@@ -72,6 +73,7 @@ async def test_leaf_is_the_spec_entry(log: Log) -> None:
         "data_digest",
     }
     assert leaf["subject"] == "张三" and leaf["recorded_at"] == result.recorded_at
+    assert leaf["v"] == 2 and leaf["prev"] is None and result.entry == stored.entry
     assert result.recorded_at.endswith("Z") and len(result.recorded_at) == 27
 
 

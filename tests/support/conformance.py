@@ -187,3 +187,20 @@ class StorageConformance:
         assert [c.size for c in await store.list_checkpoints(min_size=10, max_size=100)] == [10, 99, 100]
         assert await store.erase_data([100, 9]) == 2
         assert (await store.get_entry(10)).data is not None  # type: ignore[union-attr]
+
+    async def test_subject_heads_in_a_tree_size(self, store: Storage) -> None:
+        """The head of each subject below a tree size: what the sequencer writes as ``prev`` (seqs past 100
+        compare as numbers)."""
+        subjects = ["E1", "E2", "张三", "E/odd"]
+        for start in range(0, 130, 26):
+            await append_batch(store, [make_entry(i, subject=subjects[i % 3]) for i in range(start, start + 26)])
+        assert await store.subject_heads(["E1", "E2", "张三", "E/odd", "E1"], tree_size=130) == {
+            "E1": 129,
+            "E2": 127,
+            "张三": 128,
+        }
+        assert await store.subject_heads(["E1", "E2"], tree_size=101) == {"E1": 99, "E2": 100}
+        assert await store.subject_heads(["E2"], tree_size=3) == {"E2": 1}
+        assert await store.subject_heads(["E2"], tree_size=1) == {}
+        assert await store.subject_heads(["E1"], tree_size=10**9) == {"E1": 129}  # the committed tree at most
+        assert await store.subject_heads([], tree_size=130) == {}
