@@ -1,102 +1,32 @@
-"""The log: sequencing (group commits) and checkpoint publishing, as two loops.
+"""The log: a thin face over its three parts, each in its own module.
 
-Sequencing turns accepted events into leaves and commits them with their tree nodes in one storage
-transaction; it resolves a request only after that commit is durable. Publishing runs on its own,
-reads the committed tree from storage, proves the new root consistent with the last published
-checkpoint, and only then signs. Clock and randomness come in as arguments.
+- ``sequencer``: accepted events become durable, contiguous entries in group commits;
+- ``publisher``: signed checkpoints of the committed tree, as a loop of its own;
+- ``proofs``: committed entries, checkpoints, roots and RFC 9162 proofs for readers.
+
+Clock and randomness come in as arguments. Services and the API use this class; none of them reach the
+store behind it for the log's own records.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from ledger.core import merkle
-from ledger.core.entries import (
-    AT_RECORDING,
-    SALT_SIZE,
-    Event,
-    data_digest,
-    format_recorded_at,
-    leaf_bytes,
-    parse_leaf,
-    same_content,
-)
-from ledger.core.merkle import NodeId
-from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
+from ledger.core.entries import Event
+from ledger.core.notes import Signer
 from ledger.core.records import StoredCheckpoint, StoredEntry
-from ledger.core.wire import verify_checkpoint, verify_consistency
-from ledger.errors import (
-    ConflictError,
-    IntegrityError,
-    LedgerError,
-    NotFoundError,
-    StorageUnavailableError,
-    ValidationError,
-)
-from ledger.log.chains import ChainState, check_occurred
-from ledger.storage.base import AppendConflict, Storage
+from ledger.errors import LedgerError
+from ledger.log.proofs import Proofs
+from ledger.log.publisher import Publisher
+from ledger.log.sequencer import AppendResult, CommitStats, Sequencer
+from ledger.storage.base import Storage
+
+__all__ = ["AppendResult", "CommitStats", "Log"]
 
 log = logging.getLogger("hrledger.log")
-
-MAX_COMMIT_EVENTS = 10_000
-MAX_APPEND_RETRIES = 20
-PUBLISH_RETRY_MIN = 0.2
-PUBLISH_RETRY_MAX = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class AppendResult:
-    seq: int
-    leaf_hash: bytes
-    recorded_at: str
-    created: bool  # False when the same event was already recorded (idempotent replay)
-    entry: bytes = b""  # the exact leaf bytes (a receipt carries them)
-
-
-@dataclass(slots=True)
-class _Request:
-    events: Sequence[Event]
-    future: asyncio.Future[list[AppendResult]]
-
-
-@dataclass(slots=True)
-class CommitStats:
-    """Counters for /metrics; plain numbers so the core does not depend on a metrics library."""
-
-    commits: int = 0
-    events_committed: int = 0
-    last_batch_size: int = 0
-    last_commit_seconds: float = 0.0
-    checkpoints_published: int = 0
-    batch_sizes: list[int] = field(default_factory=list)
-    commit_seconds: list[float] = field(default_factory=list)
-
-    def observe(self, size: int, seconds: float) -> None:
-        self.commits += 1
-        self.events_committed += size
-        self.last_batch_size, self.last_commit_seconds = size, seconds
-        self.batch_sizes.append(size)
-        self.commit_seconds.append(seconds)
-        if len(self.batch_sizes) > 4096:  # the metrics layer drains these; never grow without bound
-            del self.batch_sizes[:2048], self.commit_seconds[:2048]
-
-
-class _SaltPool:
-    """Fresh 32-byte salts cut from one read of the random source per commit (one syscall, not one per event)."""
-
-    def __init__(self, random_bytes: Callable[[int], bytes], count: int) -> None:
-        self._pool = random_bytes(SALT_SIZE * count)
-        self._next = 0
-
-    def take(self) -> bytes:
-        salt = self._pool[self._next : self._next + SALT_SIZE]
-        self._next += SALT_SIZE
-        return salt
 
 
 class Log:
@@ -112,386 +42,88 @@ class Log:
         self.store = store
         self.signer = signer
         self.origin = signer.name
-        self._clock = clock
-        self._random = random_bytes
-        self._term = term
-        self._pending: list[_Request] = []
-        self._wake = asyncio.Event()
-        self._dirty = asyncio.Event()
-        self._published = asyncio.Condition()
-        self._published_size = -1
+        self.sequencer = Sequencer(store, clock=clock, random_bytes=random_bytes, term=term)
+        self.proofs = Proofs(store)
+        self.publisher = Publisher(store, signer, self.proofs, self.sequencer.stats, clock=clock)
+        self.sequencer.on_maybe_grown = self.publisher.poke
         self._tasks: list[asyncio.Task[None]] = []
-        self._closing = False
-        self._size: int | None = None
-        self._frontier: dict[NodeId, bytes] = {}
-        self._chains = ChainState()
-        self.stats = CommitStats()
-        self._commit_listeners: list[Callable[[Sequence[StoredEntry]], None]] = []
-        self.publish_error: LedgerError | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
-        await self._reload()
-        latest = await self.store.latest_checkpoint()
-        self._published_size = latest.size if latest else -1
-        self._dirty.set()  # publish at once if entries were committed after the last checkpoint
+        await self.sequencer.start()
+        await self.publisher.start()
         self._tasks = [
-            asyncio.create_task(self._sequence_loop(), name="sequencer"),
-            asyncio.create_task(self._publish_loop(), name="publisher"),
+            asyncio.create_task(self.sequencer.run(), name="sequencer"),
+            asyncio.create_task(self.publisher.run(), name="publisher"),
         ]
 
     async def stop(self) -> None:
         """Drain: commit what was accepted, publish a last checkpoint, then stop the loops."""
-        self._closing = True
-        self._wake.set()
-        self._dirty.set()
+        self.sequencer.close()
+        self.publisher.close()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if not self.publish_error:
             try:
-                await self.publish_checkpoint()
+                await self.publisher.publish_checkpoint()
             except LedgerError as exc:
                 log.error("last checkpoint not published: %s", exc)
 
-    async def _reload(self) -> None:
-        size = await self.store.tree_size()
-        ids = merkle.root_nodes(size)
-        nodes = await self.store.get_nodes(ids)
-        missing = [n for n in ids if n not in nodes]
-        if missing:
-            raise IntegrityError(f"tree nodes {missing} are missing for size {size}; run hrledger fsck")
-        await self._chains.load(self.store, size)  # prev and recorded_at build on exactly this tree
-        self._size, self._frontier = size, nodes
+    # -- writing ----------------------------------------------------------------------------------
+    @property
+    def stats(self) -> CommitStats:
+        return self.sequencer.stats
 
-    # -- commit listeners -------------------------------------------------------------------------
-    def add_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
-        """Call ``listener(entries)`` after each durable commit of this process, with its new entries in seq
-        order, before any request of the commit is answered. It must be quick and must not raise; entries
-        other writers commit are not announced (readers find them by the tree size)."""
-        self._commit_listeners.append(listener)
-
-    def remove_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
-        self._commit_listeners.remove(listener)
-
-    def _tell_listeners(self, entries: Sequence[StoredEntry]) -> None:
-        for listener in self._commit_listeners:
-            try:
-                listener(entries)
-            except Exception:  # a listener's bug must not fail a commit that is already durable
-                log.exception("a commit listener failed")
-
-    # -- sequencing -------------------------------------------------------------------------------
     def is_sequencer(self) -> bool:
         """Whether this process may commit now (always on SQLite; on MongoDB, while it holds the lease)."""
-        try:
-            self._term()
-        except StorageUnavailableError:
-            return False
-        return True
+        return self.sequencer.is_sequencer()
 
     async def append(self, events: Sequence[Event]) -> list[AppendResult]:
         """Sequence ``events`` all-or-nothing; returns once they are durably committed."""
-        if self._closing:
-            raise StorageUnavailableError("the log is shutting down")
-        if not events:
-            return []
-        future: asyncio.Future[list[AppendResult]] = asyncio.get_running_loop().create_future()
-        self._pending.append(_Request(events, future))
-        self._wake.set()
-        return await asyncio.shield(future)
+        return await self.sequencer.append(events)
 
-    async def _sequence_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                batch: list[_Request] = []
-                count = 0
-                while self._pending and (not batch or count + len(self._pending[0].events) <= MAX_COMMIT_EVENTS):
-                    request = self._pending.pop(0)
-                    batch.append(request)
-                    count += len(request.events)
-                await self._commit(batch)
-            if self._closing:
-                return
+    def add_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
+        self.sequencer.add_commit_listener(listener)
 
-    async def _commit(self, batch: list[_Request]) -> None:
-        for _ in range(MAX_APPEND_RETRIES):
-            try:
-                await self._try_commit(batch)
-                return
-            except AppendConflict:
-                # Another writer moved the tree (a CLI erase, a second node): retry on a fresh frontier.
-                # _try_commit reloads it inside this try, so a failing reload fails the batch, not the loop.
-                self._size = None
-            except LedgerError as exc:
-                await self._fail(batch, exc)
-                return
-            except Exception as exc:  # a bug must not leave clients waiting forever
-                log.exception("commit failed")
-                await self._fail(batch, LedgerError(f"commit failed: {exc}"))
-                return
-        await self._fail(batch, StorageUnavailableError("another writer kept moving the tree; retry later"))
+    def remove_commit_listener(self, listener: Callable[[Sequence[StoredEntry]], None]) -> None:
+        self.sequencer.remove_commit_listener(listener)
 
-    async def _fail(self, batch: list[_Request], exc: LedgerError) -> None:
-        for request in batch:
-            if not request.future.done():
-                request.future.set_exception(exc)
-        known = self._size
-        try:
-            await self._reload()
-        except Exception:  # the store is failing: reload at the next commit; this loop must go on
-            self._size = None
-        if self._size is not None and (known is None or self._size > known):
-            # The write may have committed although its answer was lost: a replay must find it signed.
-            self._dirty.set()
-
-    async def _try_commit(self, batch: list[_Request]) -> None:
-        started = time.perf_counter()
-        if self._size is None:
-            await self._reload()
-        assert self._size is not None
-        size = self._size
-        ids = [e.event_id for r in batch for e in r.events]
-        existing = await self.store.get_entries_by_event_id(ids)
-        recorded, now = self._chains.recorded_at(self._clock())
-        heads = await self._chains.heads(self.store, {e.subject for r in batch for e in r.events})
-        salts = _SaltPool(self._random, len(ids))
-        new_entries: list[StoredEntry] = []
-        fresh: dict[str, tuple[Event, StoredEntry]] = {}
-        outcomes: list[tuple[_Request, list[AppendResult] | LedgerError]] = []
-        for request in batch:
-            try:
-                results, added = self._sequence_request(
-                    request.events, existing, fresh, size + len(new_entries), (recorded, now), heads, salts
-                )
-            except LedgerError as exc:
-                outcomes.append((request, exc))
-                continue
-            for event, entry in added:
-                new_entries.append(entry)
-                fresh[event.event_id] = (event, entry)
-                heads[entry.subject] = entry.seq
-            outcomes.append((request, results))
-        if new_entries:
-            nodes, _ = merkle.append_leaves(size, self._frontier, [e.leaf_hash for e in new_entries])
-            await self.store.append(new_entries, nodes, expected_size=size, term=self._term())
-            new_size = size + len(new_entries)
-            self._frontier = {n: nodes.get(n) or self._frontier[n] for n in merkle.root_nodes(new_size)}
-            self._size = new_size
-            self._chains.committed(new_size, {e.subject: e.seq for e in new_entries}, recorded)
-            self.stats.observe(len(new_entries), time.perf_counter() - started)
-            self._dirty.set()
-            self._tell_listeners(new_entries)
-        for request, outcome in outcomes:
-            if request.future.done():
-                continue
-            if isinstance(outcome, LedgerError):
-                request.future.set_exception(outcome)
-            else:
-                request.future.set_result(outcome)
-
-    def _sequence_request(
-        self,
-        events: Sequence[Event],
-        existing: dict[str, StoredEntry],
-        fresh: dict[str, tuple[Event, StoredEntry]],
-        next_seq: int,
-        recorded: tuple[datetime, str],
-        heads: Mapping[str, int | None],
-        salts: _SaltPool,
-    ) -> tuple[list[AppendResult], list[tuple[Event, StoredEntry]]]:
-        """One request's results and new entries, all-or-nothing; ``heads`` are the subjects' chain heads
-        before it (this request's own entries chain on from them, locally, until the request is whole)."""
-        results: list[AppendResult] = []
-        added: list[tuple[Event, StoredEntry]] = []
-        local: dict[str, tuple[Event, StoredEntry]] = {}
-        own_heads: dict[str, int] = {}
-        for index, event in enumerate(events):
-            prior = existing.get(event.event_id)
-            if prior is not None:
-                same = same_content(event, parse_leaf(prior.entry), prior.salt)
-                if same is None:
-                    raise ConflictError(
-                        f"event_id {event.event_id!r} was recorded at seq {prior.seq} and its data "
-                        "erased since; its content can no longer be compared"
-                    )
-                if not same:
-                    raise ConflictError(
-                        f"event_id {event.event_id!r} was recorded at seq {prior.seq} with other content"
-                    )
-                results.append(AppendResult(prior.seq, prior.leaf_hash, prior.recorded_at, False, prior.entry))
-                continue
-            twin = local.get(event.event_id)
-            if twin is not None and twin[0] != event:
-                raise ValidationError(
-                    f"events[{index}].event_id", f"{event.event_id!r} appears twice with different content"
-                )
-            twin = twin or fresh.get(event.event_id)
-            if twin is not None:
-                if twin[0] != event:  # another request in this commit holds this id with other content
-                    raise ConflictError(f"event_id {event.event_id!r} is being recorded with other content")
-                results.append(AppendResult(twin[1].seq, twin[1].leaf_hash, twin[1].recorded_at, False, twin[1].entry))
-                continue
-            check_occurred(event, recorded[0], f"events[{index}].occurred_at" if len(events) > 1 else "occurred_at")
-            prev = own_heads.get(event.subject, heads.get(event.subject))
-            entry = self._make_entry(event, next_seq + len(added), prev, recorded[1], salts.take())
-            added.append((event, entry))
-            local[event.event_id] = (event, entry)
-            own_heads[event.subject] = entry.seq
-            results.append(AppendResult(entry.seq, entry.leaf_hash, entry.recorded_at, True, entry.entry))
-        return results, added
-
-    @staticmethod
-    def _make_entry(event: Event, seq: int, prev: int | None, recorded_at: str, salt: bytes) -> StoredEntry:
-        data = event.data_bytes
-        leaf = leaf_bytes(event, seq=seq, prev=prev, recorded_at=recorded_at, digest=data_digest(salt, data))
-        occurred_at = recorded_at if event.occurred_at == AT_RECORDING else event.occurred_at
-        return StoredEntry(
-            seq=seq,
-            event_id=event.event_id,
-            type=event.type,
-            subject=event.subject,
-            occurred_at=occurred_at,
-            recorded_at=recorded_at,
-            entry=leaf,
-            leaf_hash=merkle.leaf_hash(leaf),
-            data=data,
-            salt=salt,
-        )
-
-    # -- publishing -------------------------------------------------------------------------------
-    async def _publish_loop(self) -> None:
-        delay = PUBLISH_RETRY_MIN
-        while True:
-            await self._dirty.wait()
-            self._dirty.clear()
-            try:
-                await self.publish_checkpoint()
-            except StorageUnavailableError as exc:
-                # Transient (disk full, lost lease): say so and try again, backing off.
-                self.publish_error = exc
-                log.warning("checkpoint not published yet, retrying in %.1f s: %s", delay, exc)
-                if not self._closing:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, PUBLISH_RETRY_MAX)
-                    self._dirty.set()
-            except LedgerError as exc:
-                # Refusing to sign is the point: keep serving reads, say why, and let fsck find the cause.
-                self.publish_error = exc
-                log.error("checkpoint not published: %s", exc)
-            else:
-                self.publish_error = None
-                delay = PUBLISH_RETRY_MIN
-            if self._closing:
-                return
+    # -- checkpoints ------------------------------------------------------------------------------
+    @property
+    def publish_error(self) -> LedgerError | None:
+        return self.publisher.publish_error
 
     async def publish_checkpoint(self) -> StoredCheckpoint | None:
         """Sign the committed tree if it grew; refuses a root inconsistent with the last checkpoint."""
-        # The checkpoint first: another process may commit and publish between the two reads, and the
-        # tree read second is then at least as large as any checkpoint read first.
-        latest = await self.store.latest_checkpoint()
-        size = await self.store.tree_size()
-        if latest is not None and latest.size >= size:
-            if latest.size > size:
-                raise IntegrityError(f"published checkpoint size {latest.size} is beyond the stored tree ({size})")
-            await self._announce(latest.size)
-            return latest
-        root = await self.root(size)
-        if latest is not None:
-            verify_checkpoint(latest.note, self.signer.verifier(), origin=self.origin)
-            proof = await self.consistency_proof(latest.size, size)
-            try:
-                verify_consistency(latest.size, size, latest.root, root, proof)
-            except LedgerError as exc:
-                raise IntegrityError(
-                    f"refusing to sign size {size}: not consistent with checkpoint {latest.size}: {exc}"
-                ) from None
-        note = sign_checkpoint(CheckpointBody(self.origin, size, root), self.signer)
-        checkpoint = StoredCheckpoint(size, root, note, format_recorded_at(self._clock()))
-        await self.store.add_checkpoint(checkpoint)
-        self.stats.checkpoints_published += 1
-        await self._announce(size)
-        return checkpoint
-
-    async def _announce(self, size: int) -> None:
-        async with self._published:
-            if size > self._published_size:
-                self._published_size = size
-            self._published.notify_all()
+        return await self.publisher.publish_checkpoint()
 
     async def wait_for_checkpoint(self, size: int, timeout: float = 10.0) -> StoredCheckpoint:
         """Wait until a published checkpoint covers the first ``size`` entries."""
+        return await self.publisher.wait_for_checkpoint(size, timeout)
 
-        async def covered() -> None:
-            async with self._published:
-                await self._published.wait_for(lambda: self._published_size >= size)
-
-        async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancellation
-            await covered()
-        latest = await self.store.latest_checkpoint()
-        assert latest is not None and latest.size >= size
-        return latest
-
-    # -- reads ------------------------------------------------------------------------------------
-    # The service reads the log through these, never through the store: what a reader may see is the
-    # log's to say (committed entries only; the latest *published* checkpoint).
+    # -- reading ----------------------------------------------------------------------------------
     async def tree_size(self) -> int:
-        """Committed entries (which may be ahead of the latest checkpoint)."""
-        return await self.store.tree_size()
+        return await self.proofs.tree_size()
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
-        return await self.store.latest_checkpoint()
+        return await self.proofs.latest_checkpoint()
 
     async def entry(self, seq: int) -> StoredEntry | None:
-        return await self.store.get_entry(seq)
+        return await self.proofs.entry(seq)
 
     async def entries(
         self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None
     ) -> list[StoredEntry]:
-        """Committed entries with seq >= ``from_seq`` in seq order, optionally filtered, at most ``limit``."""
-        return await self.store.scan_entries(from_seq=from_seq, limit=limit, subject=subject, type=type)
+        return await self.proofs.entries(from_seq=from_seq, limit=limit, subject=subject, type=type)
 
     async def root(self, size: int) -> bytes:
-        ids = merkle.root_nodes(size)
-        nodes = await self.store.get_nodes(ids)
-        self._require(ids, nodes, size)
-        return merkle.root_from_nodes(size, nodes)
+        return await self.proofs.root(size)
 
     async def inclusion_proof(self, seq: int, size: int) -> list[bytes]:
-        await self._check_size(size)
-        if not 0 <= seq < size:
-            raise ValidationError("seq", f"seq {seq} is not in a tree of size {size}")
-        return (await self._proofs({seq: merkle.inclusion_ranges(seq, size)}, size))[seq]
+        return await self.proofs.inclusion_proof(seq, size)
 
     async def inclusion_proofs(self, seqs: Sequence[int], size: int) -> dict[int, list[bytes]]:
-        """Proofs of many entries against one size with one batched node read (bundles need thousands)."""
-        await self._check_size(size)
-        bad = [s for s in seqs if not 0 <= s < size]
-        if bad:
-            raise ValidationError("seq", f"seq {bad[0]} is not in a tree of size {size}")
-        return await self._proofs({seq: merkle.inclusion_ranges(seq, size) for seq in seqs}, size)
+        return await self.proofs.inclusion_proofs(seqs, size)
 
     async def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        await self._check_size(second)
-        if not 0 <= first <= second:
-            raise ValidationError("first", f"no consistency proof from size {first} to size {second}")
-        return (await self._proofs({0: merkle.consistency_ranges(first, second)}, second))[0]
-
-    async def _proofs(self, ranges: Mapping[int, Sequence[tuple[int, int]]], size: int) -> dict[int, list[bytes]]:
-        """Each key's proof from its ranges, with one batched node read for all of them."""
-        ids = merkle.nodes_for_ranges(r for rs in ranges.values() for r in rs)
-        nodes = await self.store.get_nodes(ids)
-        self._require(ids, nodes, size)
-        return {key: merkle.hash_ranges(rs, nodes) for key, rs in ranges.items()}
-
-    async def _check_size(self, size: int) -> None:
-        committed = await self.store.tree_size()
-        if size > committed:
-            raise NotFoundError(f"tree size {size} is beyond the log ({committed} entries)")
-
-    @staticmethod
-    def _require(ids: Sequence[NodeId], nodes: dict[NodeId, bytes], size: int) -> None:
-        missing = [n for n in ids if n not in nodes]
-        if missing:
-            raise IntegrityError(f"tree nodes {missing[:3]} are missing for size {size}; run hrledger fsck")
+        return await self.proofs.consistency_proof(first, second)
