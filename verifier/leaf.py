@@ -15,7 +15,18 @@ from verifier import jcs
 from verifier.rfc3339 import TimeFormatError, parse_rfc3339
 
 LEAF_FIELDS_V1 = ("v", "seq", "event_id", "type", "subject", "occurred_at", "recorded_at", "source", "data_digest")
-LEAF_FIELDS_V2 = ("v", "seq", "prev", "event_id", "type", "subject", "occurred_at", "recorded_at", "source", "data_digest")
+LEAF_FIELDS_V2 = (
+    "v",
+    "seq",
+    "prev",
+    "event_id",
+    "type",
+    "subject",
+    "occurred_at",
+    "recorded_at",
+    "source",
+    "data_digest",
+)
 TEXT_FIELDS = ("event_id", "type", "subject", "occurred_at", "recorded_at", "source", "data_digest")
 #: ``occurred_at`` is never more than this after the entry's own ``recorded_at`` (SPEC section 1)
 OCCURRED_AFTER_RECORDED = timedelta(minutes=5)

@@ -227,6 +227,14 @@ def verify_note(note: Note, vkey: Verifier, what: str = "signed note") -> None:
         raise NoteError(f"{what}: no signature by a trusted key: {detail}")
 
 
+def log_signed_note(note: Note, log: Verifier) -> bytes:
+    """The note as the log signed it: its text and the log's own signature lines, without other keys' lines
+    (witness cosignatures). RFC 3161 tokens cover these bytes (SPEC section 1)."""
+    own = [s for s in note.signatures if (s.name, s.key_id) == (log.name, log.key_id)]
+    lines = [f"{SIG_PREFIX}{s.name} {b64encode(s.key_id + s.signature)}\n" for s in own]
+    return (note.text + "\n" + "".join(lines)).encode("utf-8")
+
+
 # -- checkpoints -----------------------------------------------------------------------------------
 
 

@@ -146,8 +146,11 @@ def sign_checkpoint(cp: CheckpointBody, signer: Signer) -> bytes:
     return sign_note(cp.format(), [signer])
 
 
-def format_tlog_proof(index: int, proof_hashes: Iterable[bytes], signed_checkpoint: bytes) -> bytes:
-    """A c2sp.org/tlog-proof@v1 of the leaf at ``index`` against the signed checkpoint, verbatim."""
+def format_tlog_proof(
+    index: int, proof_hashes: Iterable[bytes], signed_checkpoint: bytes, *, extra: bytes | None = None
+) -> bytes:
+    """A c2sp.org/tlog-proof@v1 of the leaf at ``index`` against the signed checkpoint, verbatim; ``extra``
+    (the leaf bytes, in hrledger's receipts) goes in the ``extra`` line."""
     hashes = list(proof_hashes)
     if not 0 <= index <= MAX_TREE_SIZE:
         raise ValidationError("index", f"index {index} is outside 0..2**64-1")
@@ -158,5 +161,6 @@ def format_tlog_proof(index: int, proof_hashes: Iterable[bytes], signed_checkpoi
             raise ValidationError("proof", f"hash {i} has {len(h)} bytes, expected 32")
     if not signed_checkpoint.endswith(b"\n") or signed_checkpoint.startswith(b"\n"):
         raise ValidationError("checkpoint", "not a signed note (must be non-empty and end with a newline)")
-    head = [TLOG_PROOF_HEADER, f"index {index}", *(b64encode(h) for h in hashes), ""]
+    head = [TLOG_PROOF_HEADER, *([f"extra {b64encode(extra)}"] if extra is not None else []), f"index {index}"]
+    head += [*(b64encode(h) for h in hashes), ""]
     return ("\n".join(head) + "\n").encode("ascii") + signed_checkpoint

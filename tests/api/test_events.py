@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -137,6 +138,10 @@ async def test_wait_checkpoint_returns_verifiable_proofs(api: Api) -> None:
         tlog = parse_tlog_proof(result["tlog_proof"])
         assert tlog.index == result["seq"] and list(tlog.hashes) == proof
         assert tlog.checkpoint == body["checkpoint"].encode()
+        # a receipt: the exact leaf rides in the extra line, so the holder can show the entry itself
+        stored = await (await api.get(f"/v1/entries/{result['seq']}", "auditor")).json()
+        assert tlog.extra is not None and tlog.extra == stored["entry"].encode()
+        assert hashlib.sha256(b"\x00" + tlog.extra).digest() == leaf
     single = await api.post(event(1), params={"wait": "checkpoint"})  # a replay may wait too
     assert single.status == 200
     doc = await single.json()

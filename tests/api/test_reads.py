@@ -15,6 +15,7 @@ from ledger.core.wire import verify_checkpoint
 from tests.support.api import ORIGIN, AiohttpClient, Api, event, problem, start_api
 from tests.support.memtree import root_of_leaf_hashes
 from verifier.merkle import verify_consistency, verify_inclusion
+from verifier.statement import open_subject_head
 
 
 @pytest.fixture
@@ -162,3 +163,22 @@ async def test_consistency_proof_errors(api: Api) -> None:
     await problem(await api.get("/v1/proofs/consistency", first="a", second=2), 400, "bad-request", "first")
     await problem(await api.get("/v1/proofs/consistency", first=1, second=5), 404, "not-found")
     await problem(await api.get("/v1/proofs/consistency", first=1, second=2, third=3), 400, "bad-request", "third")
+
+
+async def test_subject_head_statement_pins_the_chain_in_a_published_tree(api: Api) -> None:
+    events = [event(f"h{i}", subject="E7") for i in range(4)] + [event("h4", subject="E8")]
+    assert (await api.post({"events": events[:4]}, params={"wait": "checkpoint"})).status == 201
+    assert (await api.post({"events": events[4:]}, params={"wait": "checkpoint"})).status == 201
+    resp = await api.get("/v1/subjects/E7/head")
+    assert resp.status == 200 and resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+    head = open_subject_head(await resp.read(), api.verifier)
+    cp = await checkpoint(api)
+    assert (head.tree_size, head.root, head.head, head.count) == (5, cp.root, 3, 4) and head.is_about("E7")
+    earlier = open_subject_head(await (await api.get("/v1/subjects/E7/head", tree_size=4)).read(), api.verifier)
+    assert (earlier.tree_size, earlier.head, earlier.count) == (4, 3, 4)
+    nobody = open_subject_head(await (await api.get("/v1/subjects/E9/head")).read(), api.verifier)
+    assert nobody.head is None and nobody.count == 0
+    await problem(await api.get("/v1/subjects/E7/head", tree_size=3), 404, "not-found")  # never published
+    await problem(await api.get("/v1/subjects/E7/head", tree_size="x"), 400, "bad-request", "tree_size")
+    await problem(await api.get("/v1/subjects/E7/head", colour="red"), 400, "bad-request", "colour")
+    await problem(await api.get("/v1/subjects/E7/head", role="writer"), 403, "forbidden")
