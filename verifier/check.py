@@ -14,6 +14,7 @@ from verifier.archive import SPEC_LIMITS, ArchiveError, Limits, read_zip
 from verifier.bundle import Bundle, step2_declaration, step3_files
 from verifier.chains import step6_chains, step7_data
 from verifier.checkpoint import step4_checkpoint
+from verifier.cosignature import WitnessKey
 from verifier.entries import step5_entries
 from verifier.history import step8_consistency, step9_timestamps
 from verifier.note import Verifier
@@ -30,8 +31,12 @@ def verify_bundle(
     receipts: Sequence[ReceiptFile] = (),
     name: str = "bundle",
     limits: Limits = SPEC_LIMITS,
+    witnesses: Sequence[WitnessKey] = (),
+    witness_threshold: int | None = None,
 ) -> Result:
-    """Run steps 1 to 11 over a bundle (its bytes or its path)."""
+    """Run steps 1 to 11 over a bundle (its bytes or its path). ``witness_threshold`` is how many of
+    ``witnesses`` must have cosigned the checkpoint (default: all of them)."""
+    threshold = len(witnesses) if witness_threshold is None else witness_threshold
     r = Result(bundle=name, vkey=vkey.text, tsa_checked=tsa_roots is not None, origin=vkey.name)
     try:
         files, problems = read_zip(source, limits)
@@ -47,12 +52,12 @@ def verify_bundle(
     b = Bundle(files)
     step2_declaration(b, r, vkey)
     step3_files(b, r)
-    step4_checkpoint(b, r, vkey)
+    step4_checkpoint(b, r, vkey, witnesses, threshold)
     step5_entries(b, r)
     step6_chains(b, r)
     step7_data(b, r)
     step8_consistency(b, r, vkey)
     tsa_times = step9_timestamps(b, r, tsa_roots)
-    step10_receipts(b, r, vkey, receipts, tsa_roots)
+    step10_receipts(b, r, vkey, receipts, tsa_roots, witnesses)
     step11_timeline(b, r, tsa_times)
     return r

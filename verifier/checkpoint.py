@@ -7,13 +7,17 @@ keys the reader names; lines by keys nobody named are shown and ignored, as sign
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from verifier import cosignature
 from verifier.bundle import Bundle
 from verifier.note import NoteError, Verifier, log_signed_note, open_checkpoint
 from verifier.result import Result
-from verifier.text import shown
 
 
-def step4_checkpoint(b: Bundle, r: Result, vkey: Verifier) -> None:
+def step4_checkpoint(
+    b: Bundle, r: Result, vkey: Verifier, witnesses: Sequence[cosignature.WitnessKey] = (), threshold: int = 0
+) -> None:
     raw = b.files.get("checkpoint")
     if raw is None:
         r.fail(4, "checkpoint is missing")
@@ -29,10 +33,4 @@ def step4_checkpoint(b: Bundle, r: Result, vkey: Verifier) -> None:
     if b.manifest is not None and cp.size != b.manifest.tree_size:
         r.fail(4, f"checkpoint: tree size {cp.size} is not the manifest's tree_size {b.manifest.tree_size}")
     r.note(4, f"signed by {vkey.name}+{vkey.key_id.hex()}: tree size {cp.size}, root {r.root}")
-    others = [s for s in cp.note.signatures if (s.name, s.key_id) != (vkey.name, vkey.key_id)]
-    for sig in others:
-        r.note(
-            4, f"a signature line by {shown(sig.name)}+{sig.key_id.hex()} (no key given for it) is shown and ignored"
-        )
-    if not others:
-        r.note(4, "the checkpoint carries no witness cosignature: not witnessed")
+    cosignature.report(r, 4, cp.note, vkey, witnesses, threshold)  # who cosigned, and when; fails below threshold

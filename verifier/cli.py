@@ -1,4 +1,5 @@
-"""``hrledger-verify BUNDLE --vkey VKEY [--tsa-root PEM] [--receipt FILE ...] [--json] [--html FILE]``.
+"""``hrledger-verify BUNDLE --vkey VKEY [--witness VKEY ...] [--witness-threshold K] [--tsa-root PEM]
+[--receipt FILE ...] [--json] [--html FILE]``.
 
 Exit status: 0 when every check holds and the record is shown complete; 1 when anything fails or
 completeness cannot be shown (each reason listed; a damaged or hostile zip is such a failure); 2 on a
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from verifier.check import verify_bundle
+from verifier.cosignature import WitnessKey, parse_witness_vkey
 from verifier.note import NoteError, parse_vkey
 from verifier.receipts import ReceiptFile
 from verifier.report import render_html, render_text
@@ -42,6 +44,23 @@ def _load_roots(path: str) -> list[Any]:
         return list(load_pem_x509_certificates(pem))
     except ValueError as exc:
         raise UsageError(f"--tsa-root {path} holds no PEM certificate: {exc}") from None
+
+
+def _witnesses(vkeys: list[str], threshold: int | None) -> list[WitnessKey]:
+    keys: list[WitnessKey] = []
+    for text in vkeys:
+        try:
+            key = parse_witness_vkey(text)
+        except NoteError as exc:
+            raise UsageError(f"bad --witness {text!r}: {exc}") from None
+        if key in keys:
+            raise UsageError(f"--witness {key.label} is named twice")
+        keys.append(key)
+    if threshold is not None and not 0 <= threshold <= len(keys):
+        raise UsageError(
+            f"--witness-threshold {threshold} cannot be met by the {len(keys)} witness(es) named with --witness"
+        )
+    return keys
 
 
 def _read(path: Path, what: str, limit: int) -> bytes:
@@ -74,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--vkey", required=True, help="the log's verifier key <name>+<id>+<key>, obtained independently"
     )
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="VKEY",
+        help="a witness whose cosignature counts, by its verifier key <name>+<id>+<base64(0x04 || key)>; repeatable",
+    )
+    parser.add_argument(
+        "--witness-threshold",
+        type=int,
+        metavar="K",
+        help="how many of the named witnesses must have cosigned the checkpoint (default: all named)",
+    )
     parser.add_argument("--tsa-root", help="PEM file of trusted RFC 3161 TSA root certificate(s)")
     parser.add_argument(
         "--receipt",
@@ -94,12 +126,21 @@ def run(argv: list[str] | None = None) -> int:
             vkey = parse_vkey(args.vkey)
         except NoteError as exc:
             raise UsageError(f"bad --vkey: {str(exc).removeprefix('vkey: ')}") from None
+        witnesses = _witnesses(args.witness, args.witness_threshold)
         roots = _load_roots(args.tsa_root) if args.tsa_root else None
         receipts = _receipts(args.receipt)
         bundle = Path(args.bundle)
         if not bundle.is_file():
             raise UsageError(f"cannot read {args.bundle}: no such file")
-        result = verify_bundle(bundle, vkey, tsa_roots=roots, receipts=receipts, name=bundle.name)
+        result = verify_bundle(
+            bundle,
+            vkey,
+            tsa_roots=roots,
+            receipts=receipts,
+            name=bundle.name,
+            witnesses=witnesses,
+            witness_threshold=args.witness_threshold,
+        )
         if args.html:
             try:
                 Path(args.html).write_text(render_html(result), encoding="utf-8")

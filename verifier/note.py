@@ -269,20 +269,32 @@ class Checkpoint:
 
 def parse_checkpoint_body(text: str, what: str = "checkpoint") -> tuple[str, int, bytes]:
     """tlog-checkpoint body: origin, decimal tree size, base64 root hash; no extension lines (SPEC section 1)."""
+    origin, size, root, _ = parse_checkpoint_lines(text, what)
+    return origin, size, root
+
+
+def parse_checkpoint_lines(
+    text: str, what: str = "checkpoint", *, allow_extensions: bool = False
+) -> tuple[str, int, bytes, tuple[str, ...]]:
+    """The body's lines: origin, size, root and the extension lines, which only a witness (cosigning any log's
+    checkpoints verbatim) accepts; hrledger's log writes none and its bundles may hold none."""
     if not text.endswith("\n"):
         raise NoteError(f"{what}: body must end with a newline")
     lines = text[:-1].split("\n")
     if len(lines) < 3:
         raise NoteError(f"{what}: {len(lines)} lines, expected origin, tree size and root hash")
-    if len(lines) > 3:
+    if len(lines) > 3 and not allow_extensions:
         raise NoteError(f"{what}: line 4: extension lines are not allowed")
-    origin, size_text, root_text = lines
+    for n, extension in enumerate(lines[3:], start=4):
+        if not extension:
+            raise NoteError(f"{what}: line {n}: an extension line must not be empty")
+    origin, size_text, root_text = lines[:3]
     if not _DECIMAL.fullmatch(size_text):
         raise NoteError(f"{what}: line 2: tree size {size_text[:30]!r} is not a decimal without leading zeros")
     root = b64decode(root_text, f"{what}: line 3: root hash")
     if problem := checkpoint_problem(origin, int(size_text), root):
         raise NoteError(f"{what}: {problem}")
-    return origin, int(size_text), root
+    return origin, int(size_text), root, tuple(lines[3:])
 
 
 def parse_checkpoint(raw: bytes) -> Checkpoint:

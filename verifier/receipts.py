@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from verifier import merkle
+from verifier import cosignature, merkle
 from verifier.bundle import Bundle
+from verifier.cosignature import WitnessKey
 from verifier.leaf import LeafError, leaf_problems, parse_leaf
 from verifier.note import NoteError, Verifier, log_signed_note, open_checkpoint, parse_tlog_proof
 from verifier.result import Receipt, Result
@@ -50,7 +51,9 @@ def _token_time(token: bytes, note: bytes, roots: list[Any] | None) -> datetime 
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def _one(b: Bundle, r: Result, vkey: Verifier, item: ReceiptFile, roots: list[Any] | None) -> Receipt:
+def _one(
+    b: Bundle, r: Result, vkey: Verifier, item: ReceiptFile, roots: list[Any] | None, witnesses: Sequence[WitnessKey]
+) -> Receipt:
     what = f"receipt {shown(item.name)}"
     try:
         proof = parse_tlog_proof(item.data, what)
@@ -84,7 +87,8 @@ def _one(b: Bundle, r: Result, vkey: Verifier, item: ReceiptFile, roots: list[An
             )
     elif seq >= m.tree_size:
         out.outcome = "after this bundle"
-        times = []
+        # when the receipt's tree existed, by a third party's word: named witnesses' cosignatures, a timestamp
+        times = [datetime.fromtimestamp(c.timestamp, UTC) for c in cosignature.check(cp.note, witnesses, vkey).valid]
         if item.token is not None:
             try:
                 if (when := _token_time(item.token, log_signed_note(cp.note, vkey), roots)) is not None:
@@ -96,7 +100,7 @@ def _one(b: Bundle, r: Result, vkey: Verifier, item: ReceiptFile, roots: list[An
             r.fail(
                 10,
                 f"{what}: not current: the log had signed a tree of size {cp.size} by "
-                f"{min(times):%Y-%m-%dT%H:%M:%SZ} (timestamp), before the bundle was built from size "
+                f"{min(times):%Y-%m-%dT%H:%M:%SZ} (a cosignature or timestamp), before the bundle was built from size "
                 f"{m.tree_size} at {m.built_at:%Y-%m-%dT%H:%M:%SZ}",
             )
         elif subject in chains:
@@ -115,9 +119,14 @@ def _one(b: Bundle, r: Result, vkey: Verifier, item: ReceiptFile, roots: list[An
 
 
 def step10_receipts(
-    b: Bundle, r: Result, vkey: Verifier, receipts: Sequence[ReceiptFile], roots: list[Any] | None
+    b: Bundle,
+    r: Result,
+    vkey: Verifier,
+    receipts: Sequence[ReceiptFile],
+    roots: list[Any] | None,
+    witnesses: Sequence[WitnessKey] = (),
 ) -> None:
     if not receipts:
         r.note(10, "no receipts given (--receipt): nothing held by another party was compared")
     for item in receipts:
-        r.receipts.append(_one(b, r, vkey, item, roots))
+        r.receipts.append(_one(b, r, vkey, item, roots, witnesses))

@@ -23,6 +23,7 @@ __all__ = [
     "load_json",
     "parse_leaf",
     "parse_rfc3339",
+    "parse_vkey",
     "verify_checkpoint",
     "verify_consistency",
 ]
@@ -42,6 +43,12 @@ def _refused(field: str | None) -> Iterator[None]:
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
     with _refused(None):
         merkle.verify_consistency(old_size, new_size, old_root, new_root, proof)
+
+
+def parse_vkey(text: str) -> Verifier:
+    """A log's verifier key ``<name>+<8 hex key id>+<base64(0x01 || key)>``; ValidationError("vkey") otherwise."""
+    with _refused("vkey"):
+        return note.parse_vkey(text)
 
 
 def verify_checkpoint(signed: bytes, verifier: Verifier, *, origin: str | None = None) -> Checkpoint:

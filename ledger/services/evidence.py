@@ -15,6 +15,7 @@ Reads are O(entries of the subject + company entries + checkpoints of the period
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ from ledger.errors import LedgerError, NotFoundError, ValidationError
 from ledger.log import Log
 from ledger.services.timestamping import RECORD_KIND, tokens_for
 from ledger.services.verifier_app import verifier_pyz, verifier_pyz_sha256
+from ledger.services.witness_records import cosigned_note
 
 COMPANY = "company"
 ERASED_TYPE = "ledger.erased"
@@ -145,7 +147,7 @@ async def build_subject_bundle(
         period_to=end,
         time_zone=policy.timezone,
         tree_size=final.size,
-        checkpoint=final.note,
+        checkpoint=await cosigned_note(log.store, final),  # with the witnesses' cosignature lines, if any
         built_at=now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         latest=latest is not None and latest.size == final.size,
         entries=entries,
@@ -156,7 +158,9 @@ async def build_subject_bundle(
         verify_md=verify_md(verifier_pyz_sha256()),
         verifier_pyz=verifier_pyz(),
     )
-    return build_bundle(inputs)
+    # Hashing, zipping and verifying thousands of entries is CPU work: off the event loop, so the service
+    # keeps answering (and acknowledging events) while a bundle is built.
+    return await asyncio.to_thread(build_bundle, inputs)
 
 
 async def _case_claim(

@@ -131,7 +131,12 @@ async def test_first_reaches_back_to_what_the_case_cites_and_the_policy_threshol
     await log.append([ev("lr", "leave.requested", "E1", "2026-02-02T09:00:00+08:00", leave)])
     await log.append([ev("la", "leave.approved", "E1", "2026-02-02T10:00:00+08:00", {"leave_id": "L1"})])
     clock[0] = datetime(2026, 2, 25, 2, tzinfo=UTC)
-    attempt: dict[str, object] = {"channel": "phone", "target": "employee", "value": "+86 138 0000 0000", "result": "no_answer"}
+    attempt: dict[str, object] = {
+        "channel": "phone",
+        "target": "employee",
+        "value": "+86 138 0000 0000",
+        "result": "no_answer",
+    }
     await log.append([ev("ca", "contact.attempted", "E1", "2026-02-25T09:00:00+08:00", attempt)])
     await log.wait_for_checkpoint(4)
     policy = dataclasses.replace(DEFAULT_POLICY, late_recorded=timedelta(hours=48))
