@@ -28,11 +28,6 @@ def shown(text: object) -> str:
     return "".join(_escape(ch) if unicodedata.category(ch) in ESCAPED_CATEGORIES else ch for ch in value)
 
 
-def shown_lines(text: str) -> str:
-    """A multi-line text for the terminal: each line made safe, the newlines kept."""
-    return "\n".join(shown(line) for line in text.split("\n"))
-
-
 def html(text: object) -> str:
     """Safe in an HTML text node or a quoted attribute: escaped as above, then HTML-escaped."""
     return escape(shown(text), quote=True)

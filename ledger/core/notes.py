@@ -26,6 +26,7 @@ from verifier.note import (
     Verifier,
     b64encode,
     key_name_problem,
+    origin_problem,
     text_problem,
 )
 
@@ -36,6 +37,7 @@ __all__ = [
     "Verifier",
     "format_tlog_proof",
     "key_name_problem",
+    "origin_problem",
     "sign_checkpoint",
     "sign_note",
 ]
@@ -129,19 +131,14 @@ class CheckpointBody:
     origin: str
     size: int
     root_hash: bytes
-    extensions: tuple[str, ...] = ()  # hrledger's log writes none; other logs do, and a witness cosigns them
 
     def __post_init__(self) -> None:
         if problem := wire_note.checkpoint_problem(self.origin, self.size, self.root_hash):
             raise ValidationError("checkpoint", problem)
-        for n, line in enumerate(self.extensions, start=4):
-            if not line or "\n" in line or text_problem(line):
-                raise ValidationError("checkpoint", f"line {n}: an extension line must be non-empty, without controls")
 
     def format(self) -> bytes:
-        """The body, which is also the signed message: ends with a newline."""
-        body = wire_note.format_checkpoint_body(self.origin, self.size, self.root_hash)
-        return body + "".join(f"{line}\n" for line in self.extensions).encode("utf-8")
+        """The body, which is also the signed message: ends with a newline. hrledger writes no extension lines."""
+        return wire_note.format_checkpoint_body(self.origin, self.size, self.root_hash)
 
 
 def sign_checkpoint(cp: CheckpointBody, signer: Signer) -> bytes:

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from ledger.core.cosignature import read_cosignatures
-from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
+from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint, sign_note
 from ledger.witness.server import RateLimiter
 from tests.support.witness import RunningWitness, start_witness, vector_cosigner, vectors
 from verifier.cosignature import signed_message
@@ -226,9 +226,9 @@ async def test_a_client_over_its_allowance_gets_429(tmp_path: Path) -> None:
 
 
 async def test_extension_lines_are_cosigned_verbatim(witness: RunningWitness) -> None:
-    note = sign_checkpoint(
-        CheckpointBody("example.com/hrledger-test", 2, bytes(32), ("ext one", "ext two")), log_signer()
-    )
+    # another log's checkpoint with extension lines (hrledger's own log writes none)
+    body = CheckpointBody("example.com/hrledger-test", 2, bytes(32)).format() + b"ext one\next two\n"
+    note = sign_note(body, [log_signer()])
     status, _, body = await post(witness, b"old 0\n\n" + note)
     assert status == 200
     found = read_cosignatures(note, body, [vector_cosigner().key], G["log_vkey"])
