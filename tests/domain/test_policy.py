@@ -7,7 +7,8 @@ from datetime import date, time, timedelta
 import pytest
 
 from ledger.domain import CalendarOverrides, Policy, PolicyError, YearCalendar
-from ledger.domain.policy import DEFAULT_POLICY, Smtp, Webhook, dump_policy, load_policy
+from ledger.domain.policy import DEFAULT_POLICY, Smtp, Webhook
+from ledger.domain.policy_toml import dump_policy, load_policy
 
 
 def test_defaults_equal_spec_section_4() -> None:
