@@ -239,15 +239,23 @@ def _leave_episodes(ctx: _Context, leaves: Sequence[Leave]) -> list[Episode]:
     tz = ctx.policy.tz
     plans: list[tuple[Leave, bool, date, CalendarError | None]] = []
     for leave in leaves:
-        error = None
-        try:
-            first_day = _first_workday(leave.start, ctx.calendar)
-        except CalendarError as exc:
-            first_day, error = leave.start, exc
-        first_deadline = deadline_on(first_day, ctx.policy)
-        approved = leave.approved_at is not None and leave.approved_at < first_deadline
-        if not approved and leave.decision is None and ctx.as_of < first_deadline:
-            continue  # undecided, and its first day is not over yet: nothing to count
+        error, first_day = None, leave.start
+        # approved before the start day's deadline: approved in time, whatever the calendar says
+        approved = leave.approved_at is not None and leave.approved_at < deadline_on(leave.start, ctx.policy)
+        if not approved:
+            try:
+                first_day = _first_workday(leave.start, ctx.calendar)
+            except CalendarError as exc:
+                error = exc
+            first_deadline = deadline_on(first_day, ctx.policy)
+            if error is not None:  # cannot tell which day was its first: an approval is given the benefit
+                approved = leave.approved_at is not None
+            else:
+                approved = leave.approved_at is not None and leave.approved_at < first_deadline
+            if not approved and leave.decision is None and ctx.as_of < first_deadline:
+                continue  # undecided, and its first day is not over yet: nothing to count
+            if approved:
+                error = None
         plans.append((leave, approved, first_day, error))
     approved_leaves = [lv for lv, ok, _, _ in plans if ok]
     out: list[Episode] = []
