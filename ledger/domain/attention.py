@@ -22,6 +22,15 @@ from ledger.domain.contacts import ATTEMPTS_FOR, SNAPSHOT_TYPES, contact_file, c
 from ledger.domain.facts import Fact
 from ledger.domain.policy import Policy
 
+REASON_CODES = (
+    "no_contact_file",
+    "contact_unverified",
+    "contact_stale",
+    "contact_failed",
+    "no_emergency_contact",
+    "emergency_contact_unverified",
+    "contacts_changed_often",
+)
 CHANGES_OFTEN = 3
 CHANGE_WINDOW_DAYS = 365
 DEAD_RESULTS = ("number_invalid", "bounced", "returned")

@@ -61,7 +61,7 @@ class Str(Check):
 class Enum(Check):
     def __init__(self, *values: str) -> None:
         self.values = values
-        self.what = "one of " + " \\| ".join(f"`{v}`" for v in values)
+        self.what = "one of " + " | ".join(f"`{v}`" for v in values)
 
     def __call__(self, value: Any, path: str) -> None:
         if value not in self.values:

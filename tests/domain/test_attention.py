@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.domain.attention import REASON_CODES
 from tests.support.domain import E, Log, at, attempt, enrolment
 
 
@@ -13,6 +14,7 @@ def reasons(log: Log, when: str, subject: str = E) -> dict[str, list[dict[str, A
     found = next((e for e in doc["employees"] if e["subject"] == subject), None)
     out: dict[str, list[dict[str, Any]]] = {}
     for r in found["reasons"] if found else []:
+        assert r["code"] in REASON_CODES
         out.setdefault(r["code"], []).append(r)
     return out
 

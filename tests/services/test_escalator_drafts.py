@@ -54,8 +54,8 @@ async def test_each_stage_entered_gets_its_drafts_in_the_log(tmp_path: Path) -> 
         stage_seqs = {json.loads(e.data or b"{}")["stage"]: e.seq for e in await node.stages()}
         assert [(s, q) for s, q, _ in drafter.calls] == list(stage_seqs.items())
         # the case the drafter saw already names the entry it drafts for
-        _, seq, case = drafter.calls[2]
-        assert next(s for s in case["stages"] if s["stage"] == "lost_contact")["seq"] == seq
+        _, seq, seen = drafter.calls[2]
+        assert next(s for s in seen["stages"] if s["stage"] == "lost_contact")["seq"] == seq
         drafts = await node.store.scan_entries(type="notice.drafted", limit=10)
         assert [e.seq for e in drafts] == sorted(r.seq for r in result.drafted)
         assert min(e.seq for e in drafts) > max(stage_seqs.values())  # right after the stage events
@@ -65,14 +65,14 @@ async def test_each_stage_entered_gets_its_drafts_in_the_log(tmp_path: Path) -> 
         assert json.loads(drafts[0].entry)["source"] == "hrledger"
         again = await node.escalator.tick()
         assert again.drafted == [] and len(drafter.calls) == 4  # only stages just entered are drafted
-        case = node.escalator.projector.case(CASE, clock())
-        assert case is not None and [d["status"] for d in case["notices"]["drafted"]] == ["draft", "draft"]
+        now = node.escalator.projector.case(CASE, clock())
+        assert now is not None and [d["status"] for d in now["notices"]["drafted"]] == ["draft", "draft"]
         # a backfilled clock-in on day 2 withdraws lost_contact and absenteeism: their drafts are superseded
         clock.set("2025-10-14 09:00")
         await node.add("attendance.clock_in", "2025-10-10 09:30", {"method": "manual"})
         assert len((await node.escalator.tick()).withdrawn) == 3
-        case = node.escalator.projector.case(CASE, clock())
-        assert case is not None and [d["status"] for d in case["notices"]["drafted"]] == ["superseded"] * 2
+        later = node.escalator.projector.case(CASE, clock())
+        assert later is not None and [d["status"] for d in later["notices"]["drafted"]] == ["superseded"] * 2
     finally:
         await node.close()
 
