@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.config import CONFIG, METRICS, AppConfig
-from api.contexts import escalation_context, ledger_context
+from api.contexts import escalation_context, ledger_context, witness_context
 from api.errors import error_middleware
 from api.metrics import Metrics
 from api.ratelimit import AuthFailureLimiter, auth_failure_limit
@@ -32,6 +32,6 @@ def create_app(config: AppConfig) -> web.Application:
     )
     app[CONFIG] = config
     app[METRICS] = metrics
-    app.cleanup_ctx.extend([ledger_context, escalation_context])
+    app.cleanup_ctx.extend([ledger_context, witness_context, escalation_context])
     add_routes(app)
     return app

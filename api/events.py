@@ -17,11 +17,12 @@ from typing import Any
 from aiohttp import web
 
 from api.auth import TOKEN_INFO
-from api.config import CONFIG, LOG, METRICS
+from api.config import CONFIG, FOLLOWER, LOG, METRICS
 from api.errors import decode_json, read_body
 from api.params import wait_param
-from ledger.core.entries import Event, validate_envelope
+from ledger.core.entries import LATEST, Event, validate_envelope
 from ledger.core.notes import format_tlog_proof
+from ledger.domain.references import REFERENCES, unmatched_references
 from ledger.domain.schemas import ADMIN_TYPES, validate_event
 from ledger.errors import CheckpointTimeoutError, ForbiddenError, ValidationError
 from ledger.log import AppendResult, Log
@@ -83,6 +84,7 @@ async def post_events(request: web.Request) -> web.Response:
             raise ForbiddenError(
                 f"{where} is {event.type}, which needs the admin role; the token {info.token_id!r} has role {info.role}"
             )
+    warnings = _unmatched(request, events)
     log = app[LOG]
     results = await log.append(events)
     metrics = app[METRICS]
@@ -95,14 +97,33 @@ async def post_events(request: web.Request) -> web.Response:
     needed = max(r.seq for r in results) + 1
     metrics.acknowledged(needed)
     status = 201 if created else 200
-    if not wait:  # the hot path: no intermediate dicts
+    if not wait and not warnings:  # the hot path: no intermediate dicts
         parts = [_result_bytes(r) for r in results]
         body_out = b'{"results": [' + b", ".join(parts) + b"]}" if batch else parts[0]
         return web.Response(status=status, body=body_out, headers=JSON_HEADERS)
     items = [_result(r) for r in results]
+    for index, messages in warnings.items():
+        items[index]["warnings"] = messages
+    if not wait:
+        doc_out: dict[str, Any] = {"results": items} if batch else items[0]
+        return web.Response(status=status, body=json.dumps(doc_out).encode("utf-8"), headers=JSON_HEADERS)
     extra = await _with_proofs(log, results, items, needed, config.checkpoint_wait_seconds)
     doc: dict[str, Any] = {"results": items, **extra} if batch else {**items[0], **extra}
     return web.Response(status=status, body=json.dumps(doc).encode("utf-8"), headers=JSON_HEADERS)
+
+
+def _unmatched(request: web.Request, events: list[Event]) -> dict[int, list[str]]:
+    """Warnings for events naming a leave or notice the log does not hold (they are recorded all the same)."""
+    if not any(e.type in REFERENCES for e in events):
+        return {}
+    projector = request.app[FOLLOWER].projector
+    out: dict[int, list[str]] = {}
+    for subject in {e.subject for e in events if e.type in REFERENCES}:
+        mine = [(i, e) for i, e in enumerate(events) if e.subject == subject]
+        found = unmatched_references([(e.type, e.data) for _, e in mine], projector.facts(subject, LATEST))
+        for u in found:
+            out.setdefault(mine[u.index][0], []).append(u.message())
+    return out
 
 
 async def _with_proofs(

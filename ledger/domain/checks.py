@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from ledger.core.entries import parse_rfc3339
+from ledger.core.entries import instant_problem, parse_rfc3339
+from ledger.domain.calendar import FIRST_YEAR, LAST_YEAR
 from ledger.errors import ValidationError
 
 Rule = Callable[[dict[str, Any], str], None]
@@ -27,9 +28,12 @@ def parse_date(value: Any, path: str) -> date:
     if not isinstance(value, str) or not _DATE.match(value):
         raise ValidationError(path, f"{value!r} is not a date YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationError(path, f"{value!r} is not a valid calendar date") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(path, f"{value} is outside {FIRST_YEAR}–{LAST_YEAR}")
+    return day
 
 
 class Check:
@@ -79,7 +83,9 @@ class _Time(Check):
     what = "RFC 3339 date-time with offset"
 
     def __call__(self, value: Any, path: str) -> None:
-        parse_rfc3339(value, path)
+        problem = instant_problem(parse_rfc3339(value, path))
+        if problem is not None:
+            raise ValidationError(path, problem)
 
 
 class _Bool(Check):

@@ -24,6 +24,7 @@ from ledger.domain.episodes import Episode, episodes
 from ledger.domain.facts import Fact, fact_from_entry
 from ledger.domain.leaves import leave_flags
 from ledger.domain.policy import Policy
+from ledger.domain.references import unmatched_facts
 from ledger.domain.schemas import COMPANY, ERASED_TYPE
 from ledger.errors import ProjectionGapError
 
@@ -172,6 +173,7 @@ class Projector:
             "leave_flags": [],
             "as_of": as_of.isoformat(),
             "calendar": self._calendar_doc([current] if current else [], calendar),
+            "unmatched": unmatched_facts(facts),
         }
         if current is not None:
             out.update(
@@ -221,6 +223,7 @@ class Projector:
             termination=self._at_termination(ep, termination) if termination is not None else None,
             calendar=cal,
             late_recorded=late,
+            unmatched=unmatched_facts(facts),  # facts naming a leave or notice the log does not hold
             evidence_seqs=sorted({f.seq for f in evidence} | used),
             as_of=as_of.isoformat(),
             policy_digest=p.digest,

@@ -7,9 +7,10 @@ employee; the system types are written by hrledger itself and refused from clien
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
-from ledger.core.entries import Event
+from ledger.core.entries import SYSTEM_TYPES, Event
 from ledger.domain.calendar import CALENDAR_TYPE, FIRST_YEAR, LAST_YEAR, year_from_data, year_problem
 from ledger.domain.checks import (
     AnyObject,
@@ -342,7 +343,10 @@ def validate_data(type: str, data: Any) -> None:
         return
     schema = SCHEMAS.get(type)
     if schema is None:
-        raise ValidationError("type", f"{type!r} is not a known event type (custom types start with custom.)")
+        clients = [t for t in SCHEMAS if t not in SYSTEM_TYPES and t not in SYSTEM_ONLY]
+        close = difflib.get_close_matches(type, clients, n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValidationError("type", f"{type!r} is not a known event type ({hint}custom types start with custom.)")
     schema(data, "data")
 
 

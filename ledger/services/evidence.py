@@ -12,6 +12,7 @@ What goes in, for one subject and period (dates in the company time zone, both e
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
@@ -24,6 +25,7 @@ from ledger.domain import DEFAULT_POLICY, Policy, Projector
 from ledger.errors import LedgerError, NotFoundError, ValidationError
 from ledger.log import Log
 from ledger.services.timestamping import RECORD_KIND, tokens_for
+from ledger.services.witness_records import cosigned_note
 from ledger.storage.base import Storage
 
 COMPANY = "company"
@@ -117,14 +119,16 @@ async def build_subject_bundle(
         period_from=start,
         period_to=end,
         tree_size=final.size,
-        checkpoint=final.note,
+        checkpoint=await cosigned_note(store, final),  # with the witnesses' cosignature lines, if any
         entries=bundle_entries,
         consistency=consistency,
         timestamps=timestamps,
         extra={"case.json": await _case_claim(log, subject, as_of, policy, projector)},
         time_zone=policy.timezone,
     )
-    return build_bundle(inputs)
+    # Hashing, zipping and verifying thousands of entries is CPU work: off the event loop, so the service
+    # keeps answering (and acknowledging events) while a bundle is built.
+    return await asyncio.to_thread(build_bundle, inputs)
 
 
 async def _claim_instant(store: Storage, final: StoredCheckpoint, end: date, tz: ZoneInfo, now: datetime) -> datetime:
