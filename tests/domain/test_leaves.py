@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain import Policy
-from ledger.domain.policy import LeaveRule
+from ledger.domain import load_policy
 from tests.support.domain import DIGEST, E, Log, at
 
-SEED_RULES = Policy(leave_rules=(LeaveRule("sick", certificate=True, min_notice_days=1, max_days=15),))
+SEED_RULES_TOML = "[leave_rules.sick]\ncertificate = true\nmin_notice_days = 1\nmax_days = 15\n"
 
 
 def sick(log: Log, when: str, start: str, end: str, **extra: Any) -> None:
@@ -24,7 +23,7 @@ def test_seed_company_leave_rules_flag_never_refuse() -> None:
     非因工负伤医疗期规定》 art. 3) may exceed any maximum: the flag says so."""
     log = Log()
     sick(log, "2025-09-22 08:00", "2025-09-22", "2025-10-10")  # same day, no certificate, 19 days
-    p = log.projector(SEED_RULES)
+    p = log.projector(load_policy(SEED_RULES_TOML))
     absence = p.absence(E, at("2025-09-25 12:00"))
     assert absence["state"] == "on_leave"  # a flag, not a refusal
     flags = {f["rule"]: f for f in absence["leave_flags"]}
@@ -39,7 +38,7 @@ def test_seed_company_leave_rules_flag_never_refuse() -> None:
 def test_a_leave_within_the_rules_has_no_flags_and_no_rules_no_flags() -> None:
     log = Log()
     sick(log, "2025-09-19 10:00", "2025-09-22", "2025-09-30", certificate_digest=DIGEST)
-    assert log.projector(SEED_RULES).absence(E, at("2025-09-25 12:00"))["leave_flags"] == []
+    assert log.projector(load_policy(SEED_RULES_TOML)).absence(E, at("2025-09-25 12:00"))["leave_flags"] == []
     bare = Log()
     sick(bare, "2025-09-22 08:00", "2025-09-22", "2025-10-10")
     assert bare.projector().absence(E, at("2025-09-25 12:00"))["leave_flags"] == []  # no table, no rule
@@ -53,6 +52,6 @@ def test_other_kinds_follow_their_own_table() -> None:
         {"leave_id": "L1", "kind": "annual", "start": "2025-09-22", "end": "2025-09-26"},
     )
     log.add("leave.approved", "2025-09-22 08:00", {"leave_id": "L1"})
-    rules = Policy(leave_rules=(LeaveRule("annual", min_notice_days=3),))
+    rules = load_policy("[leave_rules.annual]\nmin_notice_days = 3\n")
     (flag,) = log.projector(rules).absence(E, at("2025-09-23 12:00"))["leave_flags"]
     assert flag["rule"] == "min_notice_days" and "note" not in flag

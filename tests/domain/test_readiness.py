@@ -165,7 +165,7 @@ def test_only_the_return_demand_itself_counts_as_served() -> None:
 def test_a_reported_reason_suspends_readiness_until_assessed() -> None:
     """Issue 14, the seed's own story: after the family reports a hospital stay, readiness still said ready.
     SPEC section 4: a reported reason (absence.reported) suspends the case until an absence.assessed."""
-    log = ready_log()
+    log = ready_log("visit")  # served in person: ready under the old rules too
     assert ready(log, "2025-10-20 12:00")
     seq = report(log, "2025-10-21 10:00", "2025-10-09", reporter_name="李四")
     case = log.projector().case(CASE, at("2025-10-21 12:00"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain.termination import AFTER_ITEMS
 from tests.support.domain import CASE, DIGEST, Log, at, case_log, delivered, notice, ready_log
 
 
@@ -69,7 +68,12 @@ def test_after_termination_checklist_with_deadlines() -> None:
     notice(log, "2025-10-20 09:00", "N9", "termination", ["visit"])
     terminate(log, "2025-10-20 15:00", "2025-10-20")
     after = case(log, "2025-10-21 12:00")["after_termination"]
-    assert [i["name"] for i in after["items"]] == [i.name for i in AFTER_ITEMS]
+    assert [i["name"] for i in after["items"]] == [
+        "termination_notice_served",
+        "certificate_issued",
+        "social_insurance_transferred",
+        "personnel_file_transferred",
+    ]
     assert after["complete"] is False
     due = {i["name"]: i["deadline"] for i in after["items"]}
     # 20 Oct + 15 days = Tue 4 Nov

@@ -183,17 +183,18 @@ def case_log(**enrolment_extra: Any) -> Log:
     return log
 
 
-def ready_log() -> Log:
-    """The case, ready at 18 Oct: reminder, every contact tried, a 催告函 sent by EMS on 11 Oct (back within
-    3 days of service) and signed for by the employee on 14 Oct (deadline: the end of 17 Oct), union told."""
+def ready_log(channel: str = "post") -> Log:
+    """The case, ready at 18 Oct: reminder, every contact tried, a 催告函 sent on 11 Oct (back within 3 days of
+    service) and signed for by the employee on 14 Oct, by EMS or, with ``channel="visit"``, in person
+    (deadline: the end of 17 Oct), union told."""
     log = case_log()
     notice(log, "2025-10-09 11:05", "N1", "reminder", ["sms", "email"])
     attempt(log, "2025-10-09 11:10", "phone", "13800000001", result="number_invalid")
     attempt(log, "2025-10-09 11:12", "email", "zhangsan@example.com", result="bounced")
     attempt(log, "2025-10-09 11:15", "phone", "13900000002", target="emergency_contact")
-    notice(log, "2025-10-11 11:05", "N2", "return_demand", ["post"], return_within_days=3)
+    notice(log, "2025-10-11 11:05", "N2", "return_demand", [channel], return_within_days=3)
     attempt(log, "2025-10-11 11:20", "post", None, result="returned")
-    delivered(log, "2025-10-14 15:00", "N2", "post", received_by="employee")
+    delivered(log, "2025-10-14 15:00", "N2", channel, received_by="employee")
     log.add("union.notified", "2025-10-15 10:00", {"union": "公司工会", "note": "拟解除劳动合同"})
     return log
 
