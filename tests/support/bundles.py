@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from ledger.core import merkle
-from ledger.core.bundle import BundleEntry, BundleInputs, ConsistencyItem
+from ledger.core.bundle import BundleEntry, BundleInputs, ConsistencyItem, bundle_files
 from ledger.core.entries import canonical_json
 from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
 from ledger.core.statements import sign_bundle_declaration
@@ -298,3 +298,17 @@ def flip_proof_hash(proof: bytes) -> bytes:
     h[0] ^= 1
     lines[at] = base64.b64encode(bytes(h))
     return b"\n".join(lines)
+
+
+def build_unchecked(log: MemLog) -> bytes:
+    """What a lying producer exports: the builder's own check is bypassed (it would refuse)."""
+    inputs = log.inputs()
+    manifest, files = bundle_files(inputs)
+    return zip_files({**files, **signed_manifest(manifest, files, log.key)})
+
+
+def signed_manifest(manifest: dict[str, Any], files: dict[str, bytes], key: Signer) -> dict[str, bytes]:
+    """manifest.json listing ``files`` and its declaration signed with ``key``."""
+    listed = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}
+    raw = (json.dumps({**manifest, "files": listed}, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    return {"manifest.json": raw, "manifest.sig": sign_bundle_declaration(key, raw)}

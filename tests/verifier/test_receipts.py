@@ -15,9 +15,8 @@ import pytest
 from ledger.core.bundle import build_bundle, bundle_files
 from ledger.core.notes import format_tlog_proof
 from ledger.services.timestamping import request_timestamp
-from tests.support.bundles import SUBJECT, MemLog, rewrite, sample_log, signer, zip_files
+from tests.support.bundles import SUBJECT, MemLog, rewrite, sample_log, signed_manifest, signer, zip_files
 from tests.support.tsa import TSA
-from tests.verifier.test_tamper import signed_manifest
 from verifier.check import verify_bundle
 from verifier.cli import run
 from verifier.receipts import ReceiptFile
@@ -88,7 +87,7 @@ def test_a_receipt_refutes_a_prev_that_skips_an_entry() -> None:
     log.append(SUBJECT, "notice.issued", "2026-03-13T15:00:00+08:00", {"notice_id": "N1"}, prev=skipped - 1)
     inputs = log.inputs()
     manifest, files = bundle_files(dataclasses.replace(inputs, entries=[e for e in inputs.entries if e.seq != skipped]))
-    lying = zip_files({**files, **signed_manifest(manifest, files)})
+    lying = zip_files({**files, **signed_manifest(manifest, files, KEY)})
     assert check(lying).ok
     result = check(lying, receipt(log, skipped))
     assert outcome(result) == ["proven omission"] and not result.ok
