@@ -16,7 +16,7 @@ Reads are O(entries of the subject + company entries + checkpoints of the period
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -110,7 +110,11 @@ async def build_subject_bundle(
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
     projector: Projector | None = None,
+    witnessed: Callable[[], Awaitable[StoredCheckpoint | None]] | None = None,
 ) -> bytes:
+    """The bundle of ``subject`` for the period, in the latest published tree. Where witnesses are configured
+    (``witnessed`` gives the latest checkpoint their quorum cosigned), the manifest's ``latest`` is true only
+    when that tree is also witnessed (SPEC section 5)."""
     if start > end:
         raise ValidationError("from", f"the period starts ({start}) after it ends ({end})")
     if subject == COMPANY:
@@ -120,6 +124,12 @@ async def build_subject_bundle(
     if final is None or final.size == 0:
         raise NotFoundError("the log has no signed checkpoint yet")
     latest = await log.latest_checkpoint()
+    is_latest = latest is not None and latest.size == final.size
+    if witnessed is not None and is_latest:
+        # The tree stays the latest published (every fact the log holds); it is "latest" only once the
+        # witnesses' quorum cosigned it too, and a bundle built before says so.
+        cosigned = await witnessed()
+        is_latest = cosigned is not None and cosigned.size == final.size
     own = await _chain_entries(log, subject, final.size)
     if not own:
         raise NotFoundError(f"the log has no entry of {subject!r} in its tree of size {final.size}")
@@ -149,7 +159,7 @@ async def build_subject_bundle(
         tree_size=final.size,
         checkpoint=await cosigned_note(log.store, final),  # with the witnesses' cosignature lines, if any
         built_at=now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        latest=latest is not None and latest.size == final.size,
+        latest=is_latest,
         entries=entries,
         late_recorded_hours=policy.late_recorded / timedelta(hours=1),
         consistency=consistency,

@@ -4,7 +4,9 @@ whose cosignatures the standalone verifier counts (``--witness``, ``--witness-th
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +68,12 @@ class Setup:
         return path
 
 
+def manifest(bundle: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(bundle) as z:
+        doc: dict[str, Any] = json.loads(z.read("manifest.json"))
+    return doc
+
+
 @pytest.fixture
 async def setup(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None) -> AsyncIterator[Setup]:
     data = tmp_path / "d"
@@ -115,6 +123,7 @@ async def test_a_bundle_with_two_cosignatures_verifies_with_both_witnesses(
 ) -> None:
     await setup.until_cosigned_by(2)
     bundle = await setup.bundle(tmp_path)
+    assert manifest(bundle)["latest"] is True  # the latest published tree, and the quorum cosigned it
     vkey, (w1, w2) = setup.api.verifier.text, [w.vkey for w in setup.witnesses]
     code, out = verify(bundle, vkey, capsys, "--witness", w1, "--witness", w2, "--witness-threshold", "2")
     assert code == 0, out
@@ -147,6 +156,8 @@ async def test_a_witness_down_leaves_ingest_going_and_the_checkpoint_not_yet_wit
     down = health["witnesses"]["witnesses"][1]
     assert down["cosigned_size"] == 2 and down["lag_entries"] == 1
     bundle = await setup.bundle(tmp_path)
+    # the bundle holds the latest published tree (every fact), and says it is not the latest witnessed one
+    assert (manifest(bundle)["tree_size"], manifest(bundle)["latest"]) == (3, False)
     vkey, (w1, w2) = setup.api.verifier.text, [w.vkey for w in setup.witnesses]
     code, out = verify(bundle, vkey, capsys, "--witness", w1, "--witness", w2)
     assert code == 1 and "1 of the 2 named witnesses cosigned it" in out
