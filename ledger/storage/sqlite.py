@@ -98,19 +98,27 @@ def translate(exc: sqlite3.Error) -> StorageError:
     return StorageError(message)
 
 
+def _blob(value: Any) -> bytes:
+    """A BLOB column's bytes. A cell edited outside hrledger may hold TEXT or a number instead: its bytes are
+    read as they are, so the digest and hash checks (reads, fsck) judge the content instead of crashing."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8")
+
+
 def _entry(row: Sequence[Any]) -> StoredEntry:
     """One ``entries`` row (columns in ``_ENTRY_COLUMNS`` order) as a StoredEntry."""
     return StoredEntry(
         seq=row[0],
-        event_id=row[1],
-        type=row[2],
-        subject=row[3],
-        occurred_at=row[4],
-        recorded_at=row[5],
-        entry=bytes(row[6]),
-        leaf_hash=bytes(row[7]),
-        data=None if row[8] is None else bytes(row[8]),
-        salt=None if row[9] is None else bytes(row[9]),
+        event_id=str(row[1]),
+        type=str(row[2]),
+        subject=str(row[3]),
+        occurred_at=str(row[4]),
+        recorded_at=str(row[5]),
+        entry=_blob(row[6]),
+        leaf_hash=_blob(row[7]),
+        data=None if row[8] is None else _blob(row[8]),
+        salt=None if row[9] is None else _blob(row[9]),
     )
 
 
@@ -345,6 +353,25 @@ class SQLiteStorage:
         if not event_ids:
             return {}
         if len(event_ids) <= _NODE_CHUNK:  # a commit of single-event requests: index seeks, cheaper than a hop
+            return self._read_here(read)
+        return await self._read(read)
+
+    async def subject_heads(self, subjects: Sequence[str], *, tree_size: int) -> dict[str, int]:
+        """One seek on the (subject, seq) index per subject; a commit's few subjects on the loop's connection."""
+
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            heads: dict[str, int] = {}
+            for subject in dict.fromkeys(subjects):
+                # max() over the (subject, seq) index is one seek from the end of the subject's range
+                row = conn.execute("SELECT max(seq) FROM entries WHERE subject=? AND seq<?", (subject, tree_size))
+                found = row.fetchone()[0]
+                if found is not None:
+                    heads[subject] = int(found)
+            return heads
+
+        if not subjects:
+            return {}
+        if len(subjects) <= _NODE_CHUNK:  # index seeks: cheaper here than a thread hop
             return self._read_here(read)
         return await self._read(read)
 

@@ -31,12 +31,14 @@ ALLOWED = {
     ("GET", "/v1/entries/{seq}"): {"auditor", "legal", "admin"},
     ("GET", "/v1/proofs/inclusion"): {"auditor", "legal", "admin"},
     ("GET", "/v1/proofs/consistency"): {"auditor", "legal", "admin"},
+    ("GET", "/v1/subjects/{subject}/head"): {"auditor", "legal", "admin"},
 }
 PUBLIC = {("GET", "/v1/openapi.json"), ("GET", "/healthz"), ("GET", "/metrics")}
 SAMPLE = {
     "/v1/entries/{seq}": "/v1/entries/0",
     "/v1/proofs/inclusion": "/v1/proofs/inclusion?seq=0",
     "/v1/proofs/consistency": "/v1/proofs/consistency?first=0&second=1",
+    "/v1/subjects/{subject}/head": "/v1/subjects/E1/head",
 }
 
 
@@ -60,6 +62,7 @@ DOMAIN = {
     ("GET", "/v1/employees/{id}/absence"): "legal",
     ("GET", "/v1/cases"): "legal",
     ("GET", "/v1/cases/{case_id:.+}"): "legal",
+    ("GET", "/v1/attention"): "legal",
     ("GET", "/v1/contacts/stale"): "legal",
     ("POST", BUNDLES_PATH): "legal",
     ("GET", "/v1/webhooks/deliveries"): "admin",

@@ -31,9 +31,11 @@ async def test_own_commits_are_fed_in_memory_and_never_read_back(tmp_path: Path)
 async def test_a_commit_applied_while_the_size_is_read_is_no_gap(tmp_path: Path) -> None:
     """A read's catch-up holds the log's size while this process commits and feeds the projection in memory:
     the position is then past that size, which must not be taken for another history (a rebuild per read)."""
-    node = await open_node(new_datadir(tmp_path).path, Clock())
+    clock = Clock()
+    node = await open_node(new_datadir(tmp_path).path, clock)
     try:
         await scenario(node)
+        clock.set("2025-09-20 12:00")  # the events below are not ahead of their receipt
         follower = node.escalator.follower
         real_size = node.log.tree_size
         size_read, resume = asyncio.Event(), asyncio.Event()
@@ -58,9 +60,11 @@ async def test_a_commit_applied_while_the_size_is_read_is_no_gap(tmp_path: Path)
 async def test_a_late_commit_listener_while_a_page_is_read_is_no_gap(tmp_path: Path) -> None:
     """A read saw the size of a commit whose listener had not run yet, and reads the entry back; the listener
     runs while the page is in flight and moves the position past the page's end, which is no gap either."""
-    node = await open_node(new_datadir(tmp_path).path, Clock())
+    clock = Clock()
+    node = await open_node(new_datadir(tmp_path).path, clock)
     try:
         await scenario(node)
+        clock.set("2025-09-20 12:00")  # the events below are not ahead of their receipt
         follower = node.escalator.follower
         follower.close()  # this commit's listener call is held back, as between the commit and its callback
         seq = await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})
@@ -90,9 +94,11 @@ async def test_a_late_commit_listener_while_a_page_is_read_is_no_gap(tmp_path: P
 async def test_facts_fed_from_a_commit_equal_the_facts_read_back(tmp_path: Path) -> None:
     """In memory the facts come from the request's parsed events; they must equal what the store gives back,
     floats included (RFC 8785 stores 1.0 as 1)."""
-    node = await open_node(new_datadir(tmp_path).path, Clock())
+    clock = Clock()
+    node = await open_node(new_datadir(tmp_path).path, clock)
     try:
         await scenario(node)
+        clock.set("2025-09-20 12:00")  # the events below are not ahead of their receipt
         await node.add("custom.reading", "2025-09-20 09:00", {"value": 1.0, "half": 0.5, "n": [1, {"x": 2.0}]})
         await node.add("custom.note", "2025-09-20 10:00", {"text": "plain", "n": 3, "ok": True, "none": None})
         follower = node.escalator.follower
@@ -120,6 +126,7 @@ async def test_another_writers_entries_are_read_back(tmp_path: Path) -> None:
         assert follower.position == -1  # nothing told this process
         assert await follower.catch_up() == 3 and follower.position == 2 and follower.stats.read_back == 3
         # then one of ours on top of theirs: a gap first, so ours waits until theirs is read back
+        clock.set("2025-09-20 09:00")  # (the sequencer records no event as occurring after its receipt)
         await other.add("attendance.clock_out", "2025-09-19 18:00", {"method": "face"})
         await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})
         await follower.catch_up()
@@ -141,6 +148,7 @@ async def test_a_gap_is_read_back_without_waiting_for_a_reader(tmp_path: Path) -
     try:
         follower = node.escalator.follower
         await scenario(other)
+        clock.set("2025-09-20 09:00")
         await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})  # ours, after their three
         for _ in range(100):  # the commit listener kicked a catch-up of its own
             if follower.position == 3:
@@ -166,6 +174,7 @@ async def test_an_out_of_step_projection_is_rebuilt(tmp_path: Path) -> None:
         stranger.projector.feed_all(await node.store.scan_entries(limit=3))
         stranger.projector._event_ids["E1001-L1-ok"] = 7  # what it applied at seq 2 was something else
         stranger.close()  # it does not hear the next commit: it must find it in the store
+        clock.set("2025-09-19 18:00")
         await node.add("attendance.clock_out", "2025-09-19 18:00", {"method": "face"})
         await stranger.catch_up()
         assert stranger.stats.rebuilds == 1 and stranger.position == 3
@@ -174,9 +183,11 @@ async def test_an_out_of_step_projection_is_rebuilt(tmp_path: Path) -> None:
 
 
 async def test_reads_never_wait_for_an_escalation_tick(tmp_path: Path) -> None:
-    node = await open_node(new_datadir(tmp_path).path, Clock())
+    clock = Clock()
+    node = await open_node(new_datadir(tmp_path).path, clock)
     try:
         await scenario(node)
+        clock.set("2025-09-20 09:00")
         async with node.escalator._lock:  # as a long tick holds it
             await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})
             assert await asyncio.wait_for(node.escalator.follower.catch_up(), 1) == 0
