@@ -55,12 +55,16 @@ class BundleEntry:
 
 @dataclass(frozen=True)
 class ConsistencyItem:
+    """An earlier checkpoint and the consistency proof from it to the bundle's checkpoint."""
+
     old_checkpoint: bytes  # an earlier signed checkpoint note, verbatim
     proof: Sequence[bytes]  # RFC 9162 consistency proof from it to the bundle checkpoint
 
 
 @dataclass(frozen=True)
 class BundleInputs:
+    """Everything a bundle is built from: the key, the subject and period, the entries, proofs and case."""
+
     signer: Signer  # the log's key: it signs the declaration; origin and vkey are its
     subject: str
     period_from: date
@@ -80,6 +84,7 @@ class BundleInputs:
 
 
 def _leaf(e: BundleEntry) -> dict[str, Any]:
+    """The parsed leaf of a bundled entry; a leaf that does not parse is a ValidationError."""
     try:
         return parse_leaf(e.entry)
     except LeafError as exc:
@@ -87,6 +92,7 @@ def _leaf(e: BundleEntry) -> dict[str, Any]:
 
 
 def _chain(leaves: Mapping[int, dict[str, Any]], subject: str) -> dict[str, int | None]:
+    """The subject's chain in the bundle: its head, first and count (``manifest.json`` ``chains``)."""
     seqs = sorted(s for s, leaf in leaves.items() if leaf.get("subject") == subject)
     if not seqs:
         return {"head": None, "first": None, "count": 0}
@@ -113,10 +119,12 @@ def _entry_file(e: BundleEntry) -> bytes:
 
 
 def _json_file(value: Any) -> bytes:
+    """A JSON file of the bundle: UTF-8, sorted keys, indented, final newline."""
     return (json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
 def _zip(files: Mapping[str, bytes], *, compress: bool = True) -> bytes:
+    """The zip of ``files`` (deflated unless ``compress`` is false), entries in name order."""
     method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -130,6 +138,7 @@ def _zip(files: Mapping[str, bytes], *, compress: bool = True) -> bytes:
 
 
 def _signed(inputs: BundleInputs, manifest: dict[str, Any], files: dict[str, bytes], *, compress: bool) -> bytes:
+    """The manifest with every file's hash, its signed declaration, and the zip of it all."""
     listed = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
     raw = _json_file({**manifest, "files": listed})
     declaration = sign_bundle_declaration(inputs.signer, raw)
@@ -205,10 +214,12 @@ def build_bundle(inputs: BundleInputs) -> bytes:
 
 
 def bundle_name(inputs: BundleInputs) -> str:
+    """The bundle's file name: subject and period."""
     return f"{inputs.subject}_{inputs.period_from.isoformat()}_{inputs.period_to.isoformat()}.zip"
 
 
 def _note_size(note: bytes) -> int:
+    """The tree size of a checkpoint note; ValidationError when it is not one."""
     lines = note.split(b"\n")
     if len(lines) < 3 or not lines[1].isdigit():
         raise ValidationError("consistency", "an old checkpoint is not a signed checkpoint note")

@@ -47,10 +47,12 @@ class Cosigner:
 
     @property
     def name(self) -> str:
+        """The witness name (the key name)."""
         return self.key.name
 
     @property
     def vkey(self) -> str:
+        """The verifier key string of this witness key."""
         return self.key.vkey
 
     @property
@@ -61,6 +63,7 @@ class Cosigner:
 
     @classmethod
     def from_skey(cls, text: str) -> Cosigner:
+        """A cosigner from its private key string; ValidationError when malformed."""
         text = text.strip()
         if not text.startswith(_SKEY_PREFIX):
             raise ValidationError("skey", "a witness private key starts with PRIVATE+KEY+")
@@ -91,11 +94,14 @@ class Cosigner:
         return wire.format_line(self.name, self.key.key_id, timestamp, signature)
 
     def __repr__(self) -> str:
+        """The key's label, never the private key."""
         return f"Cosigner({self.key.label})"
 
 
 @dataclass(frozen=True)
 class ReceivedCosignature:
+    """One witness's cosignature as received: who, when, and the signature."""
+
     witness: WitnessKey
     timestamp: int
     line: str  # the cosignature line, newline included, ready to append to the checkpoint note

@@ -35,6 +35,7 @@ _TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_][a-z0-9_-]*)+$")
 
 
 def _printable(value: str) -> bool:
+    """Whether ``value`` holds printable characters only."""
     return value.isprintable()
 
 
@@ -49,6 +50,7 @@ def canonical_json(value: Any) -> bytes:
 
 
 def data_digest(salt: bytes, data_bytes: bytes) -> str:
+    """``sha256:<hex>`` of the salt followed by the canonical data (SPEC section 1)."""
     return "sha256:" + hashlib.sha256(salt + data_bytes).hexdigest()
 
 
@@ -68,6 +70,7 @@ class Event:
 
     @property
     def data_bytes(self) -> bytes:
+        """The canonical JSON of ``data`` (computed at validation when it could be)."""
         return self.canonical_data if self.canonical_data is not None else canonical_json(self.data)
 
 
@@ -114,6 +117,7 @@ def instant_problem(instant: datetime) -> str | None:
 
 
 def _text(obj: dict[str, Any], field: str, max_len: int, *, identifier: bool = True) -> str:
+    """A required text field of the envelope, checked for type, length and characters."""
     value = obj.get(field)
     if value is None:
         raise ValidationError(field, "is required")
@@ -195,6 +199,7 @@ def leaf_object(event: Event, *, seq: int, prev: int | None, recorded_at: str, d
 
 
 def leaf_bytes(event: Event, *, seq: int, prev: int | None, recorded_at: str, digest: str) -> bytes:
+    """The leaf: RFC 8785 bytes of ``leaf_object``."""
     # Every leaf value is a string, an integer or null under ASCII keys: the stdlib encoder is exact RFC 8785 here.
     leaf = leaf_object(event, seq=seq, prev=prev, recorded_at=recorded_at, digest=digest)
     return encode_plain(leaf).encode("utf-8")

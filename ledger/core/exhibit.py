@@ -46,11 +46,13 @@ PROVES: dict[str, tuple[str, str]] = {
 
 
 def _proves(fact: Fact) -> str:
+    """What a fact of this type proves, in Chinese and English."""
     zh, en = PROVES.get(fact.type or "", ("", fact.type or "?"))
     return f"{zh} / {en}" if zh else en
 
 
 def _catalogue(result: Result) -> list[str]:
+    """The evidence catalogue (证据目录) of the report, as HTML lines."""
     out = [
         "<h2>证据目录 / Evidence catalogue</h2>",
         "<table><thead><tr><th>序号 No.</th><th>证据 Item</th><th>证明事项 What it proves</th><th>seq</th>"
@@ -70,6 +72,7 @@ def _catalogue(result: Result) -> list[str]:
 
 
 def _case(case: Any) -> list[str]:
+    """The case section of the report, as HTML lines."""
     cases = case.get("cases", [case]) if isinstance(case, dict) else []
     out = [
         "<h2>案件与解除条件清单（服务器计算） / Case and readiness (computed by the server)</h2>",

@@ -36,15 +36,19 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True, order=True)
 class NodeId:
+    """A perfect subtree: the node at ``level`` covering leaves ``start`` to ``end`` (exclusive)."""
+
     level: int
     index: int
 
     @property
     def start(self) -> int:
+        """The first leaf under this node."""
         return self.index << self.level
 
     @property
     def end(self) -> int:
+        """One past the last leaf under this node."""
         return (self.index + 1) << self.level
 
 
@@ -141,6 +145,7 @@ def nodes_for_ranges(ranges: Iterable[tuple[int, int]]) -> list[NodeId]:
 
 
 def hash_ranges(ranges: Iterable[tuple[int, int]], nodes: Mapping[NodeId, bytes]) -> list[bytes]:
+    """The hash of each leaf range, folded from the perfect nodes in ``nodes``."""
     return [fold_range([nodes[n] for n in range_nodes(s, e)]) for s, e in ranges]
 
 
@@ -150,6 +155,7 @@ def root_nodes(size: int) -> list[NodeId]:
 
 
 def root_from_nodes(size: int, nodes: Mapping[NodeId, bytes]) -> bytes:
+    """The root of a tree of ``size`` from the hashes of ``root_nodes(size)``."""
     if size == 0:
         return EMPTY_ROOT
     return fold_range([nodes[n] for n in root_nodes(size)])

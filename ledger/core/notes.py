@@ -81,17 +81,21 @@ class Signer:
 
     @property
     def seed(self) -> bytes:
+        """The Ed25519 seed (private: for the key file only)."""
         return bytes(self._key)
 
     @property
     def skey(self) -> str:
+        """The private key string (``PRIVATE+KEY+...``), for the key file only."""
         return f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+{b64encode(_ED25519 + self.seed)}"
 
     @property
     def vkey(self) -> str:
+        """The verifier key string (SPEC section 1)."""
         return self._verifier.text
 
     def verifier(self) -> Verifier:
+        """The verifier of this key."""
         return self._verifier
 
     def sign(self, msg: bytes) -> bytes:
@@ -99,6 +103,7 @@ class Signer:
         return bytes(self._key.sign(msg).signature)
 
     def __repr__(self) -> str:
+        """Name and key id, never the private key."""
         return f"Signer({self.name!r}, key_id={self.key_id.hex()})"
 
 
@@ -133,6 +138,7 @@ class CheckpointBody:
     root_hash: bytes
 
     def __post_init__(self) -> None:
+        """ValidationError unless origin, size and root make a checkpoint body."""
         if problem := wire_note.checkpoint_problem(self.origin, self.size, self.root_hash):
             raise ValidationError("checkpoint", problem)
 

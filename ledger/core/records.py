@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class StoredEntry:
+    """A committed entry as stored: its leaf and hash, and its data and salt until erased."""
+
     seq: int
     event_id: str
     type: str
@@ -24,6 +26,8 @@ class StoredEntry:
 
 @dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
+    """A published checkpoint as stored: size, root, the signed note verbatim, when."""
+
     size: int
     root: bytes
     note: bytes  # the signed note, verbatim

@@ -41,6 +41,7 @@ def _refused(field: str | None) -> Iterator[None]:
 
 
 def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
+    """RFC 9162 consistency check through the verifier; VerificationError when it fails."""
     with _refused(None):
         merkle.verify_consistency(old_size, new_size, old_root, new_root, proof)
 
