@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -69,6 +70,27 @@ def parse_events(body: bytes, *, now: Any, max_batch: int) -> tuple[list[Event],
     return [event], False
 
 
+async def append_events(
+    app: web.Application, events: list[Event], grants: Callable[[str], bool], who: str, batch: bool = False
+) -> list[AppendResult]:
+    """The role checks and the append every recorded event passes, by token (here) or by a person's session
+    (the workbench); ``who`` says who asked, in the refusal."""
+    for index, event in enumerate(events):
+        if event.type in ADMIN_TYPES and not grants("admin"):
+            where = f"events[{index}]" if batch else "the event"
+            raise ForbiddenError(f"{where} is {event.type}, which needs the admin role; {who}")
+    results = await app[LOG].append(events)
+    metrics = app[METRICS]
+    created = sum(1 for r in results if r.created)
+    metrics.request_batch.observe(len(events))
+    if created:
+        metrics.ingested.inc(created)
+    if created < len(results):
+        metrics.replayed.inc(len(results) - created)
+    metrics.acknowledged(max(r.seq for r in results) + 1)
+    return results
+
+
 async def post_events(request: web.Request) -> web.Response:
     """Append one event or a batch; see the module docstring for statuses."""
     app = request.app
@@ -77,23 +99,10 @@ async def post_events(request: web.Request) -> web.Response:
     body = await read_body(request)
     events, batch = parse_events(body, now=config.clock(), max_batch=config.max_batch)
     info = request[TOKEN_INFO]
-    for index, event in enumerate(events):
-        if event.type in ADMIN_TYPES and not info.grants("admin"):
-            where = f"events[{index}]" if batch else "the event"
-            raise ForbiddenError(
-                f"{where} is {event.type}, which needs the admin role; the token {info.token_id!r} has role {info.role}"
-            )
+    results = await append_events(app, events, info.grants, f"the token {info.token_id!r} has role {info.role}", batch)
     log = app[LOG]
-    results = await log.append(events)
-    metrics = app[METRICS]
     created = sum(1 for r in results if r.created)
-    metrics.request_batch.observe(len(events))
-    if created:
-        metrics.ingested.inc(created)
-    if created < len(results):
-        metrics.replayed.inc(len(results) - created)
     needed = max(r.seq for r in results) + 1
-    metrics.acknowledged(needed)
     status = 201 if created else 200
     if not wait:  # the hot path: no intermediate dicts
         parts = [_result_bytes(r) for r in results]

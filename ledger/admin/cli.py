@@ -107,6 +107,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     return asyncio.run(_with_store(datadir, args.store, run))
 
 
+def cmd_user(args: argparse.Namespace) -> int:
+    from ledger.admin import users_cli
+
+    datadir = load_datadir(Path(args.data))
+    password = users_cli.read_password(args) if args.user_cmd == "create" else None
+    return asyncio.run(_with_store(datadir, args.store, lambda s: users_cli.run(args, s, password, _now().isoformat())))
+
+
 def cmd_fsck(args: argparse.Namespace) -> int:
     from ledger.admin.fsck import fsck
 
@@ -326,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
             tp.add_argument("--name", required=True)
         if name == "revoke":
             tp.add_argument("token", help="token id or name")
+
+    from ledger.admin.users_cli import add_parser as add_user_parser
+
+    add_user_parser(sub).set_defaults(fn=cmd_user)
 
     p = command("key", cmd_key_show, "show the verifier key")
     key_sub = p.add_subparsers(dest="key_cmd", required=True)

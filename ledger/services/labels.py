@@ -1,0 +1,140 @@
+"""Chinese and English names for what people read: event types, stages, readiness items, channels, results.
+
+One table for the workbench pages, the drafted notices and the bundle's court exhibit, so a stage or an
+event is called the same everywhere. Unknown identifiers come back as themselves, never as an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+Label = tuple[str, str]  # (zh, en)
+
+EVENT_TYPES: Mapping[str, Label] = {
+    "employee.enrolled": ("入职登记", "employee enrolled"),
+    "employee.contacts_updated": ("联系方式更新", "contacts updated"),
+    "contact.verification_requested": ("请求核实联系方式", "contact verification requested"),
+    "contact.verified": ("联系方式已核实", "contact verified"),
+    "policy.adopted": ("规章制度通过", "rule book adopted"),
+    "policy.acknowledged": ("规章制度签收", "rule book acknowledged"),
+    "leave.requested": ("请假申请", "leave requested"),
+    "leave.approved": ("请假批准", "leave approved"),
+    "leave.rejected": ("请假驳回", "leave rejected"),
+    "leave.cancelled": ("请假撤销", "leave cancelled"),
+    "leave.extended": ("请假延长", "leave extended"),
+    "attendance.clock_in": ("上班打卡", "clock-in"),
+    "attendance.clock_out": ("下班打卡", "clock-out"),
+    "contact.attempted": ("联系尝试", "contact attempt"),
+    "notice.drafted": ("文书起草", "notice drafted"),
+    "notice.issued": ("文书发出", "notice issued"),
+    "notice.delivered": ("文书送达", "notice delivered"),
+    "notice.delivery_failed": ("送达失败", "delivery failed"),
+    "notice.refused": ("拒收（留置送达）", "refused (left at the residence)"),
+    "union.notified": ("通知工会", "union notified"),
+    "absence.reported": ("缺勤原因报告", "absence reason reported"),
+    "absence.assessed": ("缺勤原因认定", "absence reason assessed"),
+    "calendar.adopted": ("工作日历", "working-day calendar"),
+    "employment.terminated": ("解除劳动合同", "employment terminated"),
+    "employment.certificate_issued": ("出具解除证明", "termination certificate issued"),
+    "employment.records_transferred": ("社保与档案转移", "records transferred"),
+    "case.closed": ("结案", "case closed"),
+    "escalation.stage_entered": ("进入升级阶段", "escalation stage entered"),
+    "escalation.stage_withdrawn": ("撤回升级阶段", "escalation stage withdrawn"),
+    "ledger.erased": ("个人数据删除", "personal data erased"),
+}
+
+STAGES: Mapping[str, Label] = {
+    "reminder": ("提醒", "reminder"),
+    "hr_alert": ("HR 预警", "HR alert"),
+    "lost_contact": ("失联催告", "lost contact (return demand)"),
+    "absenteeism": ("旷工", "absenteeism"),
+    "termination_review": ("解除审查", "termination review"),
+}
+
+ITEMS: Mapping[str, Label] = {
+    "rule_book": ("规章制度已通过并签收", "rule book adopted and acknowledged"),
+    "overdue_threshold": ("逾期天数达到制度标准", "overdue days at the policy threshold"),
+    "calendar": ("工作日历完整", "working-day calendar complete"),
+    "reminder_issued": ("已发出返岗提醒", "reminder issued"),
+    "return_demand_issued": ("已发出催告函", "return demand (催告函) issued"),
+    "return_demand_deadline": ("催告期限已届满", "the return demand's deadline has passed"),
+    "channels_attempted": ("已尝试档案中全部联系方式", "every contact on file attempted"),
+    "emergency_contacts_attempted": ("已联系紧急联系人", "emergency contacts attempted"),
+    "lawful_service": ("依法定顺序送达", "served in lawful order"),
+    "reported_reasons_assessed": ("缺勤原因均已认定", "every reported reason assessed"),
+    "union_notified": ("已通知工会", "union notified"),
+}
+
+NOTICE_KINDS: Mapping[str, Label] = {
+    "reminder": ("返岗提醒", "reminder"),
+    "return_demand": ("催告函", "return demand"),
+    "absenteeism": ("旷工通知书", "absenteeism notice"),
+    "termination": ("解除劳动合同通知书", "termination notice"),
+    "publication": ("公告", "publication"),
+}
+
+CHANNELS: Mapping[str, Label] = {
+    "phone": ("电话", "phone"),
+    "sms": ("短信", "SMS"),
+    "email": ("电子邮件", "e-mail"),
+    "wechat": ("微信", "WeChat"),
+    "post": ("邮寄（EMS）", "registered post"),
+    "visit": ("上门", "visit"),
+    "newspaper": ("报纸", "newspaper"),
+    "notice_board": ("公告栏", "notice board"),
+    "mobile": ("手机", "mobile"),
+    "address": ("地址", "address"),
+}
+
+RESULTS: Mapping[str, Label] = {
+    "answered": ("已接听", "answered"),
+    "no_answer": ("无人接听", "no answer"),
+    "number_invalid": ("空号", "number invalid"),
+    "unreachable": ("无法联系", "unreachable"),
+    "delivered": ("已送达", "delivered"),
+    "read": ("已读", "read"),
+    "replied": ("已回复", "replied"),
+    "bounced": ("退信", "bounced"),
+    "returned": ("退回", "returned"),
+    "refused": ("拒收", "refused"),
+}
+
+LEAVE_KINDS: Mapping[str, Label] = {
+    "sick": ("病假", "sick leave"),
+    "annual": ("年假", "annual leave"),
+    "personal": ("事假", "personal leave"),
+    "marriage": ("婚假", "marriage leave"),
+    "maternity": ("产假", "maternity leave"),
+    "bereavement": ("丧假", "bereavement leave"),
+    "other": ("其他假期", "other leave"),
+}
+
+CASE_STATUSES: Mapping[str, Label] = {
+    "open": ("进行中", "open"),
+    "returned": ("已返岗", "returned"),
+    "closed": ("已结案", "closed"),
+    "terminated": ("已解除", "terminated"),
+    "superseded": ("已被新假期取代", "superseded"),
+}
+
+TABLES: Mapping[str, Mapping[str, Label]] = {
+    "event": EVENT_TYPES,
+    "stage": STAGES,
+    "item": ITEMS,
+    "notice": NOTICE_KINDS,
+    "channel": CHANNELS,
+    "result": RESULTS,
+    "leave": LEAVE_KINDS,
+    "status": CASE_STATUSES,
+}
+
+
+def label(table: str, key: object) -> Label:
+    """(zh, en) for ``key`` in one of :data:`TABLES`; an unknown key names itself in both languages."""
+    text = str(key)
+    return TABLES[table].get(text, (text, text))
+
+
+def name(table: str, key: object, lang: str) -> str:
+    zh, en = label(table, key)
+    return en if lang == "en" else zh

@@ -1,0 +1,46 @@
+"""The seed article's case (``ledger.admin.demo``: 张三, E-ZS, who does not return from sick leave) as test
+data: the demo's scripted facts up to a day, as client events or as projection facts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ledger.admin.demo import CASE, SCRIPT, SUBJECT, Step
+from ledger.domain import Fact, Policy, Projector, make_fact
+from tests.support.domain import national_calendar
+
+__all__ = ["CASE", "SUBJECT", "events_until", "facts_until", "projector_until"]
+
+
+def steps_until(until: datetime | None = None) -> list[Step]:
+    return [s for s in SCRIPT if until is None or s.when <= until]
+
+
+def events_until(until: datetime | None = None, source: str = "hr-system") -> list[dict[str, Any]]:
+    """The scripted facts that occurred by ``until`` as ``POST /v1/events`` objects, in order."""
+    return [
+        {
+            "event_id": f"seed-{n:03d}",
+            "type": s.type,
+            "subject": s.subject,
+            "occurred_at": s.when.isoformat(),
+            "source": source,
+            "data": s.data,
+        }
+        for n, s in enumerate(steps_until(until))
+    ]
+
+
+def facts_until(until: datetime | None = None) -> list[Fact]:
+    facts = [
+        make_fact(n, s.type, s.subject, s.when.isoformat(), s.data, event_id=f"seed-{n:03d}")
+        for n, s in enumerate(steps_until(until))
+    ]
+    return facts + national_calendar(len(facts))
+
+
+def projector_until(until: datetime | None = None, policy: Policy | None = None) -> Projector:
+    p = Projector(policy or Policy())
+    p.feed_all(facts_until(until))
+    return p
