@@ -10,6 +10,8 @@ from api.errors import error_middleware
 from api.metrics import Metrics
 from api.ratelimit import AuthFailureLimiter, auth_failure_limit
 from api.routes import EVENTS_PATH, add_routes
+from api.workbench.context import workbench_context
+from api.workbench.routes import add_pages
 
 
 def create_app(config: AppConfig) -> web.Application:
@@ -32,6 +34,7 @@ def create_app(config: AppConfig) -> web.Application:
     )
     app[CONFIG] = config
     app[METRICS] = metrics
-    app.cleanup_ctx.extend([ledger_context, escalation_context])
+    app.cleanup_ctx.extend([ledger_context, escalation_context, workbench_context])
     add_routes(app)
+    add_pages(app)  # the workbench: HTML for people, its sessions checked on its own routes only
     return app

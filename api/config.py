@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from api.metrics import Metrics
+from api.workbench.settings import WorkbenchSettings
+from api.workbench.state import Workbench
 from ledger.core.notes import Signer
 from ledger.domain import Policy
 from ledger.log import Log
+from ledger.services.drafting import NoticeDrafter
 from ledger.services.escalator import Escalator
 from ledger.services.follower import ProjectionFollower
 from ledger.services.notify import Notifier
@@ -49,6 +52,7 @@ class AppConfig:
     auth_failure_burst: int = 10  # failed authentications a client address may make at once ...
     auth_failure_per_second: float = 0.5  # ... and how fast that allowance refills (429 beyond it)
     lease_ttl: float = 10.0  # MongoDB only: seconds a killed sequencer blocks writes before another takes over
+    workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)  # the people's pages (SPEC section 8)
 
 
 CONFIG = web.AppKey("config", AppConfig)
@@ -61,4 +65,5 @@ FOLLOWER = web.AppKey("follower", ProjectionFollower)
 ESCALATOR = web.AppKey("escalator", Escalator)
 NOTIFIER = web.AppKey("notifier", Notifier)
 TOKENS = web.AppKey("tokens", TokenCache)
-TOKENS = web.AppKey("tokens", TokenCache)
+DRAFTER = web.AppKey("drafter", NoticeDrafter)
+WORKBENCH = web.AppKey("workbench", Workbench)

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from api.config import (
     CONFIG,
+    DRAFTER,
     ESCALATOR,
     FOLLOWER,
     LOG,
@@ -36,6 +37,7 @@ from api.config import (
 from ledger.admin.datadir import load_datadir
 from ledger.domain import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from ledger.log import Log
+from ledger.services.drafting import NoticeDrafter, Templates
 from ledger.services.escalator import Escalator
 from ledger.services.follower import ProjectionFollower
 from ledger.services.identity import claim_store
@@ -139,6 +141,7 @@ async def escalation_context(app: web.Application) -> AsyncIterator[None]:
     follower = ProjectionFollower(app[LOG], policy)
     escalator = Escalator(app[LOG], policy, follower=follower, clock=config.clock, notifier=notifier)
     app[POLICY], app[NOTIFIER], app[FOLLOWER], app[ESCALATOR] = policy, notifier, follower, escalator
+    app[DRAFTER] = NoticeDrafter(app[STORE], policy, Templates(config.workbench.notice_templates))
     await escalator.start()
     app[METRICS].calendar = escalator.calendar_status
     warning = escalator.calendar_status().warning

@@ -17,6 +17,7 @@ facts are untrusted text.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -28,11 +29,12 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
-from ledger.core.entries import AT_RECORDING, Event
+from ledger.core.entries import AT_RECORDING, Event, parse_leaf
+from ledger.core.records import StoredEntry
 from ledger.domain import Policy, Projector
 from ledger.errors import NotFoundError, PolicyError, ValidationError
 from ledger.services.notice_facts import TITLES, notice_facts
-from ledger.storage.base import Storage
+from ledger.storage.base import Storage, iter_entries
 
 DRAFTED = "notice.drafted"
 DOCUMENT_KIND = "notice_document"
@@ -252,3 +254,58 @@ class NoticeDrafter:
         html = str(doc.get("html", "")).encode("utf-8")
         doc["digest_matches"] = hashlib.sha256(html).hexdigest() == hexdigest
         return doc
+
+
+def _data(entry: StoredEntry) -> dict[str, Any] | None:
+    try:
+        data = json.loads(entry.data) if entry.data is not None else None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+NOTICE_TYPES = ("notice.issued", "notice.delivered", "notice.delivery_failed", "notice.refused")
+
+
+async def find_notice(drafter: NoticeDrafter, notice_id: str) -> dict[str, Any] | None:
+    """A drafted notice by id (the latest draft under that id): its entry, facts, document and digest, and
+    what the log says became of it (issued under it or from its draft, deliveries, failures, refusals)."""
+    found: tuple[StoredEntry, dict[str, Any]] | None = None
+    async for rows in iter_entries(drafter.store, type=DRAFTED):
+        for e in rows:
+            data = _data(e)
+            if data is not None and data.get("notice_id") == notice_id:
+                found = (e, data)
+    if found is None:
+        return None
+    entry, data = found
+    digest = str(data.get("document_digest", ""))
+    kept = await drafter.document(digest)
+    later: list[dict[str, Any]] = []
+    issued_ids = {notice_id}
+    async for rows in iter_entries(drafter.store, subject=entry.subject, from_seq=entry.seq + 1):
+        for e in rows:
+            d = _data(e)
+            if e.type not in NOTICE_TYPES or d is None:
+                continue
+            if e.type == "notice.issued" and (d.get("draft_seq") == entry.seq or d.get("document_digest") == digest):
+                issued_ids.add(str(d.get("notice_id")))
+            if d.get("notice_id") in issued_ids:
+                later.append({"seq": e.seq, "type": e.type, "occurred_at": e.occurred_at, "data": d})
+    leaf = parse_leaf(entry.entry)
+    return {
+        "notice_id": notice_id,
+        "kind": data.get("kind"),
+        "subject": entry.subject,
+        "case_id": kept.get("case_id") if kept else None,
+        "draft_seq": entry.seq,
+        "drafted_at": entry.occurred_at,
+        "source": leaf.get("source"),
+        "document_digest": digest,
+        "template": data.get("template"),
+        "template_version": data.get("template_version"),
+        "document": kept.get("html") if kept else None,
+        "document_matches_digest": bool(kept and kept.get("digest_matches")),
+        "facts": kept.get("facts") if kept else None,
+        "events": later,
+    }

@@ -7,6 +7,7 @@ event is called the same everywhere. Unknown identifiers come back as themselves
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 Label = tuple[str, str]  # (zh, en)
 
@@ -138,3 +139,93 @@ def label(table: str, key: object) -> Label:
 def name(table: str, key: object, lang: str) -> str:
     zh, en = label(table, key)
     return en if lang == "en" else zh
+
+
+def summary(type_: str, data: Mapping[str, Any] | None) -> Label:
+    """One line saying what a fact records, in Chinese and English, from its type and data (untrusted text:
+    callers escape it). Erased data says so."""
+    if data is None:
+        return ("个人数据已依法删除", "personal data erased")
+    d = {k: data.get(k) for k in data}
+
+    def ch(key: str) -> Label:
+        return label("channel", d.get(key))
+
+    if type_ == "contact.attempted":
+        c, r = ch("channel"), label("result", d.get("result"))
+        who = ("紧急联系人", "emergency contact") if d.get("target") == "emergency_contact" else ("本人", "employee")
+        value = f" {d['value']}" if d.get("value") else ""
+        return (f"{c[0]}联系{who[0]}{value}：{r[0]}", f"{c[1]} to the {who[1]}{value}: {r[1]}")
+    if type_ in ("notice.issued", "notice.drafted"):
+        k = label("notice", d.get("kind"))
+        chans = d.get("channels") or []
+        zh = "、".join(label("channel", c)[0] for c in chans)
+        en = ", ".join(label("channel", c)[1] for c in chans)
+        deadline = ""
+        if d.get("return_within_days") is not None:
+            deadline = f"; {d['return_within_days']} d"
+        elif d.get("return_by"):
+            deadline = f"; ≤ {d['return_by']}"
+        return (
+            f"{k[0]} {d.get('notice_id')}{'：' + zh if zh else ''}{deadline}",
+            f"{k[1]} {d.get('notice_id')}{': ' + en if en else ''}{deadline}",
+        )
+    if type_ == "notice.delivered":
+        c = ch("channel")
+        return (
+            f"{d.get('notice_id')} 经{c[0]}送达（{d.get('evidence')}）",
+            f"{d.get('notice_id')} delivered by {c[1]} ({d.get('evidence')})",
+        )
+    if type_ == "notice.delivery_failed":
+        c = ch("channel")
+        return (
+            f"{d.get('notice_id')} {c[0]}送达失败：{d.get('reason')}",
+            f"{d.get('notice_id')} {c[1]} failed: {d.get('reason')}",
+        )
+    if type_ == "notice.refused":
+        return (
+            f"{d.get('notice_id')} 被拒收，留置于 {d.get('left_at')}",
+            f"{d.get('notice_id')} refused, left at {d.get('left_at')}",
+        )
+    if type_.startswith("leave."):
+        k = label("leave", d.get("kind")) if d.get("kind") else ("", "")
+        span = (
+            f" {d.get('start')} – {d.get('end')}" if d.get("start") else (f" → {d.get('end')}" if d.get("end") else "")
+        )
+        return (f"{k[0]} {d.get('leave_id')}{span}".strip(), f"{k[1]} {d.get('leave_id')}{span}".strip())
+    if type_ in ("escalation.stage_entered", "escalation.stage_withdrawn"):
+        s = label("stage", d.get("stage"))
+        return (
+            f"{s[0]}（逾期 {d.get('overdue_days')} 个工作日）",
+            f"{s[1]} ({d.get('overdue_days')} overdue working days)",
+        )
+    if type_ in ("employee.enrolled", "employee.contacts_updated"):
+        n = len(d.get("contacts") or []), len(d.get("emergency_contacts") or [])
+        return (
+            f"{d.get('name')}：联系方式 {n[0]} 项，紧急联系人 {n[1]} 人",
+            f"{d.get('name')}: {n[0]} contacts, {n[1]} emergency contacts",
+        )
+    if type_ == "union.notified":
+        return (f"已通知 {d.get('union')}", f"notified {d.get('union')}")
+    if type_ in ("policy.adopted", "policy.acknowledged"):
+        return (f"{d.get('policy_id')} 第 {d.get('version')} 版", f"{d.get('policy_id')} version {d.get('version')}")
+    if type_ == "absence.reported":
+        return (
+            f"{d.get('reason')}，自 {d.get('from')}（报告人 {d.get('reported_by')}）",
+            f"{d.get('reason')} from {d.get('from')} (reported by {d.get('reported_by')})",
+        )
+    if type_ == "absence.assessed":
+        return (
+            f"认定 seq {d.get('report_seq')}：{d.get('decision')}",
+            f"assessed seq {d.get('report_seq')}: {d.get('decision')}",
+        )
+    if type_ == "employment.terminated":
+        return (
+            f"自 {d.get('effective_on')} 解除（{d.get('notice_id')}，确认人 {d.get('confirmed_by')}）",
+            f"terminated from {d.get('effective_on')} ({d.get('notice_id')}, confirmed by {d.get('confirmed_by')})",
+        )
+    if type_ == "attendance.clock_in":
+        return (f"打卡（{d.get('method')}）", f"clock-in ({d.get('method')})")
+    if type_ == "calendar.adopted":
+        return (f"{d.get('year')} 年（{d.get('source')}）", f"{d.get('year')} ({d.get('source')})")
+    return ("", "")
