@@ -137,9 +137,10 @@ def read_policy(path: Path | None) -> Policy:
 async def escalation_context(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG]
     policy = read_policy(config.policy_path)
-    notifier = Notifier(app[STORE], policy, clock=config.clock, active=app[LOG].is_sequencer)
     follower = ProjectionFollower(app[LOG], policy)
+    notifier = Notifier(app[STORE], policy, clock=config.clock, active=app[LOG].is_sequencer)
     escalator = Escalator(app[LOG], policy, follower=follower, clock=config.clock, notifier=notifier)
+    notifier.name_of = escalator.employee_name
     app[POLICY], app[NOTIFIER], app[FOLLOWER], app[ESCALATOR] = policy, notifier, follower, escalator
     app[DRAFTER] = NoticeDrafter(app[STORE], policy, Templates(config.workbench.notice_templates))
     await escalator.start()

@@ -14,7 +14,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from api.config import CONFIG
-from ledger.core.entries import parse_rfc3339
+from ledger.core.entries import instant_problem, parse_rfc3339
 from ledger.errors import BadRequestError, ValidationError
 
 MAX_TREE_SIZE = 2**63 - 1
@@ -65,9 +65,13 @@ def as_of_param(request: web.Request) -> datetime:
         return request.app[CONFIG].clock()
     # An unencoded '+' in a query string arrives as a space; RFC 3339 (as we accept it) never has one.
     try:
-        return parse_rfc3339(raw.replace(" ", "+"), "as_of")
+        as_of = parse_rfc3339(raw.replace(" ", "+"), "as_of")
     except ValidationError as exc:
         raise BadRequestError("as_of", exc.detail) from None
+    problem = instant_problem(as_of)
+    if problem is not None:
+        raise BadRequestError("as_of", problem)
+    return as_of
 
 
 def choice_param(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:

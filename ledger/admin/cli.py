@@ -129,15 +129,37 @@ def cmd_fsck(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    from ledger.admin.erase import erase_subject
+    from ledger.admin.erase import erase_subject, open_cases
 
     datadir = load_datadir(Path(args.data))
-    result = asyncio.run(_with_log(datadir, args.store, lambda log: erase_subject(log, args.subject, now=_now())))
-    if result.record_seq is None:
-        print(f"nothing to erase for {args.subject}")
-    else:
-        print(f"erased data of {len(result.seqs)} entries of {args.subject}; recorded as seq {result.record_seq}")
-    return 0
+    policy = _policy(args.policy)
+
+    async def run(log: Log) -> int:
+        cases = await open_cases(log, args.subject, _now(), policy)
+        listed = "; ".join(
+            f"{c['case_id']} (stage {c['stage'] or 'none yet'}, {c['overdue_days']} overdue working days)"
+            for c in cases
+        )
+        if cases and not args.yes:
+            print(
+                f"hrledger: {args.subject} has {len(cases)} open case(s): {listed}. Erasing the personal data "
+                "closes them for good: their leave and contact facts lose their data, so nothing escalates any "
+                "more and no readiness can be shown. Run again with --yes to erase anyway.",
+                file=sys.stderr,
+            )
+            return 1
+        result = await erase_subject(log, args.subject, now=_now())
+        if result.record_seq is None:
+            print(f"nothing to erase for {args.subject}")
+        else:
+            print(f"erased data of {len(result.seqs)} entries of {args.subject}; recorded as seq {result.record_seq}")
+        if result.deliveries_scrubbed:
+            print(f"removed the name from {result.deliveries_scrubbed} notification delivery record(s)")
+        if cases and result.record_seq is not None:
+            print(f"closed for good: {listed}")
+        return 0
+
+    return asyncio.run(_with_log(datadir, args.store, run))
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
@@ -351,6 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("erase", cmd_erase, "erase the personal data of one employee; proofs keep verifying")
     p.add_argument("--data", required=True)
     p.add_argument("--subject", required=True)
+    p.add_argument("--yes", action="store_true", help="erase even when the employee has an open case (it closes)")
+    p.add_argument("--policy", help="company policy file (TOML), to find the open cases as the service does")
     p.add_argument("--store")
 
     p = command("bundle", cmd_bundle, "export the evidence bundle of one employee and period")

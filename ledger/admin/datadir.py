@@ -110,12 +110,15 @@ def init_datadir(
         raise DataDirError(f"origin {origin!r}: {problem}")
     try:
         path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)  # personal data and token hashes: the owner's only
         if signer is None:
             _write_new_key(key_path, Signer.generate(origin, os.urandom(32)))
         config = {"format": FORMAT, "origin": origin, "store": store_uri or f"sqlite:{SQLITE_NAME}"}
         if key_file:
             config["key"] = str(key_path)
-        (path / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        fd = os.open(path / CONFIG_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(json.dumps(config, indent=2) + "\n")
     except BaseException:
         made.remove()
         raise
@@ -164,6 +167,7 @@ def _write_new_key(path: Path, signer: Signer) -> None:
 def load_datadir(path: Path) -> DataDir:
     if not path.is_dir():
         raise DataDirError(f"{path} does not exist; create a ledger with: hrledger init --data {path}")
+    _private_dir(path)
     config_path = path / CONFIG_NAME
     if not config_path.is_file():
         raise DataDirError(
@@ -181,6 +185,16 @@ def load_datadir(path: Path) -> DataDir:
     if key is not None and (not isinstance(key, str) or not key):
         raise DataDirError(f"{config_path}: key must be the path of the signing key file")
     return DataDir(path=path, origin=origin, store_uri=store, key_file=key)
+
+
+def _private_dir(path: Path) -> None:
+    """A ledger made before the directory was private (0755) is made private (0700) when we own it."""
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) & 0o077:
+            path.chmod(0o700)
+    except OSError:
+        pass  # not ours to change: the files inside are still 0600
 
 
 def bootstrap(data_dir: Path | str) -> str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,8 +20,8 @@ from verifier.jcs import is_plain
 
 ENTRY_VERSION = 1
 SALT_SIZE = 32
-MAX_EVENT_ID = 128
-MAX_NAME = 256
+MAX_ID = 128  # subject, event_id and source (SPEC section 1)
+MAX_NAME = 256  # an event type
 MAX_DATA_BYTES = 256 * 1024
 MAX_FUTURE = timedelta(minutes=5)
 SYSTEM_TYPES = frozenset({"escalation.stage_entered", "ledger.erased"})
@@ -99,7 +100,49 @@ class Event:
         return self.canonical_data if self.canonical_data is not None else canonical_json(self.data)
 
 
-def _text(obj: dict[str, Any], field: str, max_len: int) -> str:
+#: Unicode categories an identifier may not hold: control, format (bidirectional controls among them),
+#: surrogate, private-use, unassigned, line and paragraph separators. They print as nothing, or reorder
+#: what is printed around them: in an id a court reads, that is how two different ids look the same.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_CATEGORY_NAMES = {
+    "Cc": "a control",
+    "Cf": "a format or bidirectional",
+    "Cs": "a surrogate",
+    "Co": "a private-use",
+    "Cn": "an unassigned",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 12, 31, 23, 59, 59, tzinfo=UTC)  # as far as the working-day calendar can reach
+MAX_OFFSET = timedelta(hours=14)  # the widest UTC offset in use (Kiribati, +14:00)
+
+
+def identifier_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an identifier (subject, event_id, source), or None (SPEC section 1)."""
+    for char in value:
+        category = unicodedata.category(char)
+        if category in _REFUSED_CATEGORIES:
+            name = unicodedata.name(char, "")
+            return f"contains U+{ord(char):04X}{f' ({name})' if name else ''}, {_CATEGORY_NAMES[category]} character"
+    if not unicodedata.is_normalized("NFC", value):
+        return "is not in Unicode normalisation form NFC (send it normalised; it is refused, not normalised)"
+    return None
+
+
+def instant_problem(instant: datetime) -> str | None:
+    """Why an instant is outside what the ledger records: before 1970, after 2200, or an offset past ±14:00."""
+    offset = instant.utcoffset()
+    if offset is None or abs(offset) > MAX_OFFSET:
+        return "has a UTC offset beyond ±14:00"
+    if instant < EARLIEST:
+        return "is before 1970-01-01T00:00:00Z"
+    if instant > LATEST:
+        return "is after 2200-12-31"
+    return None
+
+
+def _text(obj: dict[str, Any], field: str, max_len: int, *, identifier: bool = True) -> str:
     value = obj.get(field)
     if value is None:
         raise ValidationError(field, "is required")
@@ -107,6 +150,9 @@ def _text(obj: dict[str, Any], field: str, max_len: int) -> str:
         raise ValidationError(field, "must be a string")
     if not 1 <= len(value) <= max_len:
         raise ValidationError(field, f"must be 1 to {max_len} characters")
+    problem = identifier_problem(value) if identifier else None
+    if problem is not None:
+        raise ValidationError(field, problem)
     if not _printable(value):
         raise ValidationError(field, "must not contain control characters")
     return value
@@ -133,16 +179,21 @@ def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) ->
     unknown = sorted(set(obj) - set(ENVELOPE_FIELDS))
     if unknown:
         raise ValidationError(unknown[0], "unknown field")
-    event_id = _text(obj, "event_id", MAX_EVENT_ID)
-    type_ = _text(obj, "type", MAX_NAME)
+    event_id = _text(obj, "event_id", MAX_ID)
+    type_ = _text(obj, "type", MAX_NAME, identifier=False)
     if not _TYPE.match(type_):
         raise ValidationError("type", f"{type_!r} is not an event type (dotted lower-case, e.g. leave.requested)")
     if type_ in SYSTEM_TYPES and not allow_system:
         raise ValidationError("type", f"{type_} is written by hrledger itself and refused from clients")
-    subject = _text(obj, "subject", MAX_NAME)
-    source = _text(obj, "source", MAX_NAME)
+    subject = _text(obj, "subject", MAX_ID)
+    if "/" in subject:
+        raise ValidationError("subject", "must not contain '/' (a case id is subject/leave_id)")
+    source = _text(obj, "source", MAX_ID)
     occurred_raw = obj.get("occurred_at")
     occurred = parse_rfc3339(occurred_raw, "occurred_at")
+    problem = instant_problem(occurred)
+    if problem is not None:
+        raise ValidationError("occurred_at", problem)
     if occurred - now > MAX_FUTURE:
         raise ValidationError("occurred_at", "is more than 5 minutes ahead of the server clock")
     data = obj.get("data")

@@ -7,12 +7,13 @@ fields; a name ending in ``?`` is optional; any other field is refused.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from ledger.core.entries import Event, parse_rfc3339
+from ledger.core.entries import SYSTEM_TYPES, Event, instant_problem, parse_rfc3339
 from ledger.domain.calendar import CALENDAR_TYPE, FIRST_YEAR, LAST_YEAR, year_from_data, year_problem
 from ledger.errors import ValidationError
 
@@ -48,9 +49,12 @@ def parse_date(value: Any, path: str) -> date:
     if not isinstance(value, str) or not _DATE.match(value):
         raise ValidationError(path, f"{value!r} is not a date YYYY-MM-DD")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationError(path, f"{value!r} is not a valid calendar date") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationError(path, f"{value} is outside {FIRST_YEAR}–{LAST_YEAR}")
+    return day
 
 
 # -- the checkers -----------------------------------------------------------------------------------
@@ -81,7 +85,9 @@ def Date(value: Any, path: str) -> None:
 
 
 def Time(value: Any, path: str) -> None:
-    parse_rfc3339(value, path)
+    problem = instant_problem(parse_rfc3339(value, path))
+    if problem is not None:
+        raise ValidationError(path, problem)
 
 
 def Bool(value: Any, path: str) -> None:
@@ -307,7 +313,9 @@ def validate_data(type: str, data: Any) -> None:
         return
     schema = SCHEMAS.get(type)
     if schema is None:
-        raise ValidationError("type", f"{type!r} is not a known event type (custom types start with custom.)")
+        close = difflib.get_close_matches(type, [t for t in SCHEMAS if t not in SYSTEM_TYPES], n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValidationError("type", f"{type!r} is not a known event type ({hint}custom types start with custom.)")
     schema(data, "data")
 
 

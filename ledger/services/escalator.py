@@ -187,16 +187,15 @@ class Escalator:
         if self.notifier is not None and self.notifier.enabled:
             await self._notify(event, res.seq, res.leaf_hash, res.recorded_at)
 
+    def employee_name(self, subject: str) -> str | None:
+        """The employee's name on file now, from the log (None once erased); the notifier asks at each send."""
+        cf = contact_file(subject, self.projector.facts(subject, self.clock()))
+        return cf.name if cf is not None and cf.name else None
+
     async def _notify(self, event: Event, seq: int, leaf_hash: bytes, recorded_at: str) -> None:
         assert self.notifier is not None
-        cf = contact_file(event.subject, self.projector.facts(event.subject, self.clock()))
         notice = StageNotice.from_event(
-            event,
-            seq=seq,
-            leaf_hash=leaf_hash,
-            recorded_at=recorded_at,
-            policy=self.policy,
-            name=cf.name if cf and cf.name else None,
+            event, seq=seq, leaf_hash=leaf_hash, recorded_at=recorded_at, policy=self.policy
         )
         try:
             await self.notifier.notify(notice)

@@ -12,6 +12,7 @@ What goes in, for one subject and period (dates in the company time zone, both e
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
@@ -124,7 +125,9 @@ async def build_subject_bundle(
         extra={"case.json": await _case_claim(log, subject, as_of, policy, projector)},
         time_zone=policy.timezone,
     )
-    return build_bundle(inputs)
+    # Hashing, zipping and verifying thousands of entries is CPU work: off the event loop, so the service
+    # keeps answering (and acknowledging events) while a bundle is built.
+    return await asyncio.to_thread(build_bundle, inputs)
 
 
 async def _claim_instant(store: Storage, final: StoredCheckpoint, end: date, tz: ZoneInfo, now: datetime) -> datetime:

@@ -299,6 +299,7 @@ class Notifier:
         timeout: float = 10.0,
         concurrency: int = 8,
         active: Callable[[], bool] = lambda: True,
+        name_of: Callable[[str], str | None] = lambda subject: None,
     ) -> None:
         if max_attempts < 1:
             raise ValidationError("max_attempts", "must be at least 1")
@@ -307,6 +308,9 @@ class Notifier:
         # Deliveries are the sequencer's duty: a process that stops being it leaves its records pending
         # (unwritten) for the next one, so two processes never overwrite one outbox record.
         self.active = active
+        # The employee's name is looked up when a notice is sent, never kept in the outbox record: the record
+        # holds no personal data to erase, and a notice sent after an erasure carries no name.
+        self.name_of = name_of
         self.channels: dict[str, WebhookChannel | EmailChannel] = {}
         if policy.webhook.url:
             self.channels[WEBHOOK_KIND] = WebhookChannel(policy.webhook.url, policy.webhook.secret, clock, timeout)
@@ -371,12 +375,18 @@ class Notifier:
                 "last_error": None,
                 "last_result": None,
                 "history": [],
-                "payload": notice.payload(),
+                "payload": {**notice.payload(), "name": None},  # filled in at each send (see name_of)
             }
             await self.store.put_record(kind, key, doc)
             self._schedule(kind, key)
             out.append(key)
         return out
+
+    def _with_name(self, doc: dict[str, Any]) -> dict[str, Any]:
+        payload = doc.get("payload")
+        if not isinstance(payload, dict):
+            return doc
+        return {**doc, "payload": {**payload, "name": self.name_of(str(doc.get("subject")))}}
 
     async def has_record(self, seq: int, event_id: str) -> bool:
         key = delivery_key(seq, event_id)
@@ -440,7 +450,7 @@ class Notifier:
                 async with self._slots:
                     started = self.clock()
                     try:
-                        outcome, error = await channel.send(doc), None
+                        outcome, error = await channel.send(self._with_name(doc)), None
                     except DeliveryFailed as exc:
                         outcome, error = None, str(exc)
                 doc["attempts"] = attempts = int(doc.get("attempts", 0)) + 1
@@ -473,3 +483,18 @@ class Notifier:
             log.error("%s %s: cannot record the delivery: %s", kind, key, exc)
         except Exception:
             log.exception("%s %s: delivery crashed", kind, key)
+
+
+async def scrub_deliveries(store: Storage, subject: str) -> int:
+    """Drop the employee's name from delivery records that copied it (records written before names were looked
+    up at send time) after an erasure; returns how many changed. The record itself stays: that a notification
+    went out is not personal data."""
+    changed = 0
+    for kind in (WEBHOOK_KIND, EMAIL_KIND):
+        for key, doc in await store.list_records(kind, limit=100_000):
+            payload = doc.get("payload")
+            if doc.get("subject") != subject or not isinstance(payload, dict) or payload.get("name") is None:
+                continue
+            await store.put_record(kind, key, {**doc, "payload": {**payload, "name": None}, "erased": True})
+            changed += 1
+    return changed

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
+import stat
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,6 +91,36 @@ def _checkpoint(row: Sequence[Any]) -> StoredCheckpoint:
     return StoredCheckpoint(size=row[0], root=bytes(row[1]), note=bytes(row[2]), published_at=row[3])
 
 
+def _private(path: Path, *, create: bool = True) -> None:
+    """The file readable and writable by its owner only (0600): it holds personal data and token hashes."""
+    try:
+        if create and not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            path.chmod(0o600)
+    except OSError as exc:
+        raise StorageUnavailableError(f"sqlite: cannot make {path} private: {exc.strerror}") from None
+
+
+WAL_CHECKPOINT_TRIES = 20
+
+
+def _truncate_wal(conn: sqlite3.Connection) -> None:
+    """After an erasure: copy the WAL into the database and empty it, so no earlier page image holding the
+    erased data stays in ``-wal`` (secure_delete zeroed it in the pages written since). A reader holding an
+    old snapshot makes the checkpoint incomplete (busy); it is tried again for a while, then reported."""
+    for _ in range(WAL_CHECKPOINT_TRIES):
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+        time.sleep(0.05)
+    raise StorageUnavailableError(
+        "sqlite: the WAL could not be truncated after an erasure (a reader kept an old "
+        "snapshot open); the erased data may remain in the -wal file until the next "
+        "checkpoint: run the erasure again"
+    )
+
+
 class SQLiteStorage:
     """Storage on one SQLite file. One writer thread; readers on their own connections."""
 
@@ -106,6 +139,8 @@ class SQLiteStorage:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
+            # Deleted content (erased data and salts) is overwritten with zeros, not merely unlinked.
+            conn.execute("PRAGMA secure_delete=ON")
             conn.execute("PRAGMA foreign_keys=ON")
             self._local.conn = conn
             with self._lock:
@@ -140,7 +175,10 @@ class SQLiteStorage:
     async def open(self) -> None:
         if not self.path.parent.is_dir():
             raise StorageUnavailableError(f"sqlite: directory {self.path.parent} does not exist")
+        _private(self.path)
         await self._run(self._writer, lambda conn: conn.executescript(SCHEMA))
+        for suffix in ("-wal", "-shm"):  # SQLite gives them the database file's mode; an old ledger's too
+            _private(self.path.with_name(self.path.name + suffix), create=False)
 
     async def close(self) -> None:
         def close_all() -> None:
@@ -256,7 +294,10 @@ class SQLiteStorage:
                 changed += cur.rowcount
             return changed
 
-        return await self._write(write)
+        changed = await self._write(write)
+        if changed:
+            await self._run(self._writer, _truncate_wal)
+        return changed
 
     # -- checkpoints ------------------------------------------------------------------------------
     async def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:

@@ -254,3 +254,25 @@ async def test_email_to_a_dead_server_is_retried_and_recorded(tmp_path: Path) ->
         assert d["status"] == "failed" and d["attempts"] == 2 and d["last_error"]
     finally:
         await node.close()
+
+
+async def test_scrub_drops_the_name_legacy_records_copied(tmp_path: Path) -> None:
+    """Records written before names were looked up at send time held the name: an erasure removes it."""
+    from ledger.services.notify import WEBHOOK_KIND, scrub_deliveries
+    from ledger.storage.sqlite import SQLiteStorage
+
+    store = SQLiteStorage(tmp_path / "s.sqlite3")
+    await store.open()
+    try:
+        await store.put_record(WEBHOOK_KIND, "k1", {"subject": "E1", "payload": {"name": "张三", "seq": 1}})
+        await store.put_record(WEBHOOK_KIND, "k2", {"subject": "E2", "payload": {"name": "李四", "seq": 2}})
+        assert await scrub_deliveries(store, "E1") == 1
+        assert await store.get_record(WEBHOOK_KIND, "k1") == {
+            "subject": "E1",
+            "payload": {"name": None, "seq": 1},
+            "erased": True,
+        }
+        assert (await store.get_record(WEBHOOK_KIND, "k2") or {})["payload"]["name"] == "李四"
+        assert await scrub_deliveries(store, "E1") == 0
+    finally:
+        await store.close()

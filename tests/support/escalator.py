@@ -101,6 +101,8 @@ async def open_node(
         Notifier(store, policy, clock=clock, **(notifier_options or {})) if notifier_options is not None else None
     )
     esc = Escalator(log, policy, clock=clock, notifier=notifier)
+    if notifier is not None:
+        notifier.name_of = esc.employee_name  # as api/contexts.py wires it
     await esc.start()
     return Node(store, log, esc, notifier)
 
