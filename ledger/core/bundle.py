@@ -24,7 +24,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -75,6 +75,9 @@ class BundleInputs:
     extra: Mapping[str, Any] = field(default_factory=dict)  # file name -> JSON value, e.g. "case.json"
     time_zone: str = "Asia/Shanghai"  # company time zone in which the period's dates are read
     verify_text: str = VERIFY_MD
+    #: renders report.html from the verifier's result (``Result.to_json()``) and the entries; None: the
+    #: verifier's own report (the service passes the court exhibit, ``ledger.services.exhibit``)
+    report: Callable[[Mapping[str, Any], Sequence[BundleEntry]], str] | None = None
 
 
 def _occurred_date(leaf: Mapping[str, Any], tz: ZoneInfo) -> date | None:
@@ -178,7 +181,8 @@ def build_bundle(inputs: BundleInputs) -> bytes:
     result = verify_bundle(_with_manifest(manifest, files, compress=False), vkey, name=_bundle_name(inputs))
     if not result.ok:
         raise IntegrityError("the bundle would not verify: " + "; ".join(result.failures))
-    files["report.html"] = render_html(result).encode("utf-8")
+    report = render_html(result) if inputs.report is None else inputs.report(result.to_json(), inputs.entries)
+    files["report.html"] = report.encode("utf-8")
     return _with_manifest(manifest, files)
 
 

@@ -24,6 +24,7 @@ from ledger.core.records import StoredCheckpoint, StoredEntry
 from ledger.domain import DEFAULT_POLICY, Policy, Projector
 from ledger.errors import LedgerError, NotFoundError, ValidationError
 from ledger.log import Log
+from ledger.services.exhibit import render_exhibit
 from ledger.services.timestamping import RECORD_KIND, tokens_for
 from ledger.storage.base import Storage
 
@@ -124,6 +125,7 @@ async def build_subject_bundle(
         timestamps=timestamps,
         extra={"case.json": await _case_claim(log, subject, as_of, policy, projector)},
         time_zone=policy.timezone,
+        report=render_exhibit,
     )
     # Hashing, zipping and verifying thousands of entries is CPU work: off the event loop, so the service
     # keeps answering (and acknowledging events) while a bundle is built.
