@@ -69,11 +69,24 @@ def render(
             return zh if zh == en else f"{zh} / {en}"
         return en if lang == "en" else zh
 
+    def lbl_other(table: str, key: object) -> str:
+        zh, en = label(table, key)
+        return zh if lang == "en" else en
+
     def bj(value: Any, seconds: bool = False) -> str:
         return local_time(value, tz, seconds=seconds)
 
     html = ENV.get_template(template).render(
-        {**context, "lang": lang, "tr": tr, "lbl": lbl, "bj": bj, "tz_name": str(tz), "path": request.path_qs}
+        {
+            **context,
+            "lang": lang,
+            "tr": tr,
+            "lbl": lbl,
+            "lbl_other": lbl_other,
+            "bj": bj,
+            "tz_name": str(tz),
+            "path": request.path_qs,
+        }
     )
     response = web.Response(status=status, text=html, content_type="text/html", charset="utf-8")
     page_headers(response)

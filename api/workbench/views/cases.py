@@ -89,7 +89,7 @@ async def case_context(request: web.Request, case_id: str, at: datetime) -> dict
     return {
         "case": case,
         "name": cf.name if cf and cf.name else subject,
-        "timeline": timeline.rows(shown, size, late, await sources(log, subject)),
+        "timeline": timeline.rows(shown, size, late, {**await sources(log, "company"), **await sources(log, subject)}),
         "items": [{**i, "form": ITEM_FORMS.get(i["name"])} for i in case["readiness"]["items"]],
         "drafts": timeline.drafts(window),
         "issued": timeline.notices_issued(window),
