@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
@@ -32,10 +33,11 @@ from jinja2.sandbox import SandboxedEnvironment
 from ledger.core.entries import AT_RECORDING, Event, parse_leaf
 from ledger.core.records import StoredEntry
 from ledger.domain import Policy, Projector
-from ledger.errors import NotFoundError, PolicyError, ValidationError
+from ledger.errors import LedgerError, NotFoundError, PolicyError, ValidationError
 from ledger.services.notice_facts import TITLES, notice_facts
 from ledger.storage.base import Storage, iter_entries
 
+log = logging.getLogger("hrledger.drafting")
 DRAFTED = "notice.drafted"
 DOCUMENT_KIND = "notice_document"
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "notices"
@@ -50,6 +52,19 @@ STAGE_NOTICE = {
 KINDS = tuple(TITLES)
 _VERSION = re.compile(r"\{#\s*version:\s*([0-9A-Za-z.\-]{1,32})\s*#\}")
 MAX_ID = 128
+
+
+class StageEntry(Protocol):
+    """What the drafter reads of a stage decision (``ledger.domain.escalation.StageDecision``)."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def stage(self) -> str: ...
+    @property
+    def occurrence(self) -> int: ...
+    @property
+    def reached_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -162,18 +177,21 @@ def notice_id_for(case_id: str, kind: str, suffix: str = "") -> str:
     return f"N-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:32]}/{kind}" + (f"/{suffix}" if suffix else "")
 
 
-def draft_event_id(notice_id: str) -> str:
-    event_id = f"draft/{notice_id}"
-    return event_id if len(event_id) <= MAX_ID else f"draft/sha256-{hashlib.sha256(notice_id.encode()).hexdigest()}"
-
-
 class NoticeDrafter:
     """Fills templates from the projection and keeps each document; turns a new stage into its draft."""
 
-    def __init__(self, store: Storage, policy: Policy, templates: Templates | None = None) -> None:
+    def __init__(
+        self,
+        store: Storage,
+        policy: Policy,
+        templates: Templates | None = None,
+        *,
+        projector: Callable[[], Projector] | None = None,
+    ) -> None:
         self.store = store
         self.policy = policy
         self.templates = templates or Templates()
+        self.projector = projector  # the live projection the escalator keeps (for the stage hook)
 
     def compose(
         self,
@@ -230,16 +248,28 @@ class NoticeDrafter:
         }
         await self.store.put_record(DOCUMENT_KIND, draft.digest.removeprefix("sha256:"), doc)
 
-    async def for_stage(self, projector: Projector, case_id: str, stage: str, as_of: datetime) -> list[Event]:
-        """The ``notice.drafted`` event a newly entered stage calls for (none for hr_alert, nor for a case
-        that is suspended or no longer open), its document already kept. Deterministic: the case as of the
-        instant the stage was reached, so two evaluations draft the same bytes under the same ids."""
-        kind = STAGE_NOTICE.get(stage)
-        case = projector.case(case_id, as_of) if kind is not None else None
-        if kind is None or case is None or case.get("status") != "open" or case.get("suspended"):
+    async def draft(self, decision: StageEntry, case: Mapping[str, Any], stage_seq: int) -> list[Event]:
+        """The escalator's drafter (``ledger.services.drafting_port.Drafter``): the ``notice.drafted`` a stage
+        just entered calls for, its document already kept; none for hr_alert or a suspended case.
+
+        Deterministic: the case as of the instant the stage was reached, the notice id from the case, kind
+        and occurrence, the event id from the stage entry, so racing evaluators draft the same bytes once."""
+        kind = STAGE_NOTICE.get(decision.stage)
+        if kind is None or self.projector is None or case.get("suspended") or case.get("status") != "open":
             return []
-        draft = self.compose(projector, case_id, kind, as_of)
-        event = Event(draft_event_id(draft.notice_id), DRAFTED, draft.subject, AT_RECORDING, "hrledger", draft.data())
+        suffix = "" if decision.occurrence == 1 else f"occurrence-{decision.occurrence}"
+        try:
+            draft = self.compose(
+                self.projector(),
+                decision.case_id,
+                kind,
+                decision.reached_at,
+                notice_id=notice_id_for(decision.case_id, kind, suffix),
+            )
+        except LedgerError as exc:  # a template a company broke must not stop escalation
+            log.error("the %s of %s could not be drafted: %s", kind, decision.case_id, exc)
+            return []
+        event = Event(f"draft/{stage_seq}/{kind}", DRAFTED, draft.subject, AT_RECORDING, "hrledger", draft.data())
         await self.keep(draft, event.event_id)
         return [event]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -139,25 +141,55 @@ def test_bad_requests_and_settings_are_named(tmp_path: Path) -> None:
     assert len(notice_id_for("E" * 120 + "/L", "termination")) <= 128
 
 
+@dataclass(frozen=True)
+class Entered:
+    """A stage decision as the escalator hands it to its drafter."""
+
+    case_id: str
+    stage: str
+    reached_at: datetime
+    occurrence: int = 1
+
+
 async def test_a_new_stage_drafts_its_notice_and_keeps_the_document(store: SQLiteStorage) -> None:
     p = projector_until(LATE_JUNE)
-    drafter = NoticeDrafter(store, POLICY)
-    assert await drafter.for_stage(p, CASE, "hr_alert", LATE_JUNE) == []
-    (event,) = await drafter.for_stage(p, CASE, "lost_contact", LATE_JUNE)
+    drafter = NoticeDrafter(store, POLICY, projector=lambda: p)
+    case = p.case(CASE, LATE_JUNE)
+    assert case is not None
+    assert await drafter.draft(Entered(CASE, "hr_alert", LATE_JUNE), case, 11) == []
+    entered = Entered(CASE, "lost_contact", at("2025-06-23 11:00"))
+    (event,) = await drafter.draft(entered, case, 12)
     assert event.type == DRAFTED and event.subject == SUBJECT and event.data["kind"] == "return_demand"
-    assert event.event_id == f"draft/{CASE}/return_demand"
-    again = await drafter.for_stage(p, CASE, "lost_contact", LATE_JUNE)
-    assert again[0].data == event.data  # deterministic: a second evaluation drafts the same document
+    assert event.event_id == "draft/12/return_demand" and event.data["notice_id"] == f"{CASE}/return_demand"
+    again = await drafter.draft(entered, p.case(CASE, at("2025-06-23 13:00")) or case, 12)
+    assert again[0].data == event.data  # deterministic: a later evaluation drafts the same document
     kept = await drafter.document(event.data["document_digest"])
     assert kept is not None and kept["digest_matches"] and kept["subject"] == SUBJECT and "催告函" in kept["html"]
     assert await drafter.document("sha256:" + "0" * 64) is None and await drafter.document("../etc") is None
+    (second,) = await drafter.draft(Entered(CASE, "lost_contact", entered.reached_at, occurrence=2), case, 20)
+    assert second.data["notice_id"] == f"{CASE}/return_demand/occurrence-2"
     await store.close()
 
 
-async def test_nothing_is_drafted_for_a_case_that_has_ended(store: SQLiteStorage) -> None:
-    from ledger.domain import make_fact
-
+async def test_nothing_is_drafted_for_a_suspended_or_ended_case(store: SQLiteStorage) -> None:
     p = projector_until(LATE_JUNE)
-    p.feed(make_fact(p.position + 1, "attendance.clock_in", SUBJECT, "2025-06-23T13:00:00+08:00", {"method": "face"}))
-    assert await NoticeDrafter(store, POLICY).for_stage(p, CASE, "lost_contact", at("2025-06-23 14:00")) == []
+    drafter = NoticeDrafter(store, POLICY, projector=lambda: p)
+    case = p.case(CASE, LATE_JUNE)
+    assert case is not None
+    entered = Entered(CASE, "lost_contact", LATE_JUNE)
+    assert await drafter.draft(entered, {**case, "suspended": True}, 12) == []
+    assert await drafter.draft(entered, {**case, "status": "returned"}, 12) == []
+    assert await NoticeDrafter(store, POLICY).draft(entered, case, 12) == []  # no projection to draft from
+    await store.close()
+
+
+async def test_a_broken_template_is_logged_and_drafts_nothing(store: SQLiteStorage, tmp_path: Path) -> None:
+    own = tmp_path / "broken"
+    own.mkdir()
+    (own / "return_demand.html").write_text("{# version: 2 #}{{ no_such_fact }}")
+    p = projector_until(LATE_JUNE)
+    drafter = NoticeDrafter(store, POLICY, Templates(own), projector=lambda: p)
+    case = p.case(CASE, LATE_JUNE)
+    assert case is not None
+    assert await drafter.draft(Entered(CASE, "lost_contact", LATE_JUNE), case, 12) == []
     await store.close()

@@ -57,7 +57,8 @@ async def notice_page(request: web.Request) -> web.Response:
         "now_local": now(request).astimezone(request.app[POLICY].tz).strftime("%Y-%m-%dT%H:%M"),
         "options": {"recipients": recipients},
         "default_channels": DEFAULT_CHANNELS.get(str(found["kind"]), []),
-        "deadline_days": (facts.get("deadline") or {}).get("days") if found["kind"] != "reminder" else None,
+        # only a return demand must set a deadline (a publication may; no other notice does)
+        "deadline_days": (facts.get("deadline") or {}).get("days") if found["kind"] == "return_demand" else None,
         "serves": (facts.get("served") or {}).get("notice_id") if facts.get("served") else None,
         "pdf": request.app[WORKBENCH].settings.chromium is not None
         and shutil.which(request.app[WORKBENCH].settings.chromium or "") is not None,
