@@ -33,7 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from ledger.core.entries import AT_RECORDING, Event, parse_leaf
 from ledger.core.records import StoredEntry
 from ledger.domain import Policy, Projector
-from ledger.errors import LedgerError, NotFoundError, PolicyError, ValidationError
+from ledger.errors import CalendarError, LedgerError, NotFoundError, PolicyError, ValidationError
 from ledger.services.notice_facts import TITLES, notice_facts
 from ledger.storage.base import Storage, iter_entries
 
@@ -209,6 +209,13 @@ class NoticeDrafter:
         case = projector.case(case_id, as_of)
         if case is None:
             raise NotFoundError(f"no case {case_id!r} at {as_of.isoformat()}")
+        calendar = case.get("calendar") or {}
+        if calendar.get("complete") is False:  # a notice must never state days counted on a guess
+            year = calendar.get("missing_year")
+            raise CalendarError(
+                f"cannot draft the {kind} of {case_id}: {calendar.get('detail') or 'the working-day calendar is incomplete'}",
+                year=year if isinstance(year, int) else None,
+            )
         subject = str(case["subject"])
         nid = notice_id or notice_id_for(case_id, kind)
         version, template_digest = self.templates.version(kind)
@@ -339,3 +346,13 @@ async def find_notice(drafter: NoticeDrafter, notice_id: str) -> dict[str, Any] 
         "facts": kept.get("facts") if kept else None,
         "events": later,
     }
+
+
+async def forget_documents(store: Storage, subject: str) -> int:
+    """Erasure (``hrledger erase``): drop the kept documents drafted for ``subject``, which state their name
+    and address; the log keeps each digest, and the bundle no document. Returns how many went."""
+    gone = 0
+    for key, doc in await store.list_records(DOCUMENT_KIND, limit=1_000_000):
+        if doc.get("subject") == subject:
+            gone += await store.delete_record(DOCUMENT_KIND, key)
+    return gone

@@ -193,3 +193,28 @@ async def test_a_broken_template_is_logged_and_drafts_nothing(store: SQLiteStora
     assert case is not None
     assert await drafter.draft(Entered(CASE, "lost_contact", LATE_JUNE), case, 12) == []
     await store.close()
+
+
+async def test_an_erasure_forgets_the_documents_drafted_for_the_employee(store: SQLiteStorage) -> None:
+    from ledger.services.drafting import forget_documents
+
+    p = projector_until(LATE_JUNE)
+    drafter = NoticeDrafter(store, POLICY, projector=lambda: p)
+    case = p.case(CASE, LATE_JUNE)
+    assert case is not None
+    (event,) = await drafter.draft(Entered(CASE, "lost_contact", LATE_JUNE), case, 12)
+    assert await forget_documents(store, "E-OTHER") == 0
+    assert await forget_documents(store, SUBJECT) == 1
+    assert await drafter.document(event.data["document_digest"]) is None
+    await store.close()
+
+
+def test_no_notice_is_drafted_on_an_incomplete_calendar() -> None:
+    from ledger.domain import Projector
+    from ledger.errors import CalendarError
+    from tests.support.seed import facts_until
+
+    p = Projector(POLICY)
+    p.feed_all([f for f in facts_until(LATE_JUNE) if f.type != "calendar.adopted"])
+    with pytest.raises(CalendarError, match="cannot draft the return_demand"):
+        NoticeDrafter(SQLiteStorage(Path("unused")), POLICY).compose(p, CASE, "return_demand", LATE_JUNE)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from api.cases import evaluate
 from api.config import CONFIG, DRAFTER, POLICY, WORKBENCH
 from api.events import append_events, parse_events
 from api.workbench.page import now, page, projection, see_other, session_of
@@ -127,6 +128,7 @@ async def draft_notice(request: web.Request) -> web.StreamResponse:
         raise ValidationError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     serves = str(form.get("serves", "")).strip() or None
     at = now(request)
+    await evaluate(request, lambda p: p.case(case_id, at), lambda doc: [doc])  # records calendar years it needs
     p = await projection(request)
     drafter = request.app[DRAFTER]
     stamp = at.astimezone(p.policy.tz).strftime("%Y%m%d%H%M%S")
