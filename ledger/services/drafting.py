@@ -212,8 +212,9 @@ class NoticeDrafter:
         calendar = case.get("calendar") or {}
         if calendar.get("complete") is False:  # a notice must never state days counted on a guess
             year = calendar.get("missing_year")
+            detail = calendar.get("detail") or "the working-day calendar is incomplete"
             raise CalendarError(
-                f"cannot draft the {kind} of {case_id}: {calendar.get('detail') or 'the working-day calendar is incomplete'}",
+                f"cannot draft the {kind} of {case_id}: {detail}",
                 year=year if isinstance(year, int) else None,
             )
         subject = str(case["subject"])
