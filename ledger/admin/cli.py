@@ -265,6 +265,7 @@ def _guide(base: str, token: str | None, data: str) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.config import AppConfig
     from api.server import serve
+    from api.workbench.settings import WorkbenchSettings
     from ledger.admin.datadir import bootstrap
 
     token = bootstrap(args.data) if args.init else None
@@ -281,6 +282,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         auth_failure_burst=args.auth_failure_burst,
         lease_ttl=args.lease_ttl,
         access_log=not args.no_access_log,
+        workbench=WorkbenchSettings(
+            public_url=args.public_url,
+            notice_templates=Path(args.notice_templates) if args.notice_templates else None,
+        ),
     )
     return serve(config, host=args.host, port=args.port)
 
@@ -339,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
         "sequencer blocks writes before another process takes over (default 10)",
     )
     p.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
+    p.add_argument(
+        "--public-url",
+        help="the workbench's address as people open it, e.g. https://hr.example.com/ (https: Secure cookies)",
+    )
+    p.add_argument("--notice-templates", help="a directory of the company's own notice templates (docs/notices.md)")
     p.add_argument(
         "--init",
         action="store_true",

@@ -130,6 +130,8 @@ class Templates:
     """The notice templates: a company's directory first, then the defaults shipped with hrledger."""
 
     def __init__(self, directory: Path | None = None) -> None:
+        if directory is not None and not directory.is_dir():
+            raise PolicyError("notice_templates", f"{directory} is not a directory of notice templates")
         self.directory = directory
         dirs = [str(d) for d in (directory, TEMPLATE_DIR) if d is not None]
         self.env = SandboxedEnvironment(
