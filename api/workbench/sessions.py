@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -22,8 +23,7 @@ from api.workbench.settings import WorkbenchSettings
 from ledger.core.entries import parse_rfc3339
 from ledger.errors import ValidationError
 from ledger.services.tokens import ROLE_GRANTS
-from ledger.services.users import User, get_user
-from ledger.storage.base import Storage
+from ledger.services.users import User
 
 KIND = "workbench_session"
 COOKIE = "hrl_session"
@@ -62,16 +62,27 @@ def cookie_name(request: web.Request, settings: WorkbenchSettings) -> str:
     return SECURE_COOKIE if is_secure(request, settings) else COOKIE
 
 
+class Records(Protocol):
+    """The part of the store sessions use (``ledger.storage.base.Storage`` has it): small documents by key."""
+
+    async def put_record(self, kind: str, key: str, doc: Mapping[str, Any]) -> None: ...
+    async def get_record(self, kind: str, key: str) -> dict[str, Any] | None: ...
+    async def list_records(self, kind: str, *, limit: int = 1000) -> list[tuple[str, dict[str, Any]]]: ...
+    async def delete_record(self, kind: str, key: str) -> bool: ...
+
+
 class Sessions:
     def __init__(
         self,
-        store: Storage,
+        store: Records,
         settings: WorkbenchSettings,
         *,
+        find_user: Callable[[str], Awaitable[User | None]],
         clock: Callable[[], datetime],
         random_bytes: Callable[[int], bytes],
     ) -> None:
         self.store = store
+        self.find_user = find_user
         self.settings = settings
         self.clock = clock
         self.random_bytes = random_bytes
@@ -112,7 +123,7 @@ class Sessions:
             await self.store.delete_record(KIND, key)
             return None
         now = self.clock()
-        user = await get_user(self.store, str(doc.get("user", "")))
+        user = await self.find_user(str(doc.get("user", "")))
         if user is None or user.disabled or self._expired(created, seen, now):
             await self.store.delete_record(KIND, key)
             return None
