@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from api.config import CONFIG, METRICS, AppConfig
-from api.contexts import escalation_context, ledger_context
+from api.contexts import escalation_context, ledger_context, witness_context
 from api.errors import error_middleware
 from api.metrics import Metrics
 from api.ratelimit import AuthFailureLimiter, auth_failure_limit
@@ -34,7 +34,7 @@ def create_app(config: AppConfig) -> web.Application:
     )
     app[CONFIG] = config
     app[METRICS] = metrics
-    app.cleanup_ctx.extend([ledger_context, escalation_context, workbench_context])
+    app.cleanup_ctx.extend([ledger_context, witness_context, escalation_context, workbench_context])
     add_routes(app)
     add_pages(app)  # the workbench: HTML for people, its sessions checked on its own routes only
     return app

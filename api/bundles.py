@@ -31,6 +31,8 @@ def parse_bundle_request(body: bytes) -> tuple[str, date, date]:
     days: list[date] = []
     for name in ("from", "to"):
         value = doc.get(name)
+        if value is None:
+            raise ValidationError(name, "is required: the period's first (from) and last (to) day, YYYY-MM-DD")
         try:
             if not isinstance(value, str) or len(value) != 10:
                 raise ValueError

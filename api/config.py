@@ -21,6 +21,7 @@ from ledger.services.escalator import Escalator
 from ledger.services.follower import ProjectionFollower
 from ledger.services.notify import Notifier
 from ledger.services.tokens import TokenCache
+from ledger.services.witness_client import WitnessClient
 from ledger.storage.base import Storage
 
 MAX_BODY_BYTES = 1 << 20  # SPEC section 2: bodies over 1 MiB are refused with 413
@@ -52,6 +53,7 @@ class AppConfig:
     auth_failure_burst: int = 10  # failed authentications a client address may make at once ...
     auth_failure_per_second: float = 0.5  # ... and how fast that allowance refills (429 beyond it)
     lease_ttl: float = 10.0  # MongoDB only: seconds a killed sequencer blocks writes before another takes over
+    witnesses_path: Path | None = None  # witness policy (TOML, docs/witnesses.md); None: checkpoints are not witnessed
     workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)  # the people's pages (SPEC section 8)
 
 
@@ -65,5 +67,6 @@ FOLLOWER = web.AppKey("follower", ProjectionFollower)
 ESCALATOR = web.AppKey("escalator", Escalator)
 NOTIFIER = web.AppKey("notifier", Notifier)
 TOKENS = web.AppKey("tokens", TokenCache)
+WITNESSES = web.AppKey("witnesses", WitnessClient)
 DRAFTER = web.AppKey("drafter", NoticeDrafter)
 WORKBENCH = web.AppKey("workbench", Workbench)

@@ -3,6 +3,8 @@
 - ``ledger_context``: the store (bound to this log's key), the sequencer lease on MongoDB, the log's
   sequencer and publisher, the metrics watcher and the RFC 3161 timestamper. ``Log.stop`` drains what
   was accepted, commits it and publishes a last checkpoint before the store closes.
+- ``witness_context``: the witness client, which sends each new checkpoint to the witnesses of the
+  policy file (``AppConfig.witnesses_path``) and keeps their cosignatures (docs/witnesses.md).
 - ``escalation_context``: the policy, the projection follower, the notifier and the escalator, whose loop runs every
   ``AppConfig.tick_seconds`` (``<= 0`` disables the loop; reads still work).
 
@@ -32,6 +34,7 @@ from api.config import (
     SIGNER,
     STORE,
     TOKENS,
+    WITNESSES,
     AppConfig,
 )
 from ledger.admin.datadir import load_datadir
@@ -43,6 +46,8 @@ from ledger.services.follower import ProjectionFollower
 from ledger.services.identity import claim_store
 from ledger.services.notify import Notifier
 from ledger.services.tokens import TokenCache
+from ledger.services.witness_client import WitnessClient
+from ledger.services.witness_policy import read_witness_policy
 from ledger.storage.base import Storage
 
 logger = logging.getLogger("hrledger.api")
@@ -54,9 +59,9 @@ async def ledger_context(app: web.Application) -> AsyncIterator[None]:
     datadir = load_datadir(config.data_dir)
     signer = datadir.signer()
     store = datadir.open_store(config.store_uri)
-    await store.open()
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(store.close)
+        stack.push_async_callback(store.close)  # also when open fails: its worker threads must end
+        await store.open()
         await claim_store(store, signer)  # never sign for a log of another key
         term = await _sequencer_lease(store, stack, config.lease_ttl)
         log = Log(store, signer, clock=config.clock, random_bytes=config.random_bytes, term=term)
@@ -132,6 +137,22 @@ def read_policy(path: Path | None) -> Policy:
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError("policy", f"cannot read the policy file {path}: {exc}") from None
     return load_policy(text)
+
+
+async def witness_context(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG]
+    if config.witnesses_path is None:
+        yield
+        return
+    log = app[LOG]
+    client = WitnessClient(log, read_witness_policy(config.witnesses_path), clock=config.clock, active=log.is_sequencer)
+    await client.start()
+    app[WITNESSES] = client
+    app[METRICS].witnesses = client
+    try:
+        yield
+    finally:
+        await client.stop()
 
 
 async def escalation_context(app: web.Application) -> AsyncIterator[None]:

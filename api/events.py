@@ -18,11 +18,12 @@ from typing import Any
 from aiohttp import web
 
 from api.auth import TOKEN_INFO
-from api.config import CONFIG, LOG, METRICS
+from api.config import CONFIG, FOLLOWER, LOG, METRICS
 from api.errors import decode_json, read_body
 from api.params import wait_param
-from ledger.core.entries import Event, validate_envelope
+from ledger.core.entries import LATEST, Event, validate_envelope
 from ledger.core.notes import format_tlog_proof
+from ledger.domain.references import REFERENCES, unmatched_references
 from ledger.domain.schemas import ADMIN_TYPES, validate_event
 from ledger.errors import CheckpointTimeoutError, ForbiddenError, ValidationError
 from ledger.log import AppendResult, Log
@@ -70,15 +71,19 @@ def parse_events(body: bytes, *, now: Any, max_batch: int) -> tuple[list[Event],
     return [event], False
 
 
+def check_roles(events: list[Event], grants: Callable[[str], bool], who: str, batch: bool = False) -> None:
+    for index, event in enumerate(events):
+        if event.type in ADMIN_TYPES and not grants("admin"):
+            where = f"events[{index}]" if batch else "the event"
+            raise ForbiddenError(f"{where} is {event.type}, which needs the admin role; {who}")
+
+
 async def append_events(
     app: web.Application, events: list[Event], grants: Callable[[str], bool], who: str, batch: bool = False
 ) -> list[AppendResult]:
     """The role checks and the append every recorded event passes, by token (here) or by a person's session
     (the workbench); ``who`` says who asked, in the refusal."""
-    for index, event in enumerate(events):
-        if event.type in ADMIN_TYPES and not grants("admin"):
-            where = f"events[{index}]" if batch else "the event"
-            raise ForbiddenError(f"{where} is {event.type}, which needs the admin role; {who}")
+    check_roles(events, grants, who, batch)
     results = await app[LOG].append(events)
     metrics = app[METRICS]
     created = sum(1 for r in results if r.created)
@@ -99,19 +104,41 @@ async def post_events(request: web.Request) -> web.Response:
     body = await read_body(request)
     events, batch = parse_events(body, now=config.clock(), max_batch=config.max_batch)
     info = request[TOKEN_INFO]
-    results = await append_events(app, events, info.grants, f"the token {info.token_id!r} has role {info.role}", batch)
+    who = f"the token {info.token_id!r} has role {info.role}"
+    check_roles(events, info.grants, who, batch)
+    warnings = _unmatched(request, events)
+    results = await append_events(app, events, info.grants, who, batch)
     log = app[LOG]
     created = sum(1 for r in results if r.created)
     needed = max(r.seq for r in results) + 1
     status = 201 if created else 200
-    if not wait:  # the hot path: no intermediate dicts
+    if not wait and not warnings:  # the hot path: no intermediate dicts
         parts = [_result_bytes(r) for r in results]
         body_out = b'{"results": [' + b", ".join(parts) + b"]}" if batch else parts[0]
         return web.Response(status=status, body=body_out, headers=JSON_HEADERS)
     items = [_result(r) for r in results]
+    for index, messages in warnings.items():
+        items[index]["warnings"] = messages
+    if not wait:
+        doc_out: dict[str, Any] = {"results": items} if batch else items[0]
+        return web.Response(status=status, body=json.dumps(doc_out).encode("utf-8"), headers=JSON_HEADERS)
     extra = await _with_proofs(log, results, items, needed, config.checkpoint_wait_seconds)
     doc: dict[str, Any] = {"results": items, **extra} if batch else {**items[0], **extra}
     return web.Response(status=status, body=json.dumps(doc).encode("utf-8"), headers=JSON_HEADERS)
+
+
+def _unmatched(request: web.Request, events: list[Event]) -> dict[int, list[str]]:
+    """Warnings for events naming a leave or notice the log does not hold (they are recorded all the same)."""
+    if not any(e.type in REFERENCES for e in events):
+        return {}
+    projector = request.app[FOLLOWER].projector
+    out: dict[int, list[str]] = {}
+    for subject in {e.subject for e in events if e.type in REFERENCES}:
+        mine = [(i, e) for i, e in enumerate(events) if e.subject == subject]
+        found = unmatched_references([(e.type, e.data) for _, e in mine], projector.facts(subject, LATEST))
+        for u in found:
+            out.setdefault(mine[u.index][0], []).append(u.message())
+    return out
 
 
 async def _with_proofs(

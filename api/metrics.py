@@ -19,8 +19,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api.errors import Handler
+from ledger.core.records import StoredCheckpoint
 from ledger.log import Log
 from ledger.services.calendar_keeper import CalendarStatus
+from ledger.services.witness_client import WitnessClient
 
 access_log = logging.getLogger("hrledger.access")
 logger = logging.getLogger("hrledger.metrics")
@@ -110,6 +112,41 @@ class Metrics:
             registry=r,
         )
         self.calendar: Callable[[], CalendarStatus] | None = None  # set by the escalation context
+        self.witnesses: WitnessClient | None = None  # set by the witness context
+        self._witness_gauges = {
+            key: Gauge(f"hrledger_witness_{key}", text, ["witness"], registry=r)
+            for key, text in (
+                ("cosigned_size", "Tree size of the latest checkpoint the witness cosigned"),
+                ("lag_entries", "Entries of the latest checkpoint not yet covered by the witness's cosignature"),
+                ("lag_seconds", "Seconds since the first checkpoint the witness has not yet cosigned was published"),
+                ("evidence", "Split-view evidence recorded about the witness (SPEC section 7): investigate"),
+                ("disputed", "1 while the witness does not count towards the quorum (split-view evidence)"),
+                ("failures", "Submissions in a row that got no cosignature"),
+            )
+        }
+        self.witness_cosign_seconds = Histogram(
+            "hrledger_witness_cosign_seconds",
+            "Delay from publishing a checkpoint to a cosignature covering it, by witness",
+            ["witness"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.witnessed_seconds = Histogram(
+            "hrledger_checkpoint_witnessed_seconds",
+            "Delay from publishing a checkpoint to the policy's quorum of cosignatures on one covering it",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.checkpoint_witnessed = Gauge(
+            "hrledger_checkpoint_witnessed",
+            "1 when the latest checkpoint has the cosignatures the policy needs",
+            registry=r,
+        )
+        self.signing_held = Gauge(
+            "hrledger_signing_held",
+            "1 while the log does not sign: the witness policy can no longer be met",
+            registry=r,
+        )
         r.register(_LogCounters(lambda: self.log))
         self._acks: deque[tuple[int, float]] = deque()
         self._ack_event = asyncio.Event()
@@ -168,6 +205,8 @@ class Metrics:
             self.tree_size.set(size)
             self.checkpoint_size.set(covered)
             self.lag_entries.set(size - covered)
+            if self.witnesses is not None:
+                self._observe_witnesses(self.witnesses, latest)
         if self.calendar is not None:
             status = self.calendar()
             left = status.days_left
@@ -176,6 +215,21 @@ class Metrics:
             for year, cases in status.missing_years.items():
                 self.calendar_missing.labels(str(year)).set(len(cases))
         return generate_latest(self.registry)
+
+    def _observe_witnesses(self, client: WitnessClient, latest: StoredCheckpoint | None) -> None:
+        status = client.status(latest)
+        for w in status["witnesses"]:
+            for key, gauge in self._witness_gauges.items():
+                gauge.labels(w["witness"]).set(float(w[key]))
+        per_witness, quorum = client.drain_latencies()
+        for label, seconds in per_witness.items():
+            histogram = self.witness_cosign_seconds.labels(label)
+            for s in seconds:
+                histogram.observe(s)
+        for s in quorum:
+            self.witnessed_seconds.observe(s)
+        self.checkpoint_witnessed.set(int(status["checkpoint_witnessed"]))
+        self.signing_held.set(int(status["signing_hold"] is not None))
 
     # -- per request ------------------------------------------------------------------------------
     def middleware(self, log_lines: bool) -> Any:

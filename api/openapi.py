@@ -172,6 +172,13 @@ SCHEMAS: dict[str, Any] = {
             "status": {"enum": ["ok", "degraded"]},
             "publish_error": {"type": "string"},
             "sequencer": {"type": "boolean", "description": "this process takes writes now"},
+            "witnesses": {
+                "type": "object",
+                "description": "with a witness policy (docs/witnesses.md): quorum, checkpoint_witnessed, "
+                "signing_hold, evidence, and per witness its cosigned_size, lag_entries, lag_seconds, "
+                "last_error, evidence and disputed",
+            },
+            "warnings": {"type": "array", "items": {"type": "string"}},
         },
     },
 }
@@ -186,7 +193,8 @@ ERROR_TEXT = {
     413: "Request body over 1 MiB",
     422: "Invalid input: the problem's field names the offending field",
     500: "Integrity or internal failure",
-    503: "Storage unavailable, or (wait=checkpoint) no checkpoint in time; retry after Retry-After seconds",
+    503: "Storage unavailable, or (wait=checkpoint) no checkpoint in time; retry after Retry-After seconds. "
+    "Also signing-held: the witness policy can no longer be met (docs/witnesses.md)",
 }
 
 PROBLEM_CONTENT = {"application/problem+json": {"schema": _ref("Problem")}}
@@ -229,7 +237,8 @@ PATHS: dict[str, Any] = {
             "The latest signed checkpoint (C2SP tlog-checkpoint signed note)",
             {
                 "200": {
-                    "description": "the note, verbatim",
+                    "description": "the note, verbatim, with one C2SP tlog-cosignature line per witness that "
+                    "cosigned it",
                     "content": {"text/plain; charset=utf-8": {"schema": {"type": "string"}}},
                 },
                 **_errors(400, 404, *READ_ERRORS),

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from api.config import ESCALATOR, LOG, METRICS, SIGNER
+from api.config import ESCALATOR, LOG, METRICS, SIGNER, WITNESSES
 from api.params import check_params, int_param, required_int, seq_param
 from ledger.core.records import StoredEntry
 from ledger.errors import BadRequestError, NotFoundError
@@ -53,12 +53,14 @@ async def get_log(request: web.Request) -> web.Response:
 
 
 async def get_checkpoint(request: web.Request) -> web.Response:
-    """The latest signed checkpoint note, verbatim."""
+    """The latest signed checkpoint note, verbatim, with a cosignature line per witness that cosigned it."""
     check_params(request.query, ())
     latest = await request.app[LOG].latest_checkpoint()
     if latest is None:
         raise NotFoundError("no checkpoint has been published yet")
-    return web.Response(body=latest.note, content_type="text/plain", charset="utf-8")
+    witnesses = request.app.get(WITNESSES)
+    note = latest.note if witnesses is None else await witnesses.cosigned_note(latest)
+    return web.Response(body=note, content_type="text/plain", charset="utf-8")
 
 
 async def get_entry(request: web.Request) -> web.Response:
@@ -139,6 +141,24 @@ async def healthz(request: web.Request) -> web.Response:
     if error is not None:
         doc["publish_error"] = str(error)
     warnings: list[str] = []
+    witnesses = request.app.get(WITNESSES)
+    if witnesses is not None:
+        status = witnesses.status(await log.latest_checkpoint())
+        doc["witnesses"] = status
+        disputed = [w["witness"] for w in status["witnesses"] if w["disputed"]]
+        if status["evidence"]:
+            warnings.append(
+                f"split-view evidence recorded about {status['evidence']} witness answer(s)"
+                + (f"; disputed: {', '.join(disputed)}" if disputed else "")
+                + " (docs/witnesses.md: what to do)"
+            )
+        if disputed or status["signing_hold"] is not None:
+            doc["status"] = "degraded"
+        if not status["checkpoint_witnessed"]:
+            warnings.append(
+                f"the latest checkpoint is not yet witnessed: {status['cosignatures_on_latest']} of "
+                f"{status['quorum']} cosignatures"
+            )
     escalator = request.app.get(ESCALATOR)
     if escalator is not None:
         calendar = escalator.calendar_status()

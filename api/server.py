@@ -14,8 +14,9 @@ import signal
 from aiohttp import web
 
 from api.app import create_app
-from api.config import ESCALATOR, AppConfig
+from api.config import ESCALATOR, NOTIFIER, AppConfig
 from ledger.admin.datadir import load_datadir
+from ledger.errors import LedgerError
 
 log = logging.getLogger("hrledger.server")
 SHUTDOWN_GRACE = 30.0
@@ -35,10 +36,19 @@ async def run(config: AppConfig, host: str, port: int, *, ready: asyncio.Event |
     set_on_shutdown_signals(loop, stop)
     try:
         site = web.TCPSite(runner, host, port, backlog=4096, reuse_address=True)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}; another hrledger may be running there: stop "
+                "it, or choose another port (--port, or make run PORT=...)"
+            ) from None
         for address in runner.addresses:
             if isinstance(address, tuple):
                 print(f"hrledger serving on http://{_host(address[0])}:{address[1]}", flush=True)
+        notifier = app.get(NOTIFIER)
+        if notifier is not None:
+            print(notifier.describe(), flush=True)
         escalator = app.get(ESCALATOR)
         warning = escalator.calendar_status().warning if escalator is not None else None
         if warning is not None:

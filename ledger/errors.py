@@ -5,7 +5,7 @@ The tree (HTTP status of each leaf in brackets; the most specific class wins)::
     LedgerError                              [500] root of every error raised on purpose
     ├── ValidationError                      [422] bad input; ``field`` names the offending field
     │   ├── BadRequestError                  [400] a malformed request: bad JSON, bad query parameters
-    │   └── PolicyError                      [422] the policy file is wrong; ``field`` is the dotted key
+    │   └── PolicyError                      [422] a policy file (company, witnesses) is wrong; ``field`` names the key
     ├── UnauthorizedError                    [401] no bearer token, or an unknown or revoked one
     ├── ForbiddenError                       [403] the token's role may not do this
     ├── NotFoundError                        [404]
@@ -14,6 +14,7 @@ The tree (HTTP status of each leaf in brackets; the most specific class wins)::
     ├── StorageError                         [500] the store failed (translated at the driver boundary)
     │   └── StorageUnavailableError          [503] writes cannot happen now: read-only, full, lease lost
     │       └── CheckpointTimeoutError       [503] committed, but no checkpoint covered it in time
+    ├── SigningHeldError                     [503] the witness policy can no longer be met: nothing new is signed
     ├── IntegrityError                       [500] stored data contradicts itself; run hrledger fsck
     ├── VerificationError                    [500] a proof, signature or note failed to verify
     ├── TimestampError                       [502] the TSA is unreachable, refused, or answered wrongly
@@ -115,6 +116,13 @@ class IntegrityError(LedgerError):
     """Stored data contradicts itself: a hash, node or checkpoint does not match what it must be."""
 
     title = "Integrity failure"
+
+
+class SigningHeldError(LedgerError):
+    """The log does not sign new checkpoints: split-view evidence from witnesses leaves too few to meet
+    the witness policy (SPEC section 7). Entries are still accepted; an operator must investigate."""
+
+    title = "Checkpoint signing held"
 
 
 class VerificationError(LedgerError):

@@ -16,6 +16,7 @@ from ledger.storage.sqlite import SQLiteStorage
 from tests.support.escalator import Receiver
 from tests.support.mongo_server import drop_database, fresh_uri, mongo_uri  # noqa: F401
 from tests.support.tsa import TSA, start_tsa
+from tests.support.witness import forked_log, two_witnesses  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +36,19 @@ def store_uri(request: pytest.FixtureRequest) -> Iterator[str | None]:
         return
     uri = fresh_uri(request.getfixturevalue("mongo_uri"))
     yield uri
-    drop_database(uri)
+    # Dropped when the session ends, not now: the service under test may still be shutting down (its app is
+    # torn down after this fixture when the test asked for aiohttp_client first), and must find its database.
+    _databases.append(uri)
+
+
+_databases: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    for uri in _databases:
+        drop_database(uri)
 
 
 @pytest.fixture

@@ -21,8 +21,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     "ledger.storage": frozenset({"ledger.errors", "ledger.core"}),
     "ledger.log": frozenset({"ledger.errors", "ledger.core", "ledger.storage"}),
     "ledger.services": frozenset({"ledger.errors", "ledger.core", "ledger.domain", "ledger.storage", "ledger.log"}),
+    "ledger.witness": frozenset({"ledger.errors", "ledger.core", "verifier"}),
     "ledger.admin": frozenset(
-        {"ledger.errors", "ledger.core", "ledger.domain", "ledger.storage", "ledger.log", "ledger.services", "verifier"}
+        {
+            "ledger.errors",
+            "ledger.core",
+            "ledger.domain",
+            "ledger.storage",
+            "ledger.log",
+            "ledger.services",
+            "ledger.witness",
+            "verifier",
+        }
     ),
     "api": frozenset(
         {
@@ -47,6 +57,7 @@ THIRD_PARTY: dict[str, frozenset[str]] = {
     "ledger.errors": frozenset(),
     "ledger.core": frozenset({"nacl", "rfc8785"}),  # rfc8785 until the verifier's JCS serves production
     "ledger.domain": frozenset({"chinese_calendar"}),
+    "ledger.witness": frozenset({"aiohttp", "nacl"}),  # a small program for a neutral party to run and read
 }
 #: standard-library modules that do I/O, keep time or draw randomness: never in a pure room
 IO_MODULES = frozenset(
@@ -188,6 +199,8 @@ def _one(module: str, source: str) -> list[tuple[str, ast.Module]]:
         ("ledger.storage.sqlite", "from ledger.domain import Policy", "ledger.storage may not import ledger.domain"),
         ("api.events", "from verifier import note", "api may not import verifier"),
         ("api.reads", "from ledger.storage.base import Storage", "api may not import ledger.storage"),
+        ("ledger.witness.server", "from ledger.log import Log", "ledger.witness may not import ledger.log"),
+        ("ledger.witness.server", "import pymongo", "not a dependency ledger.witness may use"),
     ],
 )
 def test_a_broken_room_rule_is_named(module: str, source: str, words: str) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from verifier import jcs, merkle, timeline
+from verifier import cosignature, jcs, merkle, timeline
 from verifier.archive import Bundle, int_list, load_json, read_zip, step1_manifest
 from verifier.note import (
     NoteError,
@@ -30,7 +31,9 @@ _CONSISTENCY = re.compile(r"^consistency/(0|[1-9][0-9]*)-(0|[1-9][0-9]*)\.json$"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def step2_checkpoint(b: Bundle, r: Result, vkey: Verifier) -> None:
+def step2_checkpoint(
+    b: Bundle, r: Result, vkey: Verifier, witnesses: Sequence[cosignature.WitnessKey] = (), threshold: int = 0
+) -> None:
     m = b.manifest
     if m.get("vkey") is not None and m.get("vkey") != vkey.text:
         r.fail(2, f"manifest.json names verifier key {m.get('vkey')!r}, not the key given ({vkey.text})")
@@ -47,9 +50,10 @@ def step2_checkpoint(b: Bundle, r: Result, vkey: Verifier) -> None:
     r.tree_size, r.root = cp.size, cp.note.text.split("\n")[2]
     try:
         verify_note(cp.note, vkey)
-        b.checkpoints[cp.size] = raw
+        b.checkpoints[cp.size] = cosignature.log_signed_note(cp.note, vkey)  # what RFC 3161 tokens cover
     except NoteError as exc:
         r.fail(2, f"checkpoint: {exc}")
+    cosignature.report(r, 2, cp.note, vkey, witnesses, threshold)
     if cp.origin != vkey.name:
         r.fail(2, f"checkpoint: origin {cp.origin!r} is not the key name {vkey.name!r}")
     if "origin" in m and cp.origin != m["origin"]:
@@ -223,7 +227,7 @@ def step5_consistency(b: Bundle, r: Result, vkey: Verifier) -> None:
                 f"(size {cp.size}): {why}",
             )
         if len(r.steps[5].failures) == bad:
-            b.checkpoints[old.size] = old.raw
+            b.checkpoints[old.size] = cosignature.log_signed_note(old.note, vkey)
             r.note(5, f"size {old.size} is a prefix of size {cp.size}")
 
 
@@ -287,8 +291,17 @@ def step6_coverage(b: Bundle, r: Result) -> None:
     r.note(6, "completeness rests on the manifest's declaration: the log's leaves do not chain per subject")
 
 
-def verify_bundle(data: bytes, vkey: Verifier, *, tsa_roots: list[Any] | None = None, name: str = "bundle") -> Result:
-    """Run steps 1 to 8 over the bytes of a bundle; raises UsageError only when it is not a zip at all."""
+def verify_bundle(
+    data: bytes,
+    vkey: Verifier,
+    *,
+    tsa_roots: list[Any] | None = None,
+    name: str = "bundle",
+    witnesses: Sequence[cosignature.WitnessKey] = (),
+    witness_threshold: int | None = None,
+) -> Result:
+    """Run steps 1 to 8 over the bytes of a bundle; raises UsageError only when it is not a zip at all.
+    ``witness_threshold`` is how many of ``witnesses`` must have cosigned the checkpoint (default: all)."""
     files, zip_problems = read_zip(data)
     b = Bundle(files)
     r = Result(bundle=name, vkey=vkey.text, tsa_checked=tsa_roots is not None)
@@ -297,7 +310,8 @@ def verify_bundle(data: bytes, vkey: Verifier, *, tsa_roots: list[Any] | None = 
     period = _period(m)
     r.origin, r.subject = m.get("origin"), m.get("subject")
     r.period_from, r.period_to, r.time_zone = period.get("from"), period.get("to"), period.get("time_zone")
-    step2_checkpoint(b, r, vkey)
+    threshold = len(witnesses) if witness_threshold is None else witness_threshold
+    step2_checkpoint(b, r, vkey, witnesses, threshold)
     step3_entries(b, r)
     step4_inclusion(b, r)
     step5_consistency(b, r, vkey)

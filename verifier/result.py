@@ -72,6 +72,7 @@ class Result:
     tree_size: int | None = None
     root: str | None = None
     tsa_checked: bool = False
+    witnessed: list[dict[str, Any]] = field(default_factory=list)  # valid cosignatures by named witnesses
     steps: dict[int, Step] = field(default_factory=lambda: {n: Step(n) for n in STEP_TITLES})
     timeline: list[Fact] = field(default_factory=list)
     case: Any = None  # case.json as computed by the server: shown, not verified
@@ -102,6 +103,7 @@ class Result:
             "period": {"from": self.period_from, "to": self.period_to, "time_zone": self.time_zone},
             "tree_size": self.tree_size,
             "root": self.root,
+            "witnessed": self.witnessed,
             "failures": self.failures,
             "steps": [
                 {"step": s.number, "title": s.title, "status": s.status, "failures": s.failures, "notes": s.notes}

@@ -22,6 +22,7 @@ from ledger.domain.episodes import Episode, episodes
 from ledger.domain.facts import Fact, fact_from_entry
 from ledger.domain.policy import Policy
 from ledger.domain.readiness import readiness
+from ledger.domain.references import unmatched_facts
 from ledger.domain.schemas import COMPANY, ERASED_TYPE
 from ledger.errors import ProjectionGapError
 
@@ -160,6 +161,7 @@ class Projector:
             "missed_days": [],
             "as_of": as_of.isoformat(),
             "calendar": self._calendar_doc([current] if current else [], calendar),
+            "unmatched": unmatched_facts(facts),
         }
         if current is not None:
             out.update(
@@ -238,6 +240,7 @@ class Projector:
             "readiness": ready,
             "calendar": cal,
             "late_recorded": late,
+            "unmatched": unmatched_facts(facts),  # facts naming a leave or notice the log does not hold
             "evidence_seqs": sorted({f.seq for f in evidence} | used),
             "as_of": as_of.isoformat(),
             "policy_digest": p.digest,

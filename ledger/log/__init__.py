@@ -93,6 +93,23 @@ class Log:
     def publish_error(self) -> LedgerError | None:
         return self.publisher.publish_error
 
+    def add_publish_listener(self, listener: Callable[[StoredCheckpoint], None]) -> None:
+        self.publisher.add_publish_listener(listener)
+
+    def remove_publish_listener(self, listener: Callable[[StoredCheckpoint], None]) -> None:
+        self.publisher.remove_publish_listener(listener)
+
+    @property
+    def signing_hold(self) -> str | None:
+        """Why the log does not sign new checkpoints now (the witness client sets it), or None."""
+        return self.publisher.signing_hold
+
+    @signing_hold.setter
+    def signing_hold(self, reason: str | None) -> None:
+        self.publisher.signing_hold = reason
+        if reason is None:
+            self.publisher.poke()  # sign what was committed meanwhile
+
     async def publish_checkpoint(self) -> StoredCheckpoint | None:
         """Sign the committed tree if it grew; refuses a root inconsistent with the last checkpoint."""
         return await self.publisher.publish_checkpoint()

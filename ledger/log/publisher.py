@@ -17,7 +17,7 @@ from ledger.core import merkle
 from ledger.core.entries import format_recorded_at
 from ledger.core.notes import Checkpoint, Signer, sign_checkpoint, verify_checkpoint
 from ledger.core.records import StoredCheckpoint
-from ledger.errors import IntegrityError, LedgerError, StorageUnavailableError
+from ledger.errors import IntegrityError, LedgerError, SigningHeldError, StorageUnavailableError
 from ledger.log.proofs import Proofs
 from ledger.log.sequencer import CommitStats
 from ledger.storage.base import Storage
@@ -45,11 +45,22 @@ class Publisher:
         self._published_size = -1
         self._closing = False
         self.publish_error: LedgerError | None = None
+        self._publish_listeners: list[Callable[[StoredCheckpoint], None]] = []
+        #: why new checkpoints must not be signed now (a witness policy that can no longer be met), or None
+        self.signing_hold: str | None = None
 
     async def start(self) -> None:
         latest = await self.store.latest_checkpoint()
         self._published_size = latest.size if latest else -1
         self._dirty.set()  # publish at once if entries were committed after the last checkpoint
+
+    def add_publish_listener(self, listener: Callable[[StoredCheckpoint], None]) -> None:
+        """Call ``listener(checkpoint)`` after each checkpoint this process signs is stored (the witness
+        client submits it). It must be quick and must not raise."""
+        self._publish_listeners.append(listener)
+
+    def remove_publish_listener(self, listener: Callable[[StoredCheckpoint], None]) -> None:
+        self._publish_listeners.remove(listener)
 
     def poke(self) -> None:
         """The committed tree may have grown: publish soon."""
@@ -96,6 +107,8 @@ class Publisher:
                 raise IntegrityError(f"published checkpoint size {latest.size} is beyond the stored tree ({size})")
             await self._announce(latest.size)
             return latest
+        if self.signing_hold is not None:
+            raise SigningHeldError(f"not signing size {size}: {self.signing_hold}")
         root = await self._proofs.root(size)
         if latest is not None:
             verify_checkpoint(latest.note, self.signer.verifier(), origin=self.origin)
@@ -110,6 +123,11 @@ class Publisher:
         checkpoint = StoredCheckpoint(size, root, note, format_recorded_at(self._clock()))
         await self.store.add_checkpoint(checkpoint)
         self.stats.checkpoints_published += 1
+        for listener in self._publish_listeners:
+            try:
+                listener(checkpoint)
+            except Exception:  # a listener's bug must not stop the log from publishing
+                log.exception("a checkpoint listener failed")
         await self._announce(size)
         return checkpoint
 

@@ -26,6 +26,7 @@ from ledger.errors import LedgerError, NotFoundError, ValidationError
 from ledger.log import Log
 from ledger.services.exhibit import render_exhibit
 from ledger.services.timestamping import RECORD_KIND, tokens_for
+from ledger.services.witness_records import cosigned_note
 from ledger.storage.base import Storage
 
 COMPANY = "company"
@@ -119,7 +120,7 @@ async def build_subject_bundle(
         period_from=start,
         period_to=end,
         tree_size=final.size,
-        checkpoint=final.note,
+        checkpoint=await cosigned_note(store, final),  # with the witnesses' cosignature lines, if any
         entries=bundle_entries,
         consistency=consistency,
         timestamps=timestamps,

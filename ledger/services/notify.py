@@ -320,6 +320,20 @@ class Notifier:
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._stopping = False
 
+    def describe(self) -> str:
+        """Where stage notifications go, in one line for the start-up banner (or that they go nowhere)."""
+        places = []
+        if self.policy.webhook.url and WEBHOOK_KIND in self.channels:
+            places.append(f"webhook {self.policy.webhook.url}")
+        if EMAIL_KIND in self.channels:
+            places.append(f"e-mail to {', '.join(self.policy.smtp.recipients)} via {self.policy.smtp.host}")
+        if not places:
+            return (
+                "escalations are recorded in the log but notify nobody: set [webhook] or [smtp] in a policy "
+                "file (hrledger serve --policy FILE, or make run POLICY=FILE)"
+            )
+        return "escalations are delivered to " + " and ".join(places)
+
     @property
     def enabled(self) -> bool:
         return bool(self.channels)

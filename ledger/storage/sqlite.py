@@ -137,11 +137,15 @@ class SQLiteStorage:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            # Deleted content (erased data and salts) is overwritten with zeros, not merely unlinked.
-            conn.execute("PRAGMA secure_delete=ON")
-            conn.execute("PRAGMA foreign_keys=ON")
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                # Deleted content (erased data and salts) is overwritten with zeros, not merely unlinked.
+                conn.execute("PRAGMA secure_delete=ON")
+                conn.execute("PRAGMA foreign_keys=ON")
+            except BaseException:
+                conn.close()  # not in _connections yet (a file that is not a database): close() would miss it
+                raise
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)

@@ -354,3 +354,31 @@ def test_mistakes_are_named_and_change_nothing(
     )
     assert code == 1 and words in err and "Traceback" not in err
     assert calendar_entries(any_ledger_dir, "calendar.adopted") == []
+
+
+def test_operator_mistakes_get_a_message_not_a_traceback(
+    ledger_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(
+        capsys,
+        "bundle",
+        "--data",
+        str(ledger_dir),
+        "--subject",
+        "E1",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--out",
+        str(tmp_path / "missing" / "b.zip"),
+    )
+    assert code == 1 and "--out: the folder" in err and "does not exist" in err and "Traceback" not in err
+
+
+def test_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: 8080)" in out and "(default: 127.0.0.1)" in out and "(default: 60.0)" in out
+    assert "(default: None)" not in out and "(default: False)" not in out

@@ -160,3 +160,35 @@ async def test_concurrent_batches_from_many_clients(api: Api) -> None:
         seqs = [x["seq"] for x in (await r.json())["results"]]
         assert seqs == list(range(seqs[0], seqs[0] + 10))  # a batch stays contiguous and in order
     assert await tree_size(api) == 400
+
+
+async def test_an_event_naming_an_unknown_leave_is_recorded_with_a_warning(api: Api) -> None:
+    """A mistyped leave_id is a fact all the same (recorded, 201), but the answer says nothing links it."""
+    request = event(
+        "req",
+        type="leave.requested",
+        data={"leave_id": "L1", "kind": "sick", "start": "2026-01-05", "end": "2026-01-09"},
+    )
+    assert (await api.post(request)).status == 201
+    resp = await api.post(event("ok", type="leave.approved", data={"leave_id": "L-1"}))
+    doc = await resp.json()
+    assert resp.status == 201 and "seq" in doc
+    (warning,) = doc["warnings"]
+    assert "data.leave_id 'L-1' names no leave.requested of this employee" in warning
+    # the matching id, in the log or in the same batch, carries no warning
+    resp = await api.post(
+        {
+            "events": [
+                event("ok2", type="leave.approved", data={"leave_id": "L1"}),
+                event(
+                    "req2",
+                    type="leave.requested",
+                    data={"leave_id": "L2", "kind": "annual", "start": "2026-02-02", "end": "2026-02-03"},
+                ),
+                event("ok3", type="leave.approved", data={"leave_id": "L2"}),
+            ]
+        }
+    )
+    assert all("warnings" not in r for r in (await resp.json())["results"])
+    absence = await (await api.get("/v1/employees/E1/absence", "legal")).json()
+    assert [u["value"] for u in absence["unmatched"]] == ["L-1"]

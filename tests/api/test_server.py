@@ -158,3 +158,41 @@ def test_bootstrap_creates_a_ledger_and_an_admin_token_once(tmp_path: Path) -> N
         return info.role if info else None
 
     assert asyncio.run(role()) == "admin"
+
+
+async def test_a_busy_port_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+
+    data = tmp_path / "d"
+    init_datadir(data, origin=ORIGIN)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = await asyncio.create_subprocess_exec(
+            *SERVE,
+            "--data",
+            str(data),
+            "--port",
+            str(port),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in err.decode() and "another port" in err.decode()
+    assert b"Traceback" not in err
+
+
+async def test_the_banner_says_where_escalations_go(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    init_datadir(data, origin=ORIGIN)
+    proc, _ = await start_server(data)
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        assert "escalations are recorded in the log but notify nobody" in line and "POLICY=FILE" in line
+    finally:
+        proc.terminate()
+        await proc.wait()

@@ -221,10 +221,11 @@ async def test_email_alert_reaches_the_hr_mailbox(tmp_path: Path, smtp_server: A
         assert node.notifier is not None
         await node.notifier.wait_idle()
         assert len(box.envelopes) == 4
-        env = box.envelopes[-1]
+        # sent concurrently, so they arrive in any order: pick the absenteeism mail by its subject
+        mails = [(e, email.message_from_bytes(e.content, policy=email.policy.default)) for e in box.envelopes]
+        env, msg = next((e, m) for e, m in mails if "absenteeism" in str(m["Subject"]))
         assert env.mail_from == "ledger@example.com"
         assert sorted(env.rcpt_tos) == ["hr@example.com", "legal@example.com"]
-        msg = email.message_from_bytes(env.content, policy=email.policy.default)
         subject = str(msg["Subject"])
         assert "张三" in subject and "旷工" in subject and "absenteeism" in subject and "4" in subject
         body = msg.get_body().get_content()  # type: ignore[union-attr]
