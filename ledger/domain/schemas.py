@@ -322,6 +322,9 @@ def validate_data(type: str, data: Any) -> None:
 def validate_event(event: Event) -> None:
     """Subject rules plus :func:`validate_data`; call after ``ledger.core.entries.validate_envelope``."""
     validate_data(event.type, event.data)
+    if event.subject == COMPANY and event.type.startswith("custom."):
+        # SPEC section 1: company entries travel in every bundle, so they take no free-form (maybe personal) data
+        raise ValidationError("subject", f"the subject {COMPANY!r} takes only {', '.join(sorted(COMPANY_ONLY))}")
     if event.type.startswith("custom.") or event.type in COMPANY_ALLOWED:
         return
     if event.type in COMPANY_ONLY and event.subject != COMPANY:

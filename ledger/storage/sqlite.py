@@ -72,18 +72,26 @@ def _translate(exc: sqlite3.Error) -> Exception:
     return StorageError(f"sqlite: {exc}")
 
 
+def _blob(value: Any) -> bytes:
+    """A BLOB column's bytes. A cell edited outside hrledger may hold TEXT or a number instead: its bytes are
+    read as they are, so the digest and hash checks (reads, fsck) judge the content instead of crashing."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    return str(value).encode("utf-8")
+
+
 def _entry(row: Sequence[Any]) -> StoredEntry:
     return StoredEntry(
         seq=row[0],
-        event_id=row[1],
-        type=row[2],
-        subject=row[3],
-        occurred_at=row[4],
-        recorded_at=row[5],
-        entry=bytes(row[6]),
-        leaf_hash=bytes(row[7]),
-        data=None if row[8] is None else bytes(row[8]),
-        salt=None if row[9] is None else bytes(row[9]),
+        event_id=str(row[1]),
+        type=str(row[2]),
+        subject=str(row[3]),
+        occurred_at=str(row[4]),
+        recorded_at=str(row[5]),
+        entry=_blob(row[6]),
+        leaf_hash=_blob(row[7]),
+        data=None if row[8] is None else _blob(row[8]),
+        salt=None if row[9] is None else _blob(row[9]),
     )
 
 
