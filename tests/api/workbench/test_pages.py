@@ -44,3 +44,12 @@ async def test_english_on_request(wb: Workbench) -> None:
     assert resp.status == 303 and resp.headers["Location"] == "/"
     text = await wb.page("/")
     assert "Overdue after leave" in text and "逾期未返岗" not in text
+
+
+async def test_the_case_in_english_names_items_and_events_in_english(wb: Workbench) -> None:
+    await wb.sign_in("wang.li")
+    await wb.client.get("/lang/en?next=/", allow_redirects=False)
+    text = await wb.page(f"/cases/{CASE}")
+    for phrase in ("Readiness checklist", "not ready", "return demand (催告函) issued", "leave requested", "Timeline"):
+        assert phrase in text, phrase
+    assert "解除条件清单" not in text
