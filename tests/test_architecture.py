@@ -47,7 +47,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 #: (module, room) imports allowed beyond the table, each for a reason
 EXCEPTIONS = {
-    ("ledger.admin.cli", "api"): "hrledger serve is the one entry point of the service",
+    ("ledger.admin.commands", "api"): "hrledger serve is the one entry point of the service",
     ("api.contexts", "ledger.storage"): "the one api module that opens the store (handlers use the log and services)",
     ("api.config", "ledger.storage"): "the type of the STORE key, set by api.contexts",
 }
