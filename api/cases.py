@@ -1,4 +1,4 @@
-"""The HR domain over HTTP: absence, cases, stale contacts and the notification delivery log.
+"""The HR domain over HTTP: absence, cases, the attention list, stale contacts and the notification delivery log.
 
 Reads catch the projection up with the log first, so they reflect events acknowledged just before; they
 never write, except that a calendar year a case needs and the service can source is recorded first
@@ -89,6 +89,17 @@ async def get_case(request: web.Request) -> web.Response:
     if case is None:
         raise NotFoundError(f"no case {case_id!r} at {as_of.isoformat()}")
     return _json(case)
+
+
+async def get_attention(request: web.Request) -> web.Response:
+    """Employees at risk of becoming unreachable, each with the reasons (informs HR, decides nothing)."""
+    check_params(request.query, ("as_of", "subject"))
+    as_of = as_of_param(request)
+    subject = request.query.get("subject") or None
+    p = await projector(request)
+    if subject is not None and subject not in p.subjects():
+        raise NotFoundError(f"no events about employee {subject!r} in the log")
+    return _json(p.attention(as_of, subject=subject))
 
 
 async def stale_contacts(request: web.Request) -> web.Response:

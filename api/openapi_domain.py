@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger.domain.projection import CASE_STATUSES
+from ledger.domain.episodes import KINDS
+from ledger.domain.projection import ABSENCE_STATES, CASE_STATUSES
+from ledger.domain.readiness import ITEMS
+from ledger.domain.termination import AFTER_ITEMS
 from ledger.services.notify import STATUSES
 
 BUNDLES_PATH = "/v1/bundles"
@@ -52,15 +55,36 @@ _AS_OF = _q(
 _STR = {"type": "string"}
 _DATE = {"type": ["string", "null"], "format": "date"}
 _SEQS = {"type": "array", "items": {"type": "integer"}}
+_WORDS = {"type": "object", "properties": {"zh": _STR, "en": _STR}}
 _ITEM = {
     "type": "object",
     "required": ["name", "ok", "seqs", "missing"],
     "properties": {
-        "name": _STR,
+        "name": {
+            "type": "string",
+            "description": "stable item names: " + ", ".join(i.name for i in (*ITEMS, *AFTER_ITEMS)),
+        },
         "ok": {"type": "boolean"},
         "seqs": _SEQS,
         "missing": {"type": ["object", "null"], "properties": {"zh": _STR, "en": _STR}},
+        "label": _WORDS,
+        "supplied_by": {"type": "string", "description": "the event that would supply the item"},
+        "basis": {"type": "string", "description": "the legal basis"},
+        "deadline": {"type": ["string", "null"]},
     },
+}
+_FLAGS = {
+    "type": "array",
+    "description": "the rule book's leave rules this leave does not meet: flags, never refusals",
+    "items": {
+        "type": "object",
+        "properties": {"leave_id": _STR, "rule": {"enum": ["certificate", "min_notice_days", "max_days"]}},
+    },
+}
+_REPORTS = {
+    "type": "array",
+    "description": "reasons reported for the absence (absence.reported) and their assessment",
+    "items": {"type": "object", "properties": {"seq": {"type": "integer"}, "status": _STR}},
 }
 ABSENCE_SCHEMA = {
     "type": "object",
@@ -71,8 +95,12 @@ ABSENCE_SCHEMA = {
         "return_day": _DATE,
         "leave_id": {"type": ["string", "null"]},
         "case_id": {"type": ["string", "null"]},
+        "kind": {"enum": [*KINDS, None]},
         "missed_days": {"type": "array", "items": {"type": "string", "format": "date"}},
-        "state": {"enum": ["present", "on_leave", "overdue", "returned", "terminated"]},
+        "state": {"enum": list(ABSENCE_STATES)},
+        "suspended": {"type": "boolean"},
+        "reports": _REPORTS,
+        "leave_flags": _FLAGS,
     },
 }
 CASE_SCHEMA = {
@@ -91,10 +119,12 @@ CASE_SCHEMA = {
     "properties": {
         "case_id": _STR,
         "subject": _STR,
+        "kind": {"enum": list(KINDS)},
         "status": {"enum": list(CASE_STATUSES)},
-        "leave_id": _STR,
+        "leave_id": {"type": ["string", "null"]},
         "return_day": _DATE,
         "overdue_days": {"type": "integer"},
+        "suspended": {"type": "boolean"},
         "stage": {"type": ["string", "null"]},
         "stages": {
             "type": "array",
@@ -104,12 +134,31 @@ CASE_SCHEMA = {
                     "stage": _STR,
                     "reached_on": {"type": "string", "format": "date"},
                     "seq": {"type": ["integer", "null"], "description": "the stage event, once recorded"},
+                    "occurrence": {"type": ["integer", "null"]},
+                    "status": {"enum": ["entered", "due", "suspended"]},
                 },
             },
         },
+        "withdrawn_stages": {"type": "array", "items": {"type": "object"}},
+        "stage_events": {"type": "array", "items": {"type": "object"}},
+        "notices": {
+            "type": "object",
+            "description": "drafted (current, issued or superseded) and issued, with service",
+        },
+        "reports": _REPORTS,
+        "leave_flags": _FLAGS,
         "readiness": {
             "type": "object",
-            "properties": {"ready": {"type": "boolean"}, "items": {"type": "array", "items": _ITEM}},
+            "properties": {
+                "ready": {"type": "boolean"},
+                "suspended": {"type": "boolean"},
+                "items": {"type": "array", "items": _ITEM},
+            },
+        },
+        "termination": {"type": ["object", "null"], "description": "with the items missing when it was recorded"},
+        "after_termination": {
+            "type": ["object", "null"],
+            "properties": {"complete": {"type": "boolean"}, "items": {"type": "array", "items": _ITEM}},
         },
         "late_recorded": {"type": "array", "items": {"type": "object"}},
         "evidence_seqs": _SEQS,
@@ -151,11 +200,46 @@ DOMAIN_OPENAPI_PATHS: dict[str, Any] = {
                     "in": "path",
                     "required": True,
                     "schema": _STR,
-                    "description": "subject/leave_id; the slash may be sent as is or as %2F",
+                    "description": "subject/leave_id or subject/absence-<first overdue day>; the slash may be sent "
+                    "as is or as %2F",
                 },
                 _AS_OF,
             ],
             ("400", *_AUTH, "404", "500"),
+        )
+    },
+    "/v1/attention": {
+        "get": _op(
+            "legal",
+            "Employees at risk of becoming unreachable, each with the reasons",
+            {
+                "type": "object",
+                "properties": {
+                    "as_of": _STR,
+                    "employees": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "subject": _STR,
+                                "name": {"type": ["string", "null"]},
+                                "reasons": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "properties": {"code": _STR, "seqs": _SEQS, "zh": _STR, "en": _STR},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                    "note": _WORDS,
+                },
+            },
+            [_AS_OF, _q("subject", "one employee only", _STR)],
+            ("400", *_AUTH, "404", "500"),
+            "Reasons: contact_unverified, contact_stale, contact_failed, no_contact_file, no_emergency_contact, "
+            "emergency_contact_unverified, contacts_changed_often. It informs HR and decides nothing (PIPL art. 24).",
         )
     },
     "/v1/contacts/stale": {

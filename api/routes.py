@@ -29,6 +29,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/employees/{id}/absence", cases.get_absence, "legal"),
     Route("GET", "/v1/cases", cases.list_cases, "legal"),
     Route("GET", cases.CASE_PATH, cases.get_case, "legal"),
+    Route("GET", "/v1/attention", cases.get_attention, "legal"),
     Route("GET", "/v1/contacts/stale", cases.stale_contacts, "legal"),
     Route("POST", BUNDLES_PATH, post_bundle, "legal"),
     Route("GET", NOTICE_PATH, get_notice, "legal"),

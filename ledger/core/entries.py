@@ -24,7 +24,7 @@ MAX_ID = 128  # subject, event_id and source (SPEC section 1)
 MAX_NAME = 256  # an event type
 MAX_DATA_BYTES = 256 * 1024
 MAX_FUTURE = timedelta(minutes=5)
-SYSTEM_TYPES = frozenset({"escalation.stage_entered", "ledger.erased"})
+SYSTEM_TYPES = frozenset({"escalation.stage_entered", "escalation.stage_withdrawn", "ledger.erased"})
 ENVELOPE_FIELDS = ("event_id", "type", "subject", "occurred_at", "source", "data")
 #: ``Event.occurred_at`` of hrledger's own entries: the sequencer writes their ``recorded_at`` there
 #: (SPEC section 1), so they never claim a time other than when the log recorded them

@@ -6,7 +6,8 @@ Pure and deterministic: no I/O, no clock; time comes in as arguments.
 from ledger.domain.calendar import CalendarBook, CalendarOverrides, WorkCalendar, YearCalendar, national_year
 from ledger.domain.escalation import EscalationPlan, StageDecision, escalations_due
 from ledger.domain.facts import Fact, fact_from_entry, make_fact
-from ledger.domain.policy import DEFAULT_POLICY, Policy, dump_policy, load_policy
+from ledger.domain.policy import DEFAULT_POLICY, Policy
+from ledger.domain.policy_toml import dump_policy, load_policy
 from ledger.domain.projection import Projector
 from ledger.domain.schemas import validate_data, validate_event
 from ledger.errors import CalendarError, PolicyError, ProjectionGapError

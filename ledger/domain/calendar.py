@@ -178,6 +178,11 @@ class WorkCalendar:
         self._memo[day] = result
         return result
 
+    def is_statutory_workday(self, day: date) -> bool:
+        """A working day by the calendar entries alone, without the company's own overrides: statutory
+        periods end on a 法定休假日 only when the State Council's calendar says so (民法典 art. 203)."""
+        return self._base(day)
+
     def next_workday_after(self, day: date) -> date:
         """The first working day strictly after ``day``."""
         d = day

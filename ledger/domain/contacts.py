@@ -46,12 +46,31 @@ class EmergencyContact:
 
 
 @dataclass(frozen=True, slots=True)
+class EService:
+    """A channel the employee agreed in writing to receive notices on (电子送达, 民事诉讼法 art. 90)."""
+
+    channel: str  # email | sms | wechat
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class ContactFile:
     subject: str
     name: str
     fact: Fact
     contacts: tuple[Contact, ...]
     emergency: tuple[EmergencyContact, ...]
+    service_address: str | None = None  # 约定送达地址: the labour contract's address for service
+    e_service: tuple[EService, ...] = ()
+
+    def addresses(self) -> list[str]:
+        """Every address a registered letter could lawfully go to: on file, or agreed for service."""
+        found = [c.value for c in self.contacts if c.kind == "address"]
+        return found + ([self.service_address] if self.service_address else [])
+
+    def agents(self) -> tuple[EmergencyContact, ...]:
+        """Emergency contacts the contract names as agents for receiving documents (代收人)."""
+        return tuple(e for e in self.emergency if e.service_agent)
 
 
 def _time(value: Any) -> datetime | None:
@@ -82,7 +101,19 @@ def contact_file(subject: str, facts: Sequence[Fact]) -> ContactFile | None:
         for e in snap.get("emergency_contacts", [])
         if isinstance(e, dict)
     )
-    return ContactFile(subject, str(snap.get("name", "")), snap, contacts, emergency)
+    service_address = snap.get("service_address")
+    e_service = tuple(
+        EService(str(e.get("channel")), str(e.get("value"))) for e in snap.get("e_service", []) if isinstance(e, dict)
+    )
+    return ContactFile(
+        subject,
+        str(snap.get("name", "")),
+        snap,
+        contacts,
+        emergency,
+        service_address if isinstance(service_address, str) else None,
+        e_service,
+    )
 
 
 def _minus_months(day: date, months: int) -> date:
@@ -132,3 +163,16 @@ def contact_health(cf: ContactFile, facts: Sequence[Fact], as_of: datetime, poli
         "unverified_emergency_contacts": unverified,
         "stale_before": cutoff.isoformat(),
     }
+
+
+class ContactHistory:
+    """The contact file in force at any instant: what an address or number "on file" meant when a letter
+    went out, not what the file says today."""
+
+    def __init__(self, subject: str, facts: Sequence[Fact]) -> None:
+        self.subject = subject
+        self._snaps = [f for f in facts if f.type in SNAPSHOT_TYPES and f.data is not None]
+
+    def at(self, instant: datetime) -> ContactFile | None:
+        snaps = [f for f in self._snaps if f.occurred_at <= instant]
+        return contact_file(self.subject, snaps[-1:]) if snaps else None

@@ -16,18 +16,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledger.core.records import StoredEntry
+from ledger.domain.attention import attention_reasons
 from ledger.domain.calendar import CALENDAR_TYPE, CalendarBook, WorkCalendar
+from ledger.domain.case_view import case_doc
 from ledger.domain.contacts import contact_file, contact_health
 from ledger.domain.episodes import Episode, episodes
 from ledger.domain.facts import Fact, fact_from_entry
+from ledger.domain.leaves import leave_flags
 from ledger.domain.policy import Policy
-from ledger.domain.readiness import readiness
 from ledger.domain.references import unmatched_facts
 from ledger.domain.schemas import COMPANY, ERASED_TYPE
 from ledger.errors import ProjectionGapError
 
 _HOUR = timedelta(hours=1)
 CASE_STATUSES = ("open", "returned", "closed", "terminated", "superseded")
+ABSENCE_STATES = ("present", "on_leave", "overdue", "absence_reported", "returned", "terminated")
 
 
 class _Timeline:
@@ -122,6 +125,11 @@ class Projector:
         tl = self._subjects.get(subject)
         return tl.until(as_of) if tl else []
 
+    def history(self, subject: str) -> list[Fact]:
+        """Every fact of one subject the log holds, whenever it occurred, in occurrence order."""
+        tl = self._subjects.get(subject)
+        return list(tl.facts) if tl else []
+
     # -- evaluation -------------------------------------------------------------------------------
 
     def calendar(self, as_of: datetime) -> WorkCalendar:
@@ -142,14 +150,14 @@ class Projector:
         }
 
     def absence(self, subject: str, as_of: datetime) -> dict[str, Any]:
-        """``{"subject","state","overdue_days","return_day","leave_id"}`` (plus ``case_id``, ``missed_days``).
-
-        ``calendar`` says whether the working-day calendar could answer for every day counted."""
+        """``{"subject","state","overdue_days","return_day","leave_id"}`` (plus ``case_id``, ``missed_days``,
+        the reasons reported, the leave-rule flags). ``calendar`` says whether the working-day calendar could
+        answer for every day counted."""
         facts = self.facts(subject, as_of)
         calendar = self.calendar(as_of)
         eps = episodes(subject, facts, as_of, self.policy, calendar)
         today = as_of.astimezone(self.policy.tz).date()
-        current = next((e for e in reversed(eps) if e.leave.start <= today), None)
+        current = next((e for e in reversed(eps) if e.span_start <= today), None)
         terminated = any(f.type == "employment.terminated" for f in facts)
         out: dict[str, Any] = {
             "subject": subject,
@@ -158,7 +166,11 @@ class Projector:
             "return_day": None,
             "leave_id": None,
             "case_id": None,
+            "kind": None,
             "missed_days": [],
+            "suspended": False,
+            "reports": [],
+            "leave_flags": [],
             "as_of": as_of.isoformat(),
             "calendar": self._calendar_doc([current] if current else [], calendar),
             "unmatched": unmatched_facts(facts),
@@ -166,94 +178,105 @@ class Projector:
         if current is not None:
             out.update(
                 overdue_days=current.overdue_days,
-                leave_id=current.leave.leave_id,
+                leave_id=current.leave_id,
                 case_id=current.case_id,
+                kind=current.kind,
                 return_day=current.return_day.isoformat() if current.return_day else None,
                 missed_days=[m.day.isoformat() for m in current.missed],
+                suspended=current.suspended,
+                reports=[r.doc() for r in current.reports],
+                leave_flags=leave_flags(current.leave, self.policy) if current.leave else [],
             )
-            if today <= current.leave.end:
-                out["state"] = "on_leave"
-            elif current.status == "open":
-                out["state"] = "overdue" if current.overdue_days else "on_leave"
-            elif current.status == "returned":
-                out["state"] = "returned"
+            out["state"] = self._state(current, today)
         if terminated:
             out["state"] = "terminated"
         return out
 
+    @staticmethod
+    def _state(ep: Episode, today: Any) -> str:
+        if ep.kind == "leave" and ep.leave is not None and today <= ep.leave.end:
+            return "on_leave"
+        if ep.status == "returned":
+            return "returned"
+        if ep.status != "open":
+            return "present"
+        if ep.suspended or any(r.excuses(today) for r in ep.reports):
+            return "absence_reported"
+        if ep.overdue_days:
+            return "overdue"
+        return "on_leave" if ep.kind == "leave" else "present"
+
     def _case(self, ep: Episode, facts: Sequence[Fact], as_of: datetime, calendar: WorkCalendar) -> dict[str, Any]:
         p = self.policy
         company = self.facts(COMPANY, as_of)
-        cf = contact_file(ep.subject, facts)
-        recorded: dict[str, Fact] = {}
-        for f in ep.stage_facts:
-            recorded.setdefault(f.get("stage"), f)
-        stages = [
-            {
-                "stage": s.name,
-                "reached_on": day.day.isoformat(),
-                "at": day.deadline.isoformat(),
-                "overdue_days": s.overdue_days,
-                "seq": recorded[s.name].seq if s.name in recorded else None,
-            }
-            for s, day in ep.reached(p)
-        ]
         cal = self._calendar_doc([ep], calendar)
-        ready = readiness(ep, facts, company, cf, as_of, p, cal)
-        used = {s for item in ready["items"] for s in item["seqs"]} | set(ep.leave.seqs)
+        doc = case_doc(ep, facts, company, as_of, p, calendar, cal)
+        ready = doc["readiness"]
+        cf = contact_file(ep.subject, facts)
+        used = {s for item in ready["items"] for s in item["seqs"]} | set(ep.basis)
         if cf is not None:
             used.add(cf.fact.seq)
-        evidence = [f for f in facts if f.seq in used or f.local_date(p.tz) >= ep.leave.start]
+        evidence = [f for f in facts if f.seq in used or f.local_date(p.tz) >= ep.span_start]
         late = _late([*evidence, *(f for f in company if f.seq in used)], p)
-        return {
-            "case_id": ep.case_id,
-            "subject": ep.subject,
-            "status": ep.status,
-            "leave_id": ep.leave.leave_id,
-            "leave": {
-                "kind": ep.leave.kind,
-                "start": ep.leave.start.isoformat(),
-                "end": ep.leave.end.isoformat(),
-                "seqs": ep.leave.seqs,
-            },
-            "return_day": ep.return_day.isoformat() if ep.return_day else None,
-            "overdue_days": ep.overdue_days,
-            "missed_days": [m.day.isoformat() for m in ep.missed],
-            "stage": stages[-1]["stage"] if stages else None,
-            "stages": stages,
-            "stage_events": [
-                {
-                    "seq": f.seq,
-                    "stage": f.get("stage"),
-                    "occurred_at": f.occurred_text,
-                    "overdue_days": f.get("overdue_days"),
-                }
-                for f in ep.stage_facts
-            ],
-            "ended": None
-            if ep.status == "open"
-            else {
-                "by": ep.status,
-                "seq": ep.ended_by.seq if ep.ended_by else None,
-                "at": ep.ended_by.occurred_text if ep.ended_by else None,
-            },
-            "readiness": ready,
-            "calendar": cal,
-            "late_recorded": late,
-            "unmatched": unmatched_facts(facts),  # facts naming a leave or notice the log does not hold
-            "evidence_seqs": sorted({f.seq for f in evidence} | used),
-            "as_of": as_of.isoformat(),
-            "policy_digest": p.digest,
+        termination = next((f for f in facts if f.type == "employment.terminated"), None)
+        doc.update(
+            termination=self._at_termination(ep, termination) if termination is not None else None,
+            calendar=cal,
+            late_recorded=late,
+            unmatched=unmatched_facts(facts),  # facts naming a leave or notice the log does not hold
+            evidence_seqs=sorted({f.seq for f in evidence} | used),
+            as_of=as_of.isoformat(),
+            policy_digest=p.digest,
+        )
+        return doc
+
+    def _at_termination(self, ep: Episode, termination: Fact) -> dict[str, Any]:
+        """The termination and the readiness items missing when it was recorded: the case as the log stood
+        just before the termination's entry (earlier seqs only), at the instant the termination occurred. The
+        working-day calendar is the one in force then, whenever its entries were recorded (the service
+        records a year when it first needs it; the official calendar is no fact HR could have lacked)."""
+        at, before = termination.occurred_at, termination.seq
+        facts = [f for f in self.facts(ep.subject, at) if f.seq < before]
+        company = [f for f in self.facts(COMPANY, at) if f.seq < before]
+        calendar = self.calendars.at(at)  # the State Council's calendar is public: recorded lazily, not a fact HR knew
+        then = next(
+            (e for e in episodes(ep.subject, facts, at, self.policy, calendar) if e.case_id == ep.case_id), None
+        )
+        out: dict[str, Any] = {
+            "seq": termination.seq,
+            "effective_on": termination.get("effective_on"),
+            "notice_id": termination.get("notice_id"),
+            "confirmed_by": termination.get("confirmed_by"),
+            "occurred_at": termination.occurred_text,
         }
+        if then is None:
+            out.update(ready_when_recorded=False, missing_when_recorded=[])
+            out["note"] = {
+                "zh": "解除时尚无本案（无逾期工作日）",
+                "en": "no case existed when it was recorded (no overdue day)",
+            }
+            return out
+        items = case_doc(then, facts, company, at, self.policy, calendar, self._calendar_doc([then], calendar))
+        ready = items["readiness"]
+        out["ready_when_recorded"] = ready["ready"]
+        out["missing_when_recorded"] = [
+            {"name": i["name"], "label": i["label"], "missing": i["missing"], "seqs": i["seqs"]}
+            for i in ready["items"]
+            if not i["ok"]
+        ]
+        return out
 
     def _is_case(self, ep: Episode, as_of: datetime) -> bool:
-        """An episode is a case once a day is overdue, a stage is recorded, or the leave is over and the
-        calendar cannot say whether the employee is overdue (the operator must see that case)."""
-        over = as_of.astimezone(self.policy.tz).date() > ep.leave.end
-        return bool(ep.missed or ep.stage_facts or (over and ep.calendar_error and ep.status == "open"))
+        """An episode is a case once a day is overdue, suspended or excused, a reason is reported, a stage is
+        recorded, or it is over and the calendar cannot say whether the employee is overdue (the operator
+        must see that case)."""
+        today = as_of.astimezone(self.policy.tz).date()
+        over = ep.leave is None or ep.kind != "leave" or today > ep.leave.end
+        counted = ep.missed or ep.suspended_days or ep.excused_days
+        return bool(counted or ep.stage_facts or (over and ep.calendar_error and ep.status == "open"))
 
     def cases(self, as_of: datetime, *, subject: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
-        """Cases by subject then leave start; a case the calendar cannot finish names the missing year."""
+        """Cases by subject then start; a case the calendar cannot finish names the missing year."""
         out = []
         calendar = self.calendar(as_of)
         for s in [subject] if subject is not None else self.subjects():
@@ -284,6 +307,26 @@ class Projector:
                 if ep.calendar_year is not None:
                     missing.setdefault(ep.calendar_year, []).append(ep.case_id)
         return missing
+
+    def attention(self, as_of: datetime, *, subject: str | None = None) -> dict[str, Any]:
+        """Employees at risk of becoming unreachable, each with the reasons (SPEC section 4): it informs HR
+        and decides nothing (PIPL art. 24)."""
+        employees = []
+        for s in [subject] if subject is not None else self.subjects():
+            facts = self.facts(s, as_of)
+            if any(f.type == "employment.terminated" for f in facts):
+                continue
+            found = attention_reasons(s, facts, as_of, self.policy)
+            if found["reasons"]:
+                employees.append(found)
+        return {
+            "as_of": as_of.isoformat(),
+            "employees": employees,
+            "note": {
+                "zh": "本名单仅供人事部门参考，不作任何自动决定（个人信息保护法第二十四条）",
+                "en": "this list informs HR and decides nothing (PIPL art. 24)",
+            },
+        }
 
     def contact_health(self, as_of: datetime, *, subject: str | None = None) -> dict[str, Any]:
         """Stale contacts and never-verified emergency contacts of every current employee (or one)."""

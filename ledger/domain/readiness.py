@@ -1,33 +1,104 @@
 """Readiness for a lawful termination: the SPEC section 4 checklist, computed from the log.
 
-Each item is ``{"name", "ok", "seqs", "missing"}``; ``missing`` is None when ok, else
-``{"zh": ..., "en": ...}`` in words an HR person understands. Only facts of the episode count for the
-notices, attempts, service and union items: those that occurred after the leave ended.
+:data:`ITEMS` names every item in Chinese and English, with the event that supplies it and its basis;
+the workbench and the demo read the names from this table. Each item in an answer is
+``{"name", "ok", "seqs", "missing", "label", "supplied_by", "basis"}``: ``missing`` is None when ok, else
+``{"zh", "en"}`` in words an HR person understands. Only facts of the episode count for the notices,
+attempts, service and union items: those that occurred from its window start on (the day after the
+leave ended, or the first day of an absence without approved leave).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
 
+from ledger.domain.calendar import WorkCalendar
 from ledger.domain.contacts import ATTEMPTS_FOR, ContactFile, normalise
+from ledger.domain.deadlines import Deadline, return_deadline
 from ledger.domain.episodes import Episode
 from ledger.domain.facts import Fact
 from ledger.domain.policy import Policy
+from ledger.domain.service import Service
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    name: str
+    zh: str
+    en: str
+    supplied_by: str
+    basis: str = ""
+
 
 ITEMS = (
-    "rule_book",
-    "overdue_threshold",
-    "calendar",
-    "reminder_issued",
-    "return_demand_issued",
-    "channels_attempted",
-    "emergency_contacts_attempted",
-    "lawful_service",
-    "union_notified",
+    Item(
+        "rule_book",
+        "规章制度经民主程序通过并经员工签收",
+        "rule book adopted and acknowledged",
+        "policy.adopted (subject company), policy.acknowledged",
+        "劳动合同法 art. 4",
+    ),
+    Item(
+        "overdue_threshold",
+        "逾期未返岗工作日达到制度标准",
+        "overdue working days at the policy threshold",
+        "the absence itself (no attendance.clock_in); policy termination_threshold",
+        "劳动合同法 art. 39(2)",
+    ),
+    Item("calendar", "工作日历完整", "the working-day calendar covers every day counted", "calendar.adopted (admin)"),
+    Item("reminder_issued", "已发出返岗提醒", "a reminder issued", "notice.issued kind=reminder"),
+    Item(
+        "return_demand_issued",
+        "已发出催告函",
+        "a return demand (催告函) issued",
+        "notice.issued kind=return_demand",
+        "劳办发〔1995〕179号 (by analogy)",
+    ),
+    Item(
+        "lawful_service",
+        "催告函已依法送达",
+        "the return demand (催告函) itself served lawfully",
+        "notice.delivered, notice.refused, notice.delivery_failed, notice.issued kind=publication (serves)",
+        "劳办发〔1995〕179号 (by analogy); 民事诉讼法 art. 88–91, 95",
+    ),
+    Item(
+        "return_deadline_passed",
+        "催告函期限合理且届满未返岗",
+        "the return demand's deadline was reasonable and passed without a return",
+        "notice.issued return_by or return_within_days; policy return_demand_min_days",
+        "民法典 art. 201, 203; 民事诉讼法 art. 85",
+    ),
+    Item(
+        "channels_attempted",
+        "已尝试档案中的全部联系方式",
+        "every contact on file attempted",
+        "contact.attempted target=employee",
+    ),
+    Item(
+        "emergency_contacts_attempted",
+        "已联系全部紧急联系人",
+        "every emergency contact attempted",
+        "employee.enrolled / employee.contacts_updated emergency_contacts; contact.attempted target=emergency_contact",
+    ),
+    Item(
+        "reported_reasons_assessed",
+        "报告的缺勤原因均已审查",
+        "every reason reported for the absence assessed",
+        "absence.assessed",
+        "劳动合同法 art. 39, 42",
+    ),
+    Item(
+        "union_notified",
+        "解除前已通知工会",
+        "the union notified before the termination",
+        "union.notified",
+        "劳动合同法 art. 43",
+    ),
 )
-SERVED_KINDS = ("return_demand", "absenteeism", "termination")
+ITEM = {i.name: i for i in ITEMS}
 KIND_LABEL = {
     "mobile": ("手机", "mobile"),
     "email": ("电子邮箱", "e-mail"),
@@ -36,15 +107,25 @@ KIND_LABEL = {
 }
 
 
-def _item(name: str, ok: bool, seqs: Sequence[int], zh: str = "", en: str = "") -> dict[str, Any]:
-    return {"name": name, "ok": ok, "seqs": sorted(set(seqs)), "missing": None if ok else {"zh": zh, "en": en}}
+def item(spec: Item, ok: bool, seqs: Sequence[int], zh: str = "", en: str = "", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "ok": ok,
+        "seqs": sorted(set(seqs)),
+        "missing": None if ok else {"zh": zh, "en": en},
+        "label": {"zh": spec.zh, "en": spec.en},
+        "supplied_by": spec.supplied_by,
+        "basis": spec.basis,
+        **extra,
+    }
 
 
 def _rule_book(facts: Sequence[Fact], company: Sequence[Fact]) -> dict[str, Any]:
+    spec = ITEM["rule_book"]
     adopted = [f for f in company if f.type == "policy.adopted" and f.data is not None]
     if not adopted:
-        return _item(
-            "rule_book",
+        return item(
+            spec,
             False,
             [],
             "未记录规章制度经民主程序通过并公示（policy.adopted）",
@@ -54,11 +135,11 @@ def _rule_book(facts: Sequence[Fact], company: Sequence[Fact]) -> dict[str, Any]
     for a in reversed(adopted):
         ack = acks.get((a.get("policy_id"), a.get("version")))
         if ack is not None:
-            return _item("rule_book", True, [a.seq, ack.seq])
+            return item(spec, True, [a.seq, ack.seq])
     a = adopted[-1]
     label = f"{a.get('policy_id')} v{a.get('version')}"
-    return _item(
-        "rule_book",
+    return item(
+        spec,
         False,
         [a.seq],
         f"员工未签收规章制度 {label}（policy.acknowledged）",
@@ -68,8 +149,8 @@ def _rule_book(facts: Sequence[Fact], company: Sequence[Fact]) -> dict[str, Any]
 
 def _notice(window: Sequence[Fact], kind: str, name: str, zh: str, en: str) -> dict[str, Any]:
     issued = [f.seq for f in window if f.type == "notice.issued" and f.get("kind") == kind]
-    return _item(
-        name,
+    return item(
+        ITEM[name],
         bool(issued),
         issued,
         f"未发出{zh}（notice.issued kind={kind}）",
@@ -89,13 +170,14 @@ def _attempts_match(attempts: Sequence[Fact], kind: str, value: str, alone: bool
 
 
 def _channels(window: Sequence[Fact], cf: ContactFile | None) -> dict[str, Any]:
+    spec = ITEM["channels_attempted"]
     if cf is None:
-        return _item(
-            "channels_attempted",
-            False,
-            [],
-            "档案中没有联系方式（employee.enrolled）",
-            "no contacts on file (employee.enrolled)",
+        return item(
+            spec, False, [], "档案中没有联系方式（employee.enrolled）", "no contacts on file (employee.enrolled)"
+        )
+    if not cf.contacts:
+        return item(
+            spec, False, [cf.fact.seq], "档案中没有员工本人的联系方式", "the file holds no contact of the employee"
         )
     attempts = [f for f in window if f.type == "contact.attempted" and f.get("target") == "employee"]
     seqs: list[int] = []
@@ -106,27 +188,20 @@ def _channels(window: Sequence[Fact], cf: ContactFile | None) -> dict[str, Any]:
         seqs += hits
         if not hits:
             gaps.append(c)
-    if not cf.contacts:
-        return _item(
-            "channels_attempted",
-            False,
-            [cf.fact.seq],
-            "档案中没有员工本人的联系方式",
-            "the file holds no contact of the employee",
-        )
     zh = "、".join(f"{KIND_LABEL[c.kind][0]} {c.value}" for c in gaps)
     en = ", ".join(f"{KIND_LABEL[c.kind][1]} {c.value}" for c in gaps)
-    return _item("channels_attempted", not gaps, seqs, f"尚未尝试联系：{zh}", f"not yet attempted: {en}")
+    return item(spec, not gaps, seqs, f"尚未尝试联系：{zh}", f"not yet attempted: {en}")
 
 
 def _emergency(window: Sequence[Fact], cf: ContactFile | None) -> dict[str, Any]:
-    if cf is None:
-        return _item(
-            "emergency_contacts_attempted",
+    spec = ITEM["emergency_contacts_attempted"]
+    if cf is None or not cf.emergency:
+        return item(
+            spec,
             False,
-            [],
-            "档案中没有紧急联系人信息（employee.enrolled）",
-            "no emergency contacts on file (employee.enrolled)",
+            [cf.fact.seq] if cf else [],
+            "档案中没有紧急联系人：请补充（employee.contacts_updated emergency_contacts）后联系",
+            "no emergency contact on file: add one (employee.contacts_updated emergency_contacts) and try it",
         )
     attempts = [f for f in window if f.type == "contact.attempted" and f.get("target") == "emergency_contact"]
     alone = len(cf.emergency) == 1
@@ -141,109 +216,102 @@ def _emergency(window: Sequence[Fact], cf: ContactFile | None) -> dict[str, Any]
             gaps.append(e)
     zh = "、".join(f"{e.name}（{e.relation}，{e.mobile}）" for e in gaps)
     en = ", ".join(f"{e.name} ({e.relation}, {e.mobile})" for e in gaps)
-    return _item(
-        "emergency_contacts_attempted",
-        not gaps,
+    return item(spec, not gaps, seqs, f"尚未联系紧急联系人：{zh}", f"emergency contacts not yet attempted: {en}")
+
+
+def _service(demands: Sequence[Service]) -> tuple[dict[str, Any], list[Service]]:
+    spec = ITEM["lawful_service"]
+    if not demands:
+        return item(spec, False, [], "尚未发出催告函，无从送达", "no return demand (催告函) to serve yet"), []
+    served = sorted((s for s in demands if s.served), key=lambda s: (s.effective_at, s.notice.seq))
+    if served:
+        first = served[0]
+        day = first.day.isoformat() if first.day else None
+        return item(spec, True, first.seqs, method=first.method, service_date=day), served
+    best = next((s for s in demands if s.effective_at is not None), demands[-1])
+    zh, en = best.missing or ("尚未送达", "not served")
+    nid = best.notice.get("notice_id")
+    return item(spec, False, best.seqs, f"催告函 {nid}：{zh}", f"return demand {nid}: {en}"), []
+
+
+def _deadline(
+    served: Sequence[Service], facts: Sequence[Fact], ep: Episode, as_of: datetime, policy: Policy, cal: WorkCalendar
+) -> dict[str, Any]:
+    spec = ITEM["return_deadline_passed"]
+    if not served:
+        return item(
+            spec,
+            False,
+            [],
+            "催告函尚未送达，期限尚未起算",
+            "the return demand is not served: its deadline has not begun",
+        )
+    since = datetime.combine(ep.window_start, time(0, 0), policy.tz)
+    came = [f for f in facts if f.type == "attendance.clock_in" and since <= f.occurred_at]
+    found: list[tuple[Service, Deadline, Fact | None]] = []
+    for svc in served:
+        dl = return_deadline(svc, cal, policy)
+        back = next((f for f in came if dl.ends_at is not None and f.occurred_at < dl.ends_at), None)
+        if dl.ok and dl.ends_at is not None and dl.ends_at <= as_of and back is None:
+            return item(spec, True, [*svc.seqs, *dl.seqs], **dl.fields())
+        found.append((svc, dl, back))
+    svc, dl, back = found[0]
+    zh, en = dl.problem(as_of, policy, clocked_in=back)
+    return item(spec, False, [*svc.seqs, *dl.seqs], zh, en, **dl.fields())
+
+
+def _reasons(ep: Episode) -> dict[str, Any]:
+    spec = ITEM["reported_reasons_assessed"]
+    pending = [r for r in ep.reports if r.status == "pending"]
+    seqs = [s for r in ep.reports for s in r.seqs]
+    if not pending:
+        return item(spec, True, seqs)
+    words = [r.words() for r in pending]
+    return item(
+        spec,
+        False,
         seqs,
-        f"尚未联系紧急联系人：{zh}",
-        f"emergency contacts not yet attempted: {en}",
+        "；".join(zh for zh, _ in words) + "：请核实后记录审查结论（absence.assessed）；审查前本案暂停",
+        "; ".join(en for _, en in words) + ": assess it (absence.assessed); the case is suspended until then",
     )
 
 
-def _service(window: Sequence[Fact], cf: ContactFile | None, as_of: datetime, policy: Policy) -> dict[str, Any]:
-    """Personal service (visit, or delivery to the named service agent), then registered post to the
-    address on file, publication only after both failed, effective ``publication_days`` later."""
-    name = "lawful_service"
-    notices = {f.get("notice_id"): f for f in window if f.type == "notice.issued" and f.get("kind") in SERVED_KINDS}
-    agents = {" ".join(e.name.split()) for e in (cf.emergency if cf else ()) if e.service_agent}
-    outcomes = [
-        f for f in window if f.type in ("notice.delivered", "notice.delivery_failed") and f.get("notice_id") in notices
-    ]
-
-    def personal(f: Fact) -> bool:
-        recipients = {" ".join(str(r).split()) for r in notices[f.get("notice_id")].get("recipients", [])}
-        return f.get("channel") == "visit" or (bool(agents & recipients) and f.get("channel") in ("visit", "post"))
-
-    def seqs(*fs: Fact) -> list[int]:
-        return [s for f in fs for s in (notices[f.get("notice_id")].seq, f.seq)]
-
-    step1 = [f for f in outcomes if personal(f)]
-    step2 = [f for f in outcomes if not personal(f) and f.get("channel") == "post"]
-    done1 = next((f for f in step1 if f.type == "notice.delivered"), None)
-    if done1 is not None:
-        return _item(name, True, seqs(done1))
-    fail1 = next((f for f in step1 if f.type == "notice.delivery_failed"), None)
-    if fail1 is None:
-        return _item(
-            name,
-            False,
+def _union(window: Sequence[Fact], facts: Sequence[Fact], policy: Policy) -> dict[str, Any]:
+    spec = ITEM["union_notified"]
+    if not policy.has_union:
+        return item(
+            spec,
+            True,
             [],
-            "尚未直接送达（上门送达或送达代收人）催告函等文书",
-            "personal service not yet attempted: deliver the return demand in person (visit) "
-            "or to the service agent named in the contract",
+            note={"zh": "公司未设工会（has_union = false）", "en": "no union (policy has_union = false)"},
         )
-    has_address = cf is not None and any(c.kind == "address" for c in cf.contacts)
-    if not has_address:
-        return _item(
-            name,
-            False,
-            seqs(fail1),
-            "直接送达未成功，但档案中没有可邮寄送达的地址",
-            "personal service failed and there is no address on file for registered post",
-        )
-    later2 = [f for f in step2 if f.occurred_at >= fail1.occurred_at]
-    done2 = next((f for f in later2 if f.type == "notice.delivered"), None)
-    if done2 is not None:
-        return _item(name, True, seqs(fail1, done2))
-    fail2 = next((f for f in later2 if f.type == "notice.delivery_failed"), None)
-    if fail2 is None:
-        return _item(
-            name,
-            False,
-            seqs(fail1),
-            "直接送达未成功，尚未向档案地址邮寄送达（EMS 挂号）",
-            "personal service failed; registered post to the address on file not yet recorded",
-        )
-    pubs = [f for f in window if f.type == "notice.issued" and f.get("kind") == "publication"]
-    pub = next((f for f in pubs if f.occurred_at >= fail2.occurred_at), None)
-    if pub is None:
-        early = "（已有的公告早于送达失败，不符合顺序）" if pubs else ""
-        early_en = " (the publication on record predates the failed deliveries, out of order)" if pubs else ""
-        return _item(
-            name,
-            False,
-            seqs(fail1, fail2),
-            f"直接送达和邮寄送达均未成功，尚未公告送达{early}",
-            f"personal service and registered post both failed; publication not yet issued{early_en}",
-        )
-    effective = pub.occurred_at + timedelta(days=policy.publication_days)
-    if as_of < effective:
-        day = effective.astimezone(policy.tz).date().isoformat()
-        return _item(
-            name,
-            False,
-            [*seqs(fail1, fail2), pub.seq],
-            f"公告送达期未满 {policy.publication_days} 日，{day} 起视为送达",
-            f"publication period of {policy.publication_days} days not over: service takes effect {day}",
-        )
-    return _item(name, True, [*seqs(fail1, fail2), pub.seq])
+    end = next((f.occurred_at for f in facts if f.type == "employment.terminated"), None)
+    union = [f.seq for f in window if f.type == "union.notified" and (end is None or f.occurred_at < end)]
+    return item(
+        spec,
+        bool(union),
+        union,
+        "解除劳动合同前尚未通知工会（劳动合同法第四十三条）",
+        "the union has not been notified before the termination (Labour Contract Law art. 43)",
+    )
 
 
 def _calendar(calendar: Mapping[str, Any]) -> dict[str, Any]:
     """The working days counted rest on ``calendar.adopted`` entries; a missing year is never guessed."""
+    spec = ITEM["calendar"]
     if calendar["complete"]:
-        return _item("calendar", True, calendar["seqs"])
+        return item(spec, True, calendar["seqs"])
     year = calendar["missing_year"]
     if year is None:
-        return _item(
-            "calendar",
+        return item(
+            spec,
             False,
             calendar["seqs"],
             f"工作日历有误：{calendar['detail']}",
             f"the working-day calendar is wrong: {calendar['detail']}",
         )
-    return _item(
-        "calendar",
+    return item(
+        spec,
         False,
         calendar["seqs"],
         f"工作日历缺少 {year} 年的放假和调休安排，逾期工作日无法计算完整（hrledger calendar add --year {year}）",
@@ -257,37 +325,38 @@ def readiness(
     facts: Sequence[Fact],
     company: Sequence[Fact],
     cf: ContactFile | None,
+    services: Sequence[Service],
     as_of: datetime,
     policy: Policy,
     calendar: Mapping[str, Any],
+    work_calendar: WorkCalendar,
 ) -> dict[str, Any]:
     """The checklist for one case; ``facts`` (the employee's) and ``company`` are cut at ``as_of``;
-    ``calendar`` is the case's calendar summary (complete, missing_year, detail, seqs)."""
-    since = datetime.combine(episode.leave.end + timedelta(days=1), time(0, 0), policy.tz)
+    ``services`` is the service of each notice issued in the episode; ``calendar`` the case's calendar
+    summary (complete, missing_year, detail, seqs)."""
+    since = datetime.combine(episode.window_start, time(0, 0), policy.tz)
     window = [f for f in facts if f.occurred_at >= since]
     n, threshold = episode.overdue_days, policy.termination_threshold
-    union = [f.seq for f in window if f.type == "union.notified"]
+    held = f"（另有 {len(episode.suspended_days)} 个工作日因报告的缺勤原因暂停计算）" if episode.suspended_days else ""
+    held_en = f" ({len(episode.suspended_days)} more suspended by a reported reason)" if episode.suspended_days else ""
+    service, served = _service([s for s in services if s.notice.get("kind") == "return_demand"])
     items = [
         _rule_book(facts, company),
-        _item(
-            "overdue_threshold",
+        item(
+            ITEM["overdue_threshold"],
             n >= threshold,
-            episode.leave.seqs if n >= threshold else [],
-            f"逾期未返岗 {n} 个工作日，未达到制度规定的 {threshold} 个工作日",
-            f"{n} overdue working days, below the {threshold} the policy requires",
+            episode.basis if n >= threshold else [],
+            f"逾期未返岗 {n} 个工作日{held}，未达到制度规定的 {threshold} 个工作日",
+            f"{n} overdue working days{held_en}, below the {threshold} the policy requires",
         ),
         _calendar(calendar),
         _notice(window, "reminder", "reminder_issued", "提醒通知", "reminder notice"),
         _notice(window, "return_demand", "return_demand_issued", "催告函（限期返岗通知）", "return demand (催告函)"),
+        service,
+        _deadline(served, facts, episode, as_of, policy, work_calendar),
         _channels(window, cf),
         _emergency(window, cf),
-        _service(window, cf, as_of, policy),
-        _item(
-            "union_notified",
-            bool(union),
-            union,
-            "尚未通知工会（劳动合同法第四十三条）",
-            "the union has not been notified (Labour Contract Law art. 43)",
-        ),
+        _reasons(episode),
+        _union(window, facts, policy),
     ]
-    return {"ready": all(i["ok"] for i in items), "items": items}
+    return {"ready": all(i["ok"] for i in items), "suspended": episode.suspended, "items": items}

@@ -1,31 +1,50 @@
-"""Per-type validation of event ``data`` (SPEC section 3), table-driven.
+"""Per-type validation of event ``data`` (SPEC section 3), table-driven; the checkers are in ``checks``.
 
-A schema is a tree of small checkers; each is called with the value and its dotted path
-(``data.contacts[1].channel``) and raises ``ValidationError(path, what was wrong)``. An ``Obj`` lists its
-fields; a name ending in ``?`` is optional; any other field is refused.
+Intake rules beside the tables: subject ``company`` takes only ``policy.adopted`` and ``calendar.adopted``
+(so that no personal data travels in every bundle); every other type, ``custom.*`` included, names one
+employee; the system types are written by hrledger itself and refused from clients.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
-from collections.abc import Callable, Mapping
-from datetime import date
 from typing import Any
 
-from ledger.core.entries import SYSTEM_TYPES, Event, instant_problem, parse_rfc3339
+from ledger.core.entries import SYSTEM_TYPES, Event
 from ledger.domain.calendar import CALENDAR_TYPE, FIRST_YEAR, LAST_YEAR, year_from_data, year_problem
+from ledger.domain.checks import (
+    AnyObject,
+    Bool,
+    Check,
+    Count,
+    Date,
+    Digest,
+    Enum,
+    ListOf,
+    Obj,
+    OneOf,
+    Seq,
+    Str,
+    Time,
+    parse_date,
+)
 from ledger.errors import ValidationError
 
-Check = Callable[[Any, str], None]
+__all__ = ["SCHEMAS", "parse_date", "validate_data", "validate_event"]
 
 COMPANY = "company"
 ERASED_TYPE = "ledger.erased"  # appended by ledger.admin.erase; its data names the seqs whose data is dropped
+STAGE_ENTERED = "escalation.stage_entered"
+STAGE_WITHDRAWN = "escalation.stage_withdrawn"
 CONTACT_CHANNELS = ("mobile", "email", "wechat", "address")
+E_SERVICE_CHANNELS = ("email", "sms", "wechat")
 ATTEMPT_CHANNELS = ("phone", "sms", "email", "wechat", "post", "visit")
 NOTICE_CHANNELS = ("visit", "post", "sms", "email", "wechat", "newspaper", "notice_board")
 NOTICE_KINDS = ("reminder", "return_demand", "absenteeism", "termination", "publication")
 LEAVE_KINDS = ("sick", "annual", "personal", "marriage", "maternity", "bereavement", "other")
+RECEIVED_BY = ("employee", "co_resident_adult", "service_agent", "other")
+ABSENCE_REASONS = ("illness", "injury", "hospitalised", "detained", "force_majeure", "family_emergency", "other")
+REPORTERS = ("employee", "family", "colleague", "authority", "other")
 ATTEMPT_RESULTS = (
     "answered",
     "no_answer",
@@ -39,134 +58,22 @@ ATTEMPT_RESULTS = (
     "refused",
 )
 STAGES = ("reminder", "hr_alert", "lost_contact", "absenteeism", "termination_review")
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DIGEST = re.compile(r"^(sha256|sha384|sha512|sm3):([0-9a-fA-F]+)$")
-_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128, "sm3": 64}
+#: notice kinds that may set the employee a deadline to return
+DEADLINE_KINDS = ("return_demand", "publication")
 
 
-def parse_date(value: Any, path: str) -> date:
-    if not isinstance(value, str) or not _DATE.match(value):
-        raise ValidationError(path, f"{value!r} is not a date YYYY-MM-DD")
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(path, f"{value!r} is not a valid calendar date") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValidationError(path, f"{value} is outside {FIRST_YEAR}–{LAST_YEAR}")
-    return day
+class _Year(Check):
+    what = f"year from {FIRST_YEAR} to {LAST_YEAR}"
+
+    def __call__(self, value: Any, path: str) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not FIRST_YEAR <= value <= LAST_YEAR:
+            raise ValidationError(path, f"must be a year from {FIRST_YEAR} to {LAST_YEAR}")
 
 
-# -- the checkers -----------------------------------------------------------------------------------
+Year = _Year()
 
 
-def Str(max_len: int = 256) -> Check:
-    def check(value: Any, path: str) -> None:
-        if not isinstance(value, str):
-            raise ValidationError(path, "must be a string")
-        if not 1 <= len(value) <= max_len:
-            raise ValidationError(path, f"must be 1 to {max_len} characters")
-        if not value.replace("\n", " ").replace("\t", " ").isprintable():
-            raise ValidationError(path, "must not contain control characters")
-
-    return check
-
-
-def Enum(*values: str) -> Check:
-    def check(value: Any, path: str) -> None:
-        if value not in values:
-            raise ValidationError(path, f"{value!r} is not one of {', '.join(values)}")
-
-    return check
-
-
-def Date(value: Any, path: str) -> None:
-    parse_date(value, path)
-
-
-def Time(value: Any, path: str) -> None:
-    problem = instant_problem(parse_rfc3339(value, path))
-    if problem is not None:
-        raise ValidationError(path, problem)
-
-
-def Bool(value: Any, path: str) -> None:
-    if not isinstance(value, bool):
-        raise ValidationError(path, "must be true or false")
-
-
-def Seq(value: Any, path: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(path, "must be a non-negative integer")
-
-
-def Count(value: Any, path: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(path, "must be a positive integer")
-
-
-def Digest(value: Any, path: str) -> None:
-    m = _DIGEST.match(value) if isinstance(value, str) else None
-    if not m or len(m.group(2)) != _DIGEST_HEX[m.group(1)]:
-        raise ValidationError(path, f"{value!r} is not a digest like sha256:<64 hex digits>")
-
-
-def AnyObject(value: Any, path: str) -> None:
-    if not isinstance(value, dict):
-        raise ValidationError(path, "must be a JSON object")
-
-
-def OneOf(*checks: Check, what: str) -> Check:
-    def check(value: Any, path: str) -> None:
-        for c in checks:
-            try:
-                c(value, path)
-                return
-            except ValidationError:
-                continue
-        raise ValidationError(path, f"must be {what}")
-
-    return check
-
-
-def ListOf(item: Check, *, min_len: int = 0, max_len: int = 100) -> Check:
-    def check(value: Any, path: str) -> None:
-        if not isinstance(value, list):
-            raise ValidationError(path, "must be a list")
-        if not min_len <= len(value) <= max_len:
-            raise ValidationError(path, f"must hold {min_len} to {max_len} items")
-        for i, v in enumerate(value):
-            item(v, f"{path}[{i}]")
-
-    return check
-
-
-def Obj(fields: Mapping[str, Check], *, rule: Callable[[dict[str, Any], str], None] | None = None) -> Check:
-    required = {k for k in fields if not k.endswith("?")}
-    checks = {k.rstrip("?"): c for k, c in fields.items()}
-
-    def check(value: Any, path: str) -> None:
-        if not isinstance(value, dict):
-            raise ValidationError(path, "must be a JSON object")
-        for key in value:
-            if key not in checks:
-                raise ValidationError(f"{path}.{key}", f"unknown field (allowed: {', '.join(checks)})")
-        for key in fields:
-            name = key.rstrip("?")
-            if name not in value:
-                if key in required:
-                    raise ValidationError(f"{path}.{name}", "is required")
-                continue
-            checks[name](value[name], f"{path}.{name}")
-        if rule is not None:
-            rule(value, path)
-
-    return check
-
-
-def Year(value: Any, path: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not FIRST_YEAR <= value <= LAST_YEAR:
-        raise ValidationError(path, f"must be a year from {FIRST_YEAR} to {LAST_YEAR}")
+# -- cross-field rules ------------------------------------------------------------------------------
 
 
 def _calendar_days(value: dict[str, Any], path: str) -> None:
@@ -183,9 +90,46 @@ def _calendar_days(value: dict[str, Any], path: str) -> None:
         raise ValidationError(f"{path}.{field}" if detail else path, detail or problem)
 
 
-def _end_not_before_start(value: dict[str, Any], path: str) -> None:
-    if parse_date(value["end"], f"{path}.end") < parse_date(value["start"], f"{path}.start"):
-        raise ValidationError(f"{path}.end", "is before start")
+def _ordered(first: str, last: str) -> Any:
+    def rule(value: dict[str, Any], path: str) -> None:
+        if (first in value and last in value) and parse_date(value[last], f"{path}.{last}") < parse_date(
+            value[first], f"{path}.{first}"
+        ):
+            raise ValidationError(f"{path}.{last}", f"is before {first}")
+
+    return rule
+
+
+def _notice_rule(value: dict[str, Any], path: str) -> None:
+    kind = value["kind"]
+    given = [k for k in ("return_by", "return_within_days") if k in value]
+    if kind == "return_demand" and not given:
+        raise ValidationError(
+            f"{path}.return_by",
+            "a return demand (催告函) sets the employee a deadline: give return_by (RFC 3339) or "
+            "return_within_days (calendar days counted from the day after service)",
+        )
+    if len(given) == 2:
+        raise ValidationError(f"{path}.return_within_days", "give return_by or return_within_days, not both")
+    if given and kind not in DEADLINE_KINDS:
+        raise ValidationError(
+            f"{path}.{given[0]}", f"only a return_demand or a publication sets a deadline, not {kind}"
+        )
+    if "serves" in value and kind != "publication":
+        raise ValidationError(f"{path}.serves", "only a publication serves another notice")
+
+
+def _refusal_proof(value: dict[str, Any], path: str) -> None:
+    if not value.get("witnesses") and "evidence_digest" not in value:
+        raise ValidationError(
+            f"{path}.witnesses",
+            "留置送达 needs witnesses (e.g. the residents' committee) and/or recorded evidence (evidence_digest)",
+        )
+
+
+def _some_transfer(value: dict[str, Any], path: str) -> None:
+    if not value:
+        raise ValidationError(f"{path}.social_insurance_on", "give social_insurance_on and/or personnel_file_on")
 
 
 # -- the tables -------------------------------------------------------------------------------------
@@ -208,6 +152,8 @@ _person = Obj(
                 }
             )
         ),
+        "service_address?": Str(512),
+        "e_service?": ListOf(Obj({"channel": Enum(*E_SERVICE_CHANNELS), "value": Str(512)}), max_len=20),
     }
 )
 # the kind on file (mobile, ...) or the way it was reached (sms, ...); contact health maps the latter back
@@ -221,7 +167,7 @@ _attendance = Obj(
     }
 )
 
-SCHEMAS: dict[str, Check] = {
+SCHEMAS: dict[str, Obj] = {
     "employee.enrolled": _person,
     "employee.contacts_updated": _person,
     "contact.verification_requested": _verification,
@@ -244,7 +190,8 @@ SCHEMAS: dict[str, Check] = {
             "end": Date,
             "certificate_digest?": Digest,
         },
-        rule=_end_not_before_start,
+        rule=_ordered("start", "end"),
+        note="`end` is not before `start`",
     ),
     "leave.approved": _leave_ref,
     "leave.cancelled": _leave_ref,
@@ -268,12 +215,83 @@ SCHEMAS: dict[str, Check] = {
             "document_digest": Digest,
             "recipients": ListOf(Str(512), min_len=1),
             "channels": ListOf(Enum(*NOTICE_CHANNELS), min_len=1),
+            "return_by?": Time,
+            "return_within_days?": Count(366),
+            "serves?": ID,
+            "draft_seq?": Seq,
+        },
+        rule=_notice_rule,
+        note="a `return_demand` needs `return_by` or `return_within_days` (not both); only a `return_demand` or "
+        "a `publication` sets a deadline; only a `publication` has `serves`",
+    ),
+    "notice.drafted": Obj(
+        {
+            "notice_id": ID,
+            "kind": Enum(*NOTICE_KINDS),
+            "document_digest": Digest,
+            "template": Str(128),
+            "template_version": Str(64),
+            "case_id?": Str(512),
+            "stage_seq?": Seq,
         }
     ),
-    "notice.delivered": Obj({"notice_id": ID, "channel": Enum(*NOTICE_CHANNELS), "evidence": Str(1024)}),
-    "notice.delivery_failed": Obj({"notice_id": ID, "channel": Enum(*NOTICE_CHANNELS), "reason": TEXT}),
+    "notice.delivered": Obj(
+        {
+            "notice_id": ID,
+            "channel": Enum(*NOTICE_CHANNELS),
+            "evidence": Str(1024),
+            "received_by?": Enum(*RECEIVED_BY),
+            "recipient_name?": Str(),
+            "address?": Str(512),
+        }
+    ),
+    "notice.delivery_failed": Obj(
+        {"notice_id": ID, "channel": Enum(*NOTICE_CHANNELS), "reason": TEXT, "address?": Str(512)}
+    ),
+    "notice.refused": Obj(
+        {
+            "notice_id": ID,
+            "refused_by": Enum("employee", "co_resident_adult"),
+            "left_at": Str(512),
+            "witnesses?": ListOf(Str(), max_len=20),
+            "evidence_digest?": Digest,
+        },
+        rule=_refusal_proof,
+        note="`witnesses` (at least one) and/or `evidence_digest`",
+    ),
     "union.notified": Obj({"union": Str(), "note?": TEXT}),
+    "absence.reported": Obj(
+        {
+            "reason": Enum(*ABSENCE_REASONS),
+            "reported_by": Enum(*REPORTERS),
+            "reporter_name?": Str(),
+            "from": Date,
+            "to?": Date,
+            "evidence_digest?": Digest,
+            "note?": TEXT,
+        },
+        rule=_ordered("from", "to"),
+        note="`to` is not before `from`",
+    ),
+    "absence.assessed": Obj(
+        {
+            "report_seq": Seq,
+            "decision": Enum("excused", "not_excused"),
+            "from?": Date,
+            "to?": Date,
+            "assessed_by": Str(),
+            "note?": TEXT,
+        },
+        rule=_ordered("from", "to"),
+        note="`to` is not before `from`",
+    ),
     "employment.terminated": Obj({"effective_on": Date, "notice_id": ID, "confirmed_by": Str()}),
+    "employment.certificate_issued": Obj({"issued_on": Date, "document_digest": Digest}),
+    "employment.records_transferred": Obj(
+        {"social_insurance_on?": Date, "personnel_file_on?": Date},
+        rule=_some_transfer,
+        note="at least one of the two",
+    ),
     "case.closed": Obj({"case_id": Str(512), "reason": TEXT}),
     CALENDAR_TYPE: Obj(
         {
@@ -283,27 +301,39 @@ SCHEMAS: dict[str, Check] = {
             "source": TEXT,
         },
         rule=_calendar_days,
+        note="every date in `year`; holidays are weekdays, workdays weekend days; no date in both lists",
     ),
-    # system types, written by hrledger itself (the envelope refuses them from clients)
-    "escalation.stage_entered": Obj(
+    # system types, written by hrledger itself (refused from clients)
+    STAGE_ENTERED: Obj(
         {
             "case_id": Str(512),
             "stage": Enum(*STAGES),
-            "overdue_days": Count,
+            "occurrence": Count(),
+            "reached_on": Date,
+            "overdue_days": Count(),
             "basis": ListOf(Seq, max_len=10000),
             "policy_digest": Digest,
-            "reached_on?": Date,
-            "calendar_seqs?": ListOf(Seq, max_len=1000),
+            "calendar_seqs": ListOf(Seq, max_len=1000),
         }
     ),
-    "ledger.erased": AnyObject,
+    STAGE_WITHDRAWN: Obj(
+        {
+            "case_id": Str(512),
+            "stage": Enum(*STAGES),
+            "stage_seq": Seq,
+            "reason": Str(64),
+            "basis": ListOf(Seq, max_len=10000),
+        }
+    ),
+    ERASED_TYPE: Obj({"seqs": ListOf(Seq, min_len=1, max_len=10_000_000), "count": Count()}),
 }
 
-#: types whose subject must be ``company``; types that may be either; every other type names an employee
+#: types whose subject must be ``company``; every other type names an employee
 COMPANY_ONLY = frozenset({"policy.adopted", CALENDAR_TYPE})
 #: types only an admin may post (SPEC section 4: the calendar decides what counts as a working day)
 ADMIN_TYPES = frozenset({CALENDAR_TYPE})
-COMPANY_ALLOWED = frozenset({"union.notified"})
+#: types hrledger writes itself; a client posting one is refused
+SYSTEM_ONLY = frozenset({STAGE_ENTERED, STAGE_WITHDRAWN, ERASED_TYPE})
 
 
 def validate_data(type: str, data: Any) -> None:
@@ -313,21 +343,25 @@ def validate_data(type: str, data: Any) -> None:
         return
     schema = SCHEMAS.get(type)
     if schema is None:
-        close = difflib.get_close_matches(type, [t for t in SCHEMAS if t not in SYSTEM_TYPES], n=1, cutoff=0.75)
+        clients = [t for t in SCHEMAS if t not in SYSTEM_TYPES and t not in SYSTEM_ONLY]
+        close = difflib.get_close_matches(type, clients, n=1, cutoff=0.75)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise ValidationError("type", f"{type!r} is not a known event type ({hint}custom types start with custom.)")
     schema(data, "data")
 
 
-def validate_event(event: Event) -> None:
-    """Subject rules plus :func:`validate_data`; call after ``ledger.core.entries.validate_envelope``."""
+def validate_event(event: Event, *, system: bool = False) -> None:
+    """Subject rules plus :func:`validate_data`; call after ``ledger.core.entries.validate_envelope``.
+
+    ``system`` is for hrledger's own entries; a client's event of a system type is refused."""
+    if event.type in SYSTEM_ONLY and not system:
+        raise ValidationError("type", f"{event.type} is written by hrledger itself and refused from clients")
     validate_data(event.type, event.data)
-    if event.subject == COMPANY and event.type.startswith("custom."):
-        # SPEC section 1: company entries travel in every bundle, so they take no free-form (maybe personal) data
-        raise ValidationError("subject", f"the subject {COMPANY!r} takes only {', '.join(sorted(COMPANY_ONLY))}")
-    if event.type.startswith("custom.") or event.type in COMPANY_ALLOWED:
-        return
     if event.type in COMPANY_ONLY and event.subject != COMPANY:
         raise ValidationError("subject", f"{event.type} is company-wide: subject must be {COMPANY!r}")
-    if event.type not in COMPANY_ONLY and event.subject == COMPANY:
-        raise ValidationError("subject", f"{event.type} concerns one employee: subject must be an employee id")
+    if event.type not in COMPANY_ONLY and event.subject == COMPANY and not (system and event.type == ERASED_TYPE):
+        raise ValidationError(
+            "subject",
+            f"{event.type} concerns one employee: subject must be an employee id (subject {COMPANY!r} takes only "
+            f"{' and '.join(sorted(COMPANY_ONLY))}, so that no personal data travels in every bundle)",
+        )

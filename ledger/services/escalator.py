@@ -1,13 +1,16 @@
 """The escalation scheduler: the thin I/O shell around the pure decisions of ``ledger.domain.escalation``.
 
 It reads the projection a :class:`~ledger.services.follower.ProjectionFollower` keeps current, and on
-every :meth:`Escalator.tick` appends each due ``escalation.stage_entered`` event, all of one tick in one
-group commit (each its own request, so one refused decision does not refuse the others). Exactly once
-per case and stage holds across restarts and racing evaluators (two processes on one store included):
-the event_id is deterministic and the log is idempotent by event_id, so a second append of the same
-decision returns the original entry (``created=False``). A ConflictError means the log already holds
-a *different* decision under that id (facts were backfilled between two evaluations): it is logged and
-counted, and the recorded one stands. Only the process that created an entry notifies.
+every :meth:`Escalator.tick` appends, in this order and each group in one group commit (each event its own
+request, so one refused decision does not refuse the others): the ``escalation.stage_withdrawn`` of stages
+later facts undid, the due ``escalation.stage_entered`` events, and the ``notice.drafted`` a
+:class:`~ledger.services.drafting_port.Drafter` makes for each stage just entered (never for a suspended
+case). Exactly once per case, stage and occurrence holds across restarts and racing evaluators (two
+processes on one store included): event_ids are deterministic and the log is idempotent by event_id, so a
+second append of the same decision returns the original entry (``created=False``). A ConflictError means
+the log already holds a *different* decision under that id (facts were backfilled between two
+evaluations): it is logged and counted, and the recorded one stands. Only the process that created an
+entry notifies.
 """
 
 from __future__ import annotations
@@ -17,17 +20,18 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from ledger.core.entries import Event, parse_leaf, parse_rfc3339
+from ledger.core.entries import AT_RECORDING, Event, parse_leaf, parse_rfc3339
 from ledger.core.records import StoredEntry
-from ledger.domain import Policy, Projector, escalations_due
+from ledger.domain import Policy, Projector, escalations_due, validate_event
 from ledger.domain.contacts import contact_file
-from ledger.domain.escalation import STAGE_EVENT, StageDecision
-from ledger.errors import ConflictError, LedgerError
+from ledger.domain.escalation import STAGE_EVENT, EscalationPlan, StageDecision, Withdrawal
+from ledger.errors import ConflictError, LedgerError, ValidationError
 from ledger.log import AppendResult, Log
 from ledger.services.calendar_keeper import CalendarKeeper, CalendarStatus
+from ledger.services.drafting_port import DRAFTED, Drafter
 from ledger.services.follower import ProjectionFollower
 from ledger.services.notify import Notifier, StageNotice
 from ledger.storage.base import iter_entries
@@ -47,6 +51,8 @@ def utc_now() -> datetime:
 class TickResult:
     now: datetime
     appended: list[AppendResult] = field(default_factory=list)  # stage events this tick created
+    withdrawn: list[AppendResult] = field(default_factory=list)  # withdrawals this tick created
+    drafted: list[AppendResult] = field(default_factory=list)  # notice.drafted entries this tick created
     existing: int = 0  # decisions another evaluation had already recorded (same content)
     conflicts: int = 0  # decisions refused because a different one is recorded under the id
     #: calendar years open cases need that neither the log nor a source holds, with those cases
@@ -57,6 +63,8 @@ class TickResult:
 class EscalatorStats:
     ticks: int = 0
     stage_events: int = 0
+    withdrawals: int = 0
+    drafts: int = 0
     existing: int = 0
     conflicts: int = 0
     failed_ticks: int = 0
@@ -74,6 +82,7 @@ class Escalator:
         follower: ProjectionFollower | None = None,
         clock: Callable[[], datetime] = utc_now,
         notifier: Notifier | None = None,
+        drafter: Drafter | None = None,
         source: str = "hrledger",
     ) -> None:
         self.log = log
@@ -81,6 +90,7 @@ class Escalator:
         self.follower = follower or ProjectionFollower(log, policy)
         self.clock = clock
         self.notifier = notifier
+        self.drafter = drafter
         self.source = source
         self.calendar = CalendarKeeper(log, policy)
         self.calendar_missing: dict[int, list[str]] = {}  # from the last tick
@@ -116,23 +126,90 @@ class Escalator:
                     len(cases),
                     ", ".join(cases[:5]),
                 )
-            await self._record(plan.decisions, result)
+            await self._record(plan, result)
         self.stats.ticks += 1
         self._count(result)
         return result
 
-    async def record(self, decisions: list[StageDecision], now: datetime | None = None) -> TickResult:
+    async def record(self, decisions: list[StageDecision] | EscalationPlan, now: datetime | None = None) -> TickResult:
         """Append decisions made earlier (by :func:`escalations_due`); what ``tick`` does after deciding."""
         result = TickResult(now or self.clock())
+        plan = decisions if isinstance(decisions, EscalationPlan) else EscalationPlan(decisions=list(decisions))
         async with self._lock:
-            await self._record(decisions, result)
+            await self._record(plan, result)
         self._count(result)
         return result
 
-    async def _record(self, decisions: list[StageDecision], result: TickResult) -> None:
-        # All at once: the sequencer takes the pending requests into one group commit.
-        await asyncio.gather(*(self._append(d, result) for d in decisions))
+    async def _record(self, plan: EscalationPlan, result: TickResult) -> None:
+        # Group by group: the sequencer takes each group's pending requests into one commit, and a
+        # withdrawal is in the log before the stage it makes room for is entered again.
+        if plan.withdrawals:
+            await asyncio.gather(*(self._withdraw(w, result) for w in plan.withdrawals))
+            await self.catch_up()
+        entered = await asyncio.gather(*(self._append(d, result) for d in plan.decisions))
         await self.catch_up()  # our own entries, so the next tick does not decide them again
+        if self.drafter is not None:
+            drafts = [
+                e
+                for d, res in zip(plan.decisions, entered, strict=True)
+                if res
+                for e in await self._drafts(d, res, result.now)
+            ]
+            if drafts:
+                created = await asyncio.gather(*(self._append_draft(e) for e in drafts))
+                result.drafted += [r for r in created if r is not None]
+                await self.catch_up()
+
+    async def _drafts(self, decision: StageDecision, entry: AppendResult, now: datetime) -> list[Event]:
+        """The drafter's events for a stage just entered, made hrledger's own (see drafting_port)."""
+        assert self.drafter is not None
+        case = self.projector.case(decision.case_id, max(now, self.clock()))
+        if case is None or case.get("suspended"):
+            return []
+        out = []
+        for event in await self.drafter.draft(decision, case, entry.seq):
+            if event.type != DRAFTED or event.subject != decision.subject:
+                log.error(
+                    "drafter returned %s for %s; only notice.drafted of that subject is kept", event.type, event.subject
+                )
+                continue
+            data = {"case_id": decision.case_id, "stage_seq": entry.seq, **event.data}
+            own = replace(event, occurred_at=AT_RECORDING, source=self.source, data=data, canonical_data=None)
+            try:
+                validate_event(own)
+            except ValidationError as exc:
+                log.error("drafter's notice.drafted %s is invalid and not recorded: %s", event.event_id, exc)
+                continue
+            out.append(own)
+        return out
+
+    async def _append_draft(self, event: Event) -> AppendResult | None:
+        try:
+            (res,) = await self.log.append([event])
+        except ConflictError as exc:
+            log.warning("draft %s already recorded differently; keeping the recorded one: %s", event.event_id, exc)
+            return None
+        return res if res.created else None
+
+    async def _withdraw(self, withdrawal: Withdrawal, result: TickResult) -> None:
+        try:
+            (res,) = await self.log.append([withdrawal.event(self.source)])
+        except ConflictError as exc:
+            result.conflicts += 1
+            log.warning("withdrawal of stage entry %d already recorded differently: %s", withdrawal.stage_seq, exc)
+            return
+        if not res.created:
+            result.existing += 1
+            return
+        result.withdrawn.append(res)
+        log.info(
+            "case %s: stage %s (seq %d) withdrawn (%s) at seq %d",
+            withdrawal.case_id,
+            withdrawal.stage,
+            withdrawal.stage_seq,
+            withdrawal.reason,
+            res.seq,
+        )
 
     async def _record_calendar(self, years: Iterable[int]) -> bool:
         """Record the years a source knows (only the sequencer writes); True if the projection changed."""
@@ -156,11 +233,14 @@ class Escalator:
 
     def _count(self, result: TickResult) -> None:
         self.stats.stage_events += len(result.appended)
+        self.stats.withdrawals += len(result.withdrawn)
+        self.stats.drafts += len(result.drafted)
         self.stats.existing += result.existing
         self.stats.conflicts += result.conflicts
         self.stats.last_tick = result.now.isoformat()
 
-    async def _append(self, decision: StageDecision, result: TickResult) -> None:
+    async def _append(self, decision: StageDecision, result: TickResult) -> AppendResult | None:
+        """Append one stage event; the result when this call created it, else None."""
         event = decision.event(self.source)
         try:
             (res,) = await self.log.append([event])
@@ -172,10 +252,10 @@ class Escalator:
                 decision.case_id,
                 exc,
             )
-            return
+            return None
         if not res.created:
             result.existing += 1
-            return
+            return None
         result.appended.append(res)
         log.info(
             "case %s entered stage %s (%d overdue working days) at seq %d",
@@ -185,7 +265,8 @@ class Escalator:
             res.seq,
         )
         if self.notifier is not None and self.notifier.enabled:
-            await self._notify(event, res.seq, res.leaf_hash, res.recorded_at)
+            await self._notify(replace(event, occurred_at=res.recorded_at), res.seq, res.leaf_hash, res.recorded_at)
+        return res
 
     def employee_name(self, subject: str) -> str | None:
         """The employee's name on file now, from the log (None once erased); the notifier asks at each send."""

@@ -95,7 +95,9 @@ class StageNotice:
             channels = policy.stage(stage).channels
         except KeyError:
             channels = ()
-        reached = parse_rfc3339(event.occurred_at, "occurred_at").astimezone(policy.tz).date()
+        reached = data.get("reached_on")  # the rule's date; the entry itself occurs when it is recorded
+        if not isinstance(reached, str):
+            reached = parse_rfc3339(event.occurred_at, "occurred_at").astimezone(policy.tz).date().isoformat()
         return cls(
             seq,
             event.event_id,
@@ -104,7 +106,7 @@ class StageNotice:
             event.subject,
             name,
             int(data.get("overdue_days", 0)),
-            reached.isoformat(),
+            reached,
             event.occurred_at,
             recorded_at,
             base64.b64encode(leaf_hash).decode("ascii"),

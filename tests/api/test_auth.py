@@ -63,6 +63,7 @@ DOMAIN = {
     ("GET", "/v1/employees/{id}/absence"): "legal",
     ("GET", "/v1/cases"): "legal",
     ("GET", "/v1/cases/{case_id:.+}"): "legal",
+    ("GET", "/v1/attention"): "legal",
     ("GET", "/v1/contacts/stale"): "legal",
     ("POST", BUNDLES_PATH): "legal",
     ("GET", "/v1/webhooks/deliveries"): "admin",

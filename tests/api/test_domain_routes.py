@@ -17,13 +17,20 @@ from api.config import ESCALATOR, AppConfig
 from api.openapi_domain import DOMAIN_OPENAPI_PATHS
 from api.routes import ROUTES
 from ledger.admin.datadir import init_datadir
+from ledger.domain.readiness import ITEMS
 from ledger.services.notify import verify_signature
 from tests.support.api import ORIGIN, AiohttpClient, Api, make_tokens, problem, wait_until
 from tests.support.escalator import Receiver
 
 E = "E1001"
 CASE = f"{E}/L1"
-LEGAL_PATHS = ["/v1/employees/E1001/absence", "/v1/cases", f"/v1/cases/{CASE}", "/v1/contacts/stale"]
+LEGAL_PATHS = [
+    "/v1/employees/E1001/absence",
+    "/v1/cases",
+    f"/v1/cases/{CASE}",
+    "/v1/attention",
+    "/v1/contacts/stale",
+]
 
 
 async def start(tmp_path: Path, aiohttp_client: AiohttpClient, store_uri: str | None = None, **config: Any) -> Api:
@@ -148,7 +155,7 @@ async def test_cases_and_one_case(api: Api) -> None:
         ("lost_contact", "2025-10-11"),
         ("absenteeism", "2025-10-13"),
     ]
-    assert case["readiness"]["ready"] is False and len(case["readiness"]["items"]) == 9
+    assert case["readiness"]["ready"] is False and len(case["readiness"]["items"]) == len(ITEMS)
     # the calendar the days were counted with is in the log: recorded from the national calendar on first need
     calendar = next(i for i in case["readiness"]["items"] if i["name"] == "calendar")
     assert calendar["ok"] and calendar["seqs"] == case["calendar"]["seqs"] != []
@@ -164,6 +171,76 @@ async def test_cases_and_one_case(api: Api) -> None:
     assert returned["overdue_days"] == 8
     await problem(await api.get("/v1/cases/E1001/NOPE", "legal"), 404, "not-found")
     await problem(await api.get(f"/v1/cases/{CASE}", "legal", as_of="2025-10-01T12:00:00+08:00"), 404, "not-found")
+
+
+async def test_attention_lists_employees_at_risk_with_reasons(api: Api) -> None:
+    """Issue 14: nothing listed who is at risk of becoming unreachable. GET /v1/attention (legal) gives each
+    employee's reasons; it informs HR and decides nothing (PIPL art. 24)."""
+    await post_scenario(api)
+    dead = await api.post(
+        ev(
+            "a1",
+            "contact.attempted",
+            "2025-10-09 12:00",
+            {"channel": "phone", "target": "employee", "value": "13800000001", "result": "number_invalid"},
+        )
+    )
+    assert dead.status == 201
+    doc = await get(api, "/v1/attention", as_of="2025-10-10T12:00:00+08:00")
+    (emp,) = doc["employees"]
+    codes = {r["code"] for r in emp["reasons"]}
+    assert {"contact_failed", "contact_unverified", "emergency_contact_unverified", "contact_stale"} <= codes
+    assert all(r["zh"] and r["en"] for r in emp["reasons"]) and "decides nothing" in doc["note"]["en"]
+    one = await get(api, "/v1/attention", subject=E, as_of="2025-10-10T12:00:00+08:00")
+    assert one["employees"] == doc["employees"]
+    await problem(await api.get("/v1/attention", "legal", subject="NOBODY"), 404, "not-found")
+
+
+async def test_a_family_report_suspends_the_case_over_http(api: Api) -> None:
+    """SPEC section 4 through the API: absence.reported makes the employee absence_reported and the case
+    suspended (not ready); absence.assessed not_excused resumes counting."""
+    await post_scenario(api)
+    resp = await api.post(
+        ev(
+            "rep",
+            "absence.reported",
+            "2025-10-14 09:00",
+            {"reason": "injury", "reported_by": "family", "from": "2025-10-13"},
+        )
+    )
+    assert resp.status == 201
+    seq = (await resp.json())["seq"]
+    absence = await get(api, f"/v1/employees/{E}/absence", as_of="2025-10-16T12:00:00+08:00")
+    assert (absence["state"], absence["overdue_days"], absence["suspended"]) == ("absence_reported", 3, True)
+    case = await get(api, f"/v1/cases/{CASE}", as_of="2025-10-16T12:00:00+08:00")
+    assert case["suspended"] is True and case["readiness"]["ready"] is False
+    resp = await api.post(
+        ev(
+            "ass",
+            "absence.assessed",
+            "2025-10-16 15:00",
+            {"report_seq": seq, "decision": "not_excused", "assessed_by": "王五"},
+        )
+    )
+    assert resp.status == 201
+    absence = await get(api, f"/v1/employees/{E}/absence", as_of="2025-10-16T16:00:00+08:00")
+    assert (absence["state"], absence["overdue_days"]) == ("overdue", 7)
+
+
+async def test_intake_refuses_company_personal_events_and_system_types(api: Api) -> None:
+    """SPEC section 1: subject company takes only policy.adopted and calendar.adopted; escalation.stage_withdrawn
+    is hrledger's own and refused from clients."""
+    resp = await api.post(ev("u", "union.notified", "2025-10-14 09:00", {"union": "工会"}, subject="company"))
+    await problem(resp, 422, "validation-error", "subject")
+    withdrawn = {"case_id": CASE, "stage": "reminder", "stage_seq": 1, "reason": "x", "basis": []}
+    await problem(
+        await api.post(ev("w", "escalation.stage_withdrawn", "2025-10-14 09:00", withdrawn)),
+        422,
+        "validation-error",
+        "type",
+    )
+    resp = await api.post(ev("u2", "union.notified", "2025-10-14 09:00", {"union": "工会"}))
+    assert resp.status == 201
 
 
 async def test_bad_parameters_are_400_naming_the_field(api: Api) -> None:

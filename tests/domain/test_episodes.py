@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.domain import escalations_due
+from ledger.domain import Policy, escalations_due
 from tests.support.domain import E, Log, at
 
 
@@ -142,26 +142,100 @@ def test_extension_moves_the_return_day() -> None:
     assert state(log, "2025-10-09 07:59")["return_day"] == "2025-10-09"
 
 
-@pytest.mark.parametrize("ending", ["leave.cancelled", "leave.rejected"])
-def test_cancelled_or_rejected_leave_creates_no_expectation(ending: str) -> None:
+def test_a_cancelled_leave_creates_no_expectation() -> None:
     log = Log()
     log.add(
         "leave.requested",
         "2025-09-19 10:00",
         {"leave_id": "L1", "kind": "annual", "start": "2025-09-22", "end": "2025-09-30"},
     )
-    if ending == "leave.cancelled":
-        log.add("leave.approved", "2025-09-19 11:00", {"leave_id": "L1"})
-    log.add(ending, "2025-09-19 12:00", {"leave_id": "L1"})
+    log.add("leave.approved", "2025-09-19 11:00", {"leave_id": "L1"})
+    log.add("leave.cancelled", "2025-09-19 12:00", {"leave_id": "L1"})
     s = state(log, "2025-10-20 12:00")
     assert (s["state"], s["overdue_days"], s["leave_id"]) == ("present", 0, None)
     assert log.projector().cases(at("2025-10-20 12:00")) == []
 
 
-def test_unapproved_leave_creates_no_expectation() -> None:
+@pytest.mark.parametrize("decision", ["leave.rejected", None])
+def test_rejected_or_undecided_leave_is_absence_without_leave(decision: str | None) -> None:
+    """Issue 14: a rejected request, or one never decided, with the employee absent, read present, 0 days.
+    SPEC section 4: a leave requested and rejected, or not approved by its first day, with no clock-in from
+    that day on, counts from its first working day; the case id is <subject>/<leave_id>."""
     log = Log()
     log.leave("L1", "2025-09-22", "2025-09-30", "2025-09-19 10:00", approve=False)
+    if decision:
+        log.add(decision, "2025-09-19 12:00", {"leave_id": "L1", "reason": "人手不足"})
+    assert state(log, "2025-09-22 10:59")["overdue_days"] == 0
+    s = state(log, "2025-09-22 11:00")  # the first working day, once shift start + grace has passed
+    assert (s["state"], s["overdue_days"], s["leave_id"], s["return_day"]) == ("overdue", 1, "L1", "2025-09-22")
+    case = log.projector().case(f"{E}/L1", at("2025-09-30 12:00"))
+    assert case is not None and case["kind"] == "unapproved_leave"
+    # 22-26, Sun 28 (调休), 29, 30 Sep
+    assert case["missed_days"][:3] == ["2025-09-22", "2025-09-23", "2025-09-24"] and case["overdue_days"] == 8
+    log.clock_in("2025-10-09 08:50")
+    assert state(log, "2025-10-09 12:00")["state"] == "returned"
+
+
+def test_a_leave_approved_after_its_first_day_does_not_count_as_approved() -> None:
+    """SPEC section 3: a leave counts as approved when leave.approved occurred before the shift start plus
+    grace of its first working day; approved at 10:59 it counts, at 11:00 the day is already missed."""
+    log = Log()
+    log.leave("L1", "2025-09-22", "2025-09-30", "2025-09-19 10:00", approve=False)
+    log.add("leave.approved", "2025-09-22 10:59", {"leave_id": "L1"})
+    assert state(log, "2025-09-25 12:00")["state"] == "on_leave"
+    late = Log()
+    late.leave("L1", "2025-09-22", "2025-09-30", "2025-09-19 10:00", approve=False)
+    late.add("leave.approved", "2025-09-22 11:00", {"leave_id": "L1"})
+    s = state(late, "2025-09-25 12:00")
+    assert (s["state"], s["overdue_days"]) == ("overdue", 4)
+
+
+def test_a_rejected_extension_continues_the_episode_it_falls_in() -> None:
+    """A rejected request for days already overdue (or inside an approved leave) adds no case of its own: the
+    running episode goes on counting."""
+    log = sick_leave()
+    log.add(
+        "leave.requested",
+        "2025-10-10 09:00",
+        {"leave_id": "L2", "kind": "sick", "start": "2025-10-13", "end": "2025-10-17"},
+    )
+    log.add("leave.rejected", "2025-10-10 15:00", {"leave_id": "L2"})
+    cases = log.projector().cases(at("2025-10-17 12:00"))
+    assert [(c["case_id"], c["overdue_days"]) for c in cases] == [(f"{E}/L1", 8)]
+
+
+def test_absence_without_any_request_counts_only_where_the_policy_says() -> None:
+    """SPEC section 4: absence with no leave request at all is counted only where the policy turns it on
+    (count_absence_without_request), since it needs every employee's attendance to be posted; its case id is
+    <subject>/absence-<first overdue day>."""
+    log = Log()
+    for day in ("2025-10-13", "2025-10-14", "2025-10-15"):
+        log.clock_in(f"{day} 08:50")
     assert state(log, "2025-10-20 12:00")["state"] == "present"
+    assert log.projector().cases(at("2025-10-20 12:00")) == []
+    counted = Policy(count_absence_without_request=True)
+    s = log.projector(counted).absence(E, at("2025-10-20 12:00"))
+    assert (s["state"], s["overdue_days"], s["case_id"]) == ("overdue", 3, f"{E}/absence-2025-10-16")
+    assert s["missed_days"] == ["2025-10-16", "2025-10-17", "2025-10-20"]
+    log.clock_in("2025-10-21 09:00")
+    (case,) = log.projector(counted).cases(at("2025-10-21 12:00"))
+    assert (case["case_id"], case["status"], case["leave_id"], case["kind"]) == (
+        f"{E}/absence-2025-10-16",
+        "returned",
+        None,
+        "absence",
+    )
+    # the next day without a clock-in is a new absence of its own
+    assert [c["case_id"] for c in log.projector(counted).cases(at("2025-10-22 12:00"))][-1] == f"{E}/absence-2025-10-22"
+
+
+def test_unapproved_leave_has_its_own_stages() -> None:
+    """Stages run on absence without approved leave as on any overdue case."""
+    log = Log()
+    log.leave("L1", "2025-09-22", "2025-09-30", "2025-09-19 10:00", approve=False)
+    log.add("leave.rejected", "2025-09-19 12:00", {"leave_id": "L1"})
+    plan = escalations_due(log.projector(), at("2025-09-25 12:00"))
+    assert [(d.case_id, d.stage) for d in plan.decisions][:2] == [(f"{E}/L1", "reminder"), (f"{E}/L1", "hr_alert")]
 
 
 def test_backfill_counts_only_facts_occurred_by_as_of() -> None:

@@ -7,7 +7,8 @@ from datetime import date, time, timedelta
 import pytest
 
 from ledger.domain import CalendarOverrides, Policy, PolicyError, YearCalendar
-from ledger.domain.policy import DEFAULT_POLICY, Smtp, Webhook, dump_policy, load_policy
+from ledger.domain.policy import DEFAULT_POLICY, LeaveRule, Smtp, Webhook
+from ledger.domain.policy_toml import dump_policy, load_policy
 
 
 def test_defaults_equal_spec_section_4() -> None:
@@ -27,6 +28,14 @@ def test_defaults_equal_spec_section_4() -> None:
         6,
         30,
     )
+    # SPEC section 4's new keys: a union by default, 3 days for a 催告函, no counting without a request,
+    # no leave rules (no table, no rule)
+    assert (p.has_union, p.return_demand_min_days, p.count_absence_without_request, p.leave_rules) == (
+        True,
+        3,
+        False,
+        (),
+    )
     assert p.digest.startswith("sha256:") and len(p.digest) == 71
 
 
@@ -38,6 +47,17 @@ termination_threshold = 6
 late_recorded_hours = 48
 contact_stale_months = 3
 publication_days = 60
+has_union = false
+return_demand_min_days = 5
+count_absence_without_request = true
+
+[leave_rules.sick]
+certificate = true
+min_notice_days = 1
+max_days = 15
+
+[leave_rules.personal]
+min_notice_days = 3
 
 [stages.absenteeism]
 overdue_days = 5
@@ -75,6 +95,9 @@ def test_full_file_and_round_trip() -> None:
     assert p.shift_start == time(8, 30) and p.grace == timedelta(minutes=90)
     assert p.stage("absenteeism").overdue_days == 5 and p.stage("absenteeism").channels == ("sms", "post")
     assert p.stage("lost_contact") == DEFAULT_POLICY.stage("lost_contact")
+    assert (p.has_union, p.return_demand_min_days, p.count_absence_without_request) == (False, 5, True)
+    assert p.leave_rules == (LeaveRule("sick", True, 1, 15), LeaveRule("personal", min_notice_days=3))
+    assert p.leave_rule("annual") is None
     assert p.webhook == Webhook("https://hr.example/hooks/ledger", "s3cret")
     assert p.smtp == Smtp(
         "smtp.example", 465, "ledger", "pw", "ledger@example.com", ("hr@example.com", "legal@example.com"), False, True
@@ -118,10 +141,16 @@ def test_digest_excludes_secrets_and_changes_with_rules() -> None:
         ("[calendar.years.2027]\nholidays = ['2028-01-01']", "calendar.years.2027.holidays", "not in 2027"),
         ("[calendar.years.next]\nholidays = []", "calendar.years.next", "4-digit"),
         ("timezone = ", "policy", "TOML"),
+        ("has_union = 'yes'", "has_union", "true or false"),
+        ("return_demand_min_days = -1", "return_demand_min_days", "from 0"),
+        ("[leave_rules.holiday]\nmax_days = 3", "leave_rules.holiday", "leave kind"),
+        ("[leave_rules.sick]\nmax_days = 0", "leave_rules.sick.max_days", "from 1"),
+        ("[leave_rules.sick]\ncertificate = 1", "leave_rules.sick.certificate", "true or false"),
+        ("[leave_rules.sick]\nmaximum = 3", "leave_rules.sick.maximum", "unknown key"),
     ],
 )
 def test_errors_name_the_key(text: str, field: str, words: str) -> None:
     with pytest.raises(PolicyError) as err:
         load_policy(text)
-    assert err.value.field == field
+    assert err.value.field == field and words in err.value.detail, err.value.detail
     assert words in err.value.detail

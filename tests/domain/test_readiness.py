@@ -1,236 +1,187 @@
-"""Readiness checklist and escalation decisions, built up one fact at a time (SPEC section 4)."""
+"""The readiness checklist for a lawful termination, built up one fact at a time (SPEC section 4)."""
 
 from __future__ import annotations
 
-from typing import Any
+from ledger.domain import Policy
+from ledger.domain.readiness import ITEMS
+from tests.support.domain import (
+    CASE,
+    E,
+    Log,
+    assess,
+    at,
+    attempt,
+    case_log,
+    delivered,
+    enrolment,
+    items,
+    notice,
+    ready,
+    ready_log,
+    report,
+)
 
-from ledger.domain import Policy, escalations_due, validate_event
-from ledger.domain.schemas import STAGES
-from tests.support.domain import DIGEST, E, Log, at, enrolment
+NAMES = [
+    "rule_book",
+    "overdue_threshold",
+    "calendar",
+    "reminder_issued",
+    "return_demand_issued",
+    "lawful_service",
+    "return_deadline_passed",
+    "channels_attempted",
+    "emergency_contacts_attempted",
+    "reported_reasons_assessed",
+    "union_notified",
+]
 
-CASE = f"{E}/L1"
+
+def test_items_are_a_table_named_in_chinese_and_english() -> None:
+    """The checklist's items are data (the workbench reads their names): each has a stable name, a label in
+    Chinese and English, the event that supplies it, and the order the answer lists them in."""
+    assert [i.name for i in ITEMS] == NAMES
+    for i in ITEMS:
+        assert i.zh and i.en and i.supplied_by
+    first = items(case_log(), "2025-10-09 11:00")
+    assert list(first) == NAMES
+    for name, it in first.items():
+        spec = next(i for i in ITEMS if i.name == name)
+        assert it["label"] == {"zh": spec.zh, "en": spec.en} and it["supplied_by"] == spec.supplied_by
 
 
-def base() -> Log:
+def test_readiness_false_until_every_item_holds() -> None:
+    """劳动合同法 art. 39(2) and art. 43; 劳办发〔1995〕179号: every item must hold, and each missing one says
+    what is missing in both languages."""
+    log = case_log()
+    first = items(log, "2025-10-09 11:00")
+    not_ok = [n for n, i in first.items() if not i["ok"]]
+    assert not_ok == [
+        "overdue_threshold",
+        "reminder_issued",
+        "return_demand_issued",
+        "lawful_service",
+        "return_deadline_passed",
+        "channels_attempted",
+        "emergency_contacts_attempted",
+        "union_notified",
+    ]
+    for name in not_ok:
+        assert first[name]["missing"]["zh"] and first[name]["missing"]["en"]
+    assert "+86 138 0000 0001" in first["channels_attempted"]["missing"]["en"]  # the value as on file
+    full = ready_log()
+    assert not ready(full, "2025-10-17 23:59")  # the 催告函's deadline ends at 24:00 of 17 Oct
+    assert ready(full, "2025-10-18 00:00")
+
+
+def test_rule_book_needs_adoption_and_acknowledgement() -> None:
+    """劳动合同法 art. 4: a rule book binds the employee once adopted by democratic procedure and made known."""
     log = Log()
     log.add("employee.enrolled", "2025-03-01 09:00", enrolment())
     log.leave("L1", "2025-09-22", "2025-09-30", "2025-09-19 10:00")
-    return log
-
-
-def items(log: Log, when: str) -> dict[str, dict[str, Any]]:
-    case = log.projector().case(CASE, at(when))
-    assert case is not None
-    return {i["name"]: i for i in case["readiness"]["items"]}
-
-
-def ready(log: Log, when: str) -> bool:
-    case = log.projector().case(CASE, at(when))
-    assert case is not None
-    return bool(case["readiness"]["ready"])
-
-
-def notice(log: Log, when: str, nid: str, kind: str, channels: list[str], recipients: list[str] | None = None) -> int:
-    return log.add(
-        "notice.issued",
-        when,
-        {
-            "notice_id": nid,
-            "kind": kind,
-            "document_digest": DIGEST,
-            "recipients": recipients or ["张三"],
-            "channels": channels,
-        },
-    )
-
-
-def attempt(
-    log: Log, when: str, channel: str, value: str | None, target: str = "employee", result: str = "no_answer"
-) -> int:
-    data = {"channel": channel, "target": target, "result": result}
-    if value is not None:
-        data["value"] = value
-    return log.add("contact.attempted", when, data)
-
-
-def test_readiness_false_until_every_item_holds_and_true_30_days_after_publication() -> None:
-    log = base()
-    first = items(log, "2025-10-09 11:00")
-    assert list(first) == [
-        "rule_book",
-        "overdue_threshold",
-        "calendar",
-        "reminder_issued",
-        "return_demand_issued",
-        "channels_attempted",
-        "emergency_contacts_attempted",
-        "lawful_service",
-        "union_notified",
-    ]
-    calendar = first.pop("calendar")  # the national years the tests record: it holds from the start
-    assert calendar["ok"] and len(calendar["seqs"]) == 1 and calendar["missing"] is None
-    assert not any(i["ok"] for i in first.values())
-    for i in first.values():
-        assert i["missing"]["zh"] and i["missing"]["en"]
-    assert "13800000001" not in first["channels_attempted"]["missing"]["en"]  # the value as on file
-    assert "+86 138 0000 0001" in first["channels_attempted"]["missing"]["en"]
-
+    assert "policy.adopted" in items(log, "2025-10-09 12:00")["rule_book"]["missing"]["en"]
     adopted = log.add(
         "policy.adopted",
         "2025-01-02 09:00",
         {
-            "policy_id": "HB-2025",
-            "version": "2",
-            "document_digest": DIGEST,
+            "policy_id": "HB",
+            "version": "1",
+            "document_digest": "sha256:" + "ab" * 32,
             "effective_from": "2025-01-10",
-            "democratic_procedure": "职工代表大会讨论通过并公示",
+            "democratic_procedure": "职代会",
         },
         subject="company",
     )
-    assert items(log, "2025-10-09 12:00")["rule_book"]["ok"] is False
-    ack = log.add("policy.acknowledged", "2025-03-02 09:00", {"policy_id": "HB-2025", "version": "2"})
+    assert "acknowledged" in items(log, "2025-10-09 12:00")["rule_book"]["missing"]["en"]
+    ack = log.add("policy.acknowledged", "2025-03-02 09:00", {"policy_id": "HB", "version": "1"})
     rb = items(log, "2025-10-09 12:00")["rule_book"]
-    assert (rb["ok"], rb["seqs"], rb["missing"]) == (True, [adopted, ack], None)
-
-    reminder = notice(log, "2025-10-09 11:05", "N1", "reminder", ["sms", "email"])
-    assert items(log, "2025-10-09 12:00")["reminder_issued"]["seqs"] == [reminder]
-    demand = notice(log, "2025-10-11 11:05", "N2", "return_demand", ["sms", "email", "post"])
-    assert items(log, "2025-10-11 12:00")["return_demand_issued"]["seqs"] == [demand]
-
-    a1 = attempt(log, "2025-10-09 11:10", "phone", "13800000001", result="number_invalid")
-    a2 = attempt(log, "2025-10-09 11:12", "email", "ZhangSan@example.com", result="bounced")
-    ch = items(log, "2025-10-11 12:00")["channels_attempted"]
-    assert (ch["ok"], ch["seqs"]) == (False, [a1, a2])
-    assert "上海市" in ch["missing"]["zh"] and "mobile" not in ch["missing"]["en"]
-    a3 = attempt(log, "2025-10-11 11:20", "post", None, result="returned")  # the only address on file
-    assert items(log, "2025-10-11 12:00")["channels_attempted"]["ok"]
-    assert not items(log, "2025-10-11 12:00")["emergency_contacts_attempted"]["ok"]
-    attempt(log, "2025-10-09 11:15", "phone", "139-0000-0002", target="emergency_contact")
-    assert items(log, "2025-10-11 12:00")["emergency_contacts_attempted"]["ok"]
-
-    svc = items(log, "2025-10-11 12:00")["lawful_service"]
-    assert not svc["ok"] and "personal service" in svc["missing"]["en"]
-    visit = log.add(
-        "notice.delivery_failed", "2025-10-14 15:00", {"notice_id": "N2", "channel": "visit", "reason": "无人应门"}
-    )
-    assert "registered post" in items(log, "2025-10-14 16:00")["lawful_service"]["missing"]["en"]
-    early_pub = notice(log, "2025-10-15 09:00", "P0", "publication", ["newspaper"])
-    post = log.add(
-        "notice.delivery_failed",
-        "2025-10-20 10:00",
-        {"notice_id": "N2", "channel": "post", "reason": "EMS 退回：查无此人"},
-    )
-    svc = items(log, "2025-10-20 12:00")["lawful_service"]
-    assert "out of order" in svc["missing"]["en"] and early_pub not in svc["seqs"]
-    pub = notice(log, "2025-10-22 10:00", "P1", "publication", ["newspaper", "notice_board"])
-    svc = items(log, "2025-10-22 12:00")["lawful_service"]
-    assert not svc["ok"] and "2025-11-21" in svc["missing"]["en"]
-    assert svc["seqs"] == sorted([demand, visit, post, pub])
-
-    union = log.add("union.notified", "2025-10-23 10:00", {"union": "公司工会", "note": "拟解除劳动合同"})
-    it = items(log, "2025-10-23 12:00")
-    assert it["union_notified"]["seqs"] == [union]
-    assert [n for n, i in it.items() if not i["ok"]] == ["lawful_service"]
-    assert not ready(log, "2025-11-21 09:59")
-    assert ready(log, "2025-11-21 10:00")
-    assert items(log, "2025-11-21 10:00")["overdue_threshold"]["ok"]
-    assert a3 in items(log, "2025-11-21 10:00")["channels_attempted"]["seqs"]
+    assert (rb["ok"], rb["seqs"]) == (True, [adopted, ack])
 
 
 def test_overdue_threshold_follows_the_policy() -> None:
-    log = base()
+    """The threshold is the policy's (termination_threshold, default 8 working days)."""
+    log = case_log()
     assert not items(log, "2025-10-16 12:00")["overdue_threshold"]["ok"]  # 7 days
     assert items(log, "2025-10-17 11:00")["overdue_threshold"]["ok"]  # 8 days
-    lenient = Policy(termination_threshold=3)
-    case = log.projector(lenient).case(CASE, at("2025-10-11 11:00"))
-    assert case is not None and case["readiness"]["items"][1]["ok"]
-
-
-def test_personal_service_or_service_agent_completes_service() -> None:
-    log = base()
-    notice(log, "2025-10-11 11:05", "N2", "return_demand", ["visit"])
-    d = log.add("notice.delivered", "2025-10-13 15:00", {"notice_id": "N2", "channel": "visit", "evidence": "签收"})
-    assert items(log, "2025-10-13 16:00")["lawful_service"]["ok"]
-    assert d in items(log, "2025-10-13 16:00")["lawful_service"]["seqs"]
-    agent = Log()
-    agent.add(
-        "employee.enrolled",
-        "2025-03-01 09:00",
-        enrolment(
-            emergency_contacts=[
-                {"name": "李四", "relation": "配偶", "mobile": "13900000002", "address": "杭州", "service_agent": True}
-            ]
-        ),
-    )
-    agent.leave("L1", "2025-09-22", "2025-09-30", "2025-09-19 10:00")
-    notice(agent, "2025-10-11 11:05", "N2", "return_demand", ["post"], recipients=["张三", "李四"])
-    agent.add("notice.delivered", "2025-10-14 15:00", {"notice_id": "N2", "channel": "post", "evidence": "EMS1"})
-    assert items(agent, "2025-10-14 16:00")["lawful_service"]["ok"]
-
-
-def test_registered_post_before_personal_service_is_out_of_order() -> None:
-    log = base()
-    notice(log, "2025-10-11 11:05", "N2", "return_demand", ["post"])
-    log.add("notice.delivered", "2025-10-13 15:00", {"notice_id": "N2", "channel": "post", "evidence": "EMS1"})
-    assert not items(log, "2025-10-13 16:00")["lawful_service"]["ok"]
-    log.add("notice.delivery_failed", "2025-10-14 15:00", {"notice_id": "N2", "channel": "visit", "reason": "x"})
-    log.add("notice.delivered", "2025-10-16 15:00", {"notice_id": "N2", "channel": "post", "evidence": "EMS2"})
-    assert items(log, "2025-10-16 16:00")["lawful_service"]["ok"]
+    assert items(log, "2025-10-11 11:00", Policy(termination_threshold=3))["overdue_threshold"]["ok"]
 
 
 def test_attempts_before_the_leave_ended_do_not_count() -> None:
-    log = base()
+    log = case_log()
     attempt(log, "2025-09-25 10:00", "phone", "13800000001")
     assert items(log, "2025-10-09 12:00")["channels_attempted"]["seqs"] == []
 
 
-def test_escalation_decisions_are_exactly_once_and_deterministic() -> None:
-    log = base()
-    plan = escalations_due(log.projector(), at("2025-10-13 12:00"))
-    assert [d.stage for d in plan.decisions] == list(STAGES[:4])
-    first = plan.decisions[0]
-    assert first.event_id == f"escalation/{CASE}/reminder"
-    assert first.occurred_at.isoformat() == "2025-10-09T11:00:00+08:00"
-    national_2025 = len(log.facts) + 1  # Log.projector() records 2024, 2025, 2026 after the facts
-    assert first.data == {
-        "case_id": CASE,
-        "stage": "reminder",
-        "overdue_days": 1,
-        "basis": [1, 2],
-        "reached_on": "2025-10-09",
-        "policy_digest": Policy().digest,
-        "calendar_seqs": [national_2025],
-    }
-    ev = first.event()
-    validate_event(ev)
-    # a later evaluation (a racing process) decides the very same events
-    later = escalations_due(log.projector(), at("2025-10-13 18:00"))
-    assert [d.event() for d in later.decisions] == [d.event() for d in plan.decisions]
-    # once appended, they are facts: nothing is due, and the case shows them
-    for d in plan.decisions:
-        log.add(
-            d.event().type, d.occurred_at.isoformat(), d.data, event_id=d.event_id, recorded=d.occurred_at.isoformat()
-        )
-    p = log.projector()
-    assert escalations_due(p, at("2025-10-13 12:00")).decisions == []
-    case = p.case(CASE, at("2025-10-13 12:00"))
+def test_an_attempt_without_a_value_counts_for_the_only_contact_of_its_kind() -> None:
+    log = case_log()
+    a = attempt(log, "2025-10-11 11:20", "post", None, result="returned")
+    it = items(log, "2025-10-11 12:00")["channels_attempted"]
+    assert a in it["seqs"] and "上海市" not in it["missing"]["zh"]
+
+
+def test_no_emergency_contact_on_file_is_missing_not_a_pass() -> None:
+    """Issue 14: with no emergency contact on file the item read ok with no seqs. SPEC section 4: none on file
+    is a missing item, not a pass."""
+    log = case_log(emergency_contacts=[])
+    em = items(log, "2025-10-20 12:00")["emergency_contacts_attempted"]
+    assert em["ok"] is False
+    assert "no emergency contact on file" in em["missing"]["en"] and "紧急联系人" in em["missing"]["zh"]
+
+
+def test_union_must_be_notified_before_the_termination_where_there_is_one() -> None:
+    """劳动合同法 art. 43: the employer tells the union before a unilateral termination; a company without a
+    union (policy has_union = false) has nothing to tell."""
+    log = ready_log()
+    union = items(log, "2025-10-20 12:00")["union_notified"]
+    assert union["ok"] and union["seqs"]
+    late = case_log()
+    late.add(
+        "employment.terminated",
+        "2025-10-20 15:00",
+        {"effective_on": "2025-10-20", "notice_id": "N9", "confirmed_by": "王五"},
+    )
+    late.add("union.notified", "2025-10-21 10:00", {"union": "公司工会"})
+    after = items(late, "2025-10-22 12:00")["union_notified"]
+    assert not after["ok"] and "before the termination" in after["missing"]["en"]
+    none = items(case_log(), "2025-10-20 12:00", Policy(has_union=False))["union_notified"]
+    assert none["ok"] and none["note"]["en"].startswith("no union")
+
+
+def test_only_the_return_demand_itself_counts_as_served() -> None:
+    """Issue 14: the 催告函 went only by SMS and only the 旷工 notice was served (visit, post, publication);
+    readiness said served. SPEC section 4: the notice that must be served is the return demand itself."""
+    log = case_log()
+    notice(log, "2025-10-11 11:05", "N2", "return_demand", ["sms"], return_within_days=3)
+    notice(log, "2025-10-13 14:00", "N3", "absenteeism", ["visit", "post"])
+    delivered(log, "2025-10-14 10:00", "N3", "visit", received_by="employee")
+    delivered(log, "2025-10-15 10:00", "N3", "post", received_by="employee")
+    svc = items(log, "2025-10-20 12:00")["lawful_service"]
+    assert svc["ok"] is False and "N2" in svc["missing"]["en"]
+    case = log.projector().case(CASE, at("2025-10-20 12:00"))
     assert case is not None
-    assert [s["stage"] for s in case["stage_events"]] == list(STAGES[:4])
-    assert all(s["seq"] is not None for s in case["stages"])
-    nxt = escalations_due(p, at("2025-10-17 11:00")).decisions
-    assert [(d.stage, d.reached_on.isoformat(), d.overdue_days) for d in nxt] == [
-        ("termination_review", "2025-10-17", 8)
-    ]
+    served = {n["notice_id"]: n["served"] for n in case["notices"]["issued"]}
+    assert served == {"N2": False, "N3": True}
 
 
-def test_no_decisions_for_ended_cases() -> None:
-    log = base()
-    log.add("case.closed", "2025-10-09 10:00", {"case_id": CASE, "reason": "家属已联系"})
-    assert escalations_due(log.projector(), at("2025-10-20 12:00")).decisions == []
+def test_a_reported_reason_suspends_readiness_until_assessed() -> None:
+    """Issue 14, the seed's own story: after the family reports a hospital stay, readiness still said ready.
+    SPEC section 4: a reported reason (absence.reported) suspends the case until an absence.assessed."""
+    log = ready_log("visit")  # served in person: ready under the old rules too
+    assert ready(log, "2025-10-20 12:00")
+    seq = report(log, "2025-10-21 10:00", "2025-10-09", reporter_name="李四")
+    case = log.projector().case(CASE, at("2025-10-21 12:00"))
+    assert case is not None
+    assert case["readiness"]["ready"] is False and case["suspended"] is True
+    reasons = next(i for i in case["readiness"]["items"] if i["name"] == "reported_reasons_assessed")
+    assert not reasons["ok"] and reasons["seqs"] == [seq] and "absence.assessed" in reasons["missing"]["en"]
+    assert log.projector().absence(E, at("2025-10-21 12:00"))["state"] == "absence_reported"
+    assess(log, "2025-10-22 10:00", seq, "not_excused", note="出院记录：9 月 30 日出院")
+    assert ready(log, "2025-10-22 12:00")
+    assert items(log, "2025-10-22 12:00")["reported_reasons_assessed"]["seqs"] == [seq, seq + 1]
 
 
-def test_long_case_ids_get_a_hashed_event_id() -> None:
-    log = Log()
-    log.leave("L" * 120, "2025-09-22", "2025-09-30", "2025-09-19 10:00")
-    d = escalations_due(log.projector(), at("2025-10-09 12:00")).decisions[0]
-    assert len(d.event_id) <= 128 and d.event_id.startswith("escalation/sha256-")
+def test_every_item_names_the_event_that_supplies_it() -> None:
+    """Each item carries what would supply it, so HR knows the next step."""
+    it = items(case_log(), "2025-10-09 12:00")
+    assert it["lawful_service"]["supplied_by"].startswith("notice.delivered")
+    assert it["reported_reasons_assessed"]["supplied_by"] == "absence.assessed"
+    assert it["union_notified"]["basis"] == "劳动合同法 art. 43"

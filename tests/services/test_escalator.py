@@ -31,7 +31,8 @@ async def test_walks_a_case_day_by_day_one_event_per_stage(tmp_path: Path) -> No
         stages = await node.stages()
         data = [json.loads(e.data or b"{}") for e in stages]
         assert [d["overdue_days"] for d in data] == [1, 2, 3, 4, 8]
-        assert [e.occurred_at[:10] for e in stages] == list(DAYS.values())  # reached_on, not noticed-on
+        assert [d["reached_on"] for d in data] == list(DAYS.values())  # the rule's date, in the data
+        assert all(e.occurred_at == e.recorded_at for e in stages)  # hrledger's own entries occur when recorded
         assert all(e.event_id == f"escalation/{CASE}/{d['stage']}" for e, d in zip(stages, data, strict=True))
         assert all(d["policy_digest"] == node.escalator.policy.digest and d["basis"] for d in data)
         case = node.escalator.projector.case(CASE, clock())
@@ -49,7 +50,12 @@ async def test_a_late_first_tick_appends_every_stage_reached_with_its_own_date(t
         clock.set("2025-10-20 08:00")  # the service was down for a week and a half
         result = await node.escalator.tick()
         assert len(result.appended) == 5
-        assert [e.occurred_at for e in await node.stages()] == [f"{d}T11:00:00+08:00" for d in DAYS.values()]
+        stages = await node.stages()
+        assert [json.loads(e.data or b"{}")["reached_on"] for e in stages] == list(DAYS.values())
+        assert {e.occurred_at for e in stages} == {e.recorded_at for e in stages}  # noticed late, said so
+        # as_of before the late tick: every stage was reached, none recorded yet
+        case = node.escalator.projector.case(CASE, clock.set("2025-10-19 12:00"))
+        assert case is not None and [s["status"] for s in case["stages"]] == ["due"] * 5
     finally:
         await node.close()
 
@@ -117,6 +123,40 @@ async def test_restart_mid_case_loses_and_doubles_nothing(tmp_path: Path) -> Non
         assert await stage_names(node) == list(STAGE_AT.values())
     finally:
         await node.close()
+
+
+async def test_a_backfilled_clock_in_withdraws_the_stages_it_undoes_exactly_once(tmp_path: Path) -> None:
+    """Issue 14: a clock-in backfilled to day 2 left termination_review standing in the log (and so in
+    bundles). The escalator appends escalation.stage_withdrawn for each stage it undoes, once, across a
+    racing second process and a restart."""
+    dd = new_datadir(tmp_path)
+    clock = Clock()
+    a = await open_node(dd.path, clock)
+    b = await open_node(dd.path, clock)
+    try:
+        await scenario(a)
+        clock.set("2025-10-20 12:00")
+        assert len((await a.escalator.tick()).appended) == 5
+        clock.set("2025-10-21 10:00")
+        clock_in = await a.add("attendance.clock_in", "2025-10-10 09:20", {"method": "manual"})
+        ra, rb = await asyncio.gather(a.escalator.tick(), b.escalator.tick())
+        assert len(ra.withdrawn) + len(rb.withdrawn) == 4 and ra.appended == rb.appended == []
+        withdrawn = await a.store.scan_entries(type="escalation.stage_withdrawn", limit=100)
+        data = [json.loads(e.data or b"{}") for e in withdrawn]
+        assert [d["stage"] for d in data] == ["hr_alert", "lost_contact", "absenteeism", "termination_review"]
+        assert all(d["reason"] == "returned" and d["basis"] == [clock_in] for d in data)
+        assert all(e.occurred_at == e.recorded_at for e in withdrawn)
+        await b.close()
+        b = await open_node(dd.path, clock)  # a restart: nothing is withdrawn twice, nothing re-entered
+        clock.set("2025-10-22 12:00")
+        again = await b.escalator.tick()
+        assert (again.withdrawn, again.appended) == ([], [])
+        case = b.escalator.projector.case(CASE, clock())
+        assert case is not None and [s["stage"] for s in case["withdrawn_stages"]] == [d["stage"] for d in data]
+        assert b.escalator.stats.withdrawals == 0 and a.escalator.stats.withdrawals + len(rb.withdrawn) == 4
+    finally:
+        await a.close()
+        await b.close()
 
 
 async def test_a_backfilled_clock_in_before_the_tick_prevents_the_stage(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from ledger.core.records import StoredEntry
 from ledger.domain import DEFAULT_POLICY, Policy
 from ledger.domain.escalation import STAGE_EVENT
 from ledger.log import Log
+from ledger.services.drafting_port import Drafter
 from ledger.services.escalator import Escalator
 from ledger.services.notify import DELIVERY_HEADER, Notifier
 from ledger.storage.base import Storage
@@ -90,7 +91,12 @@ class Node:
 
 
 async def open_node(
-    path: Path, clock: Clock, policy: Policy = DEFAULT_POLICY, *, notifier_options: dict[str, Any] | None = None
+    path: Path,
+    clock: Clock,
+    policy: Policy = DEFAULT_POLICY,
+    *,
+    notifier_options: dict[str, Any] | None = None,
+    drafter: Drafter | None = None,
 ) -> Node:
     dd = load_datadir(path)
     store = dd.open_store()
@@ -100,7 +106,7 @@ async def open_node(
     notifier = (
         Notifier(store, policy, clock=clock, **(notifier_options or {})) if notifier_options is not None else None
     )
-    esc = Escalator(log, policy, clock=clock, notifier=notifier)
+    esc = Escalator(log, policy, clock=clock, notifier=notifier, drafter=drafter)
     if notifier is not None:
         notifier.name_of = esc.employee_name  # as api/contexts.py wires it
     await esc.start()
