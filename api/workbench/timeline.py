@@ -43,17 +43,10 @@ def rows(facts: Iterable[Fact], checkpoint_size: int, late: set[int], sources: d
     return out
 
 
-def drafts(facts: Sequence[Fact]) -> list[dict[str, Any]]:
-    """The notices drafted for this employee, each with whether it was issued and whether a later draft of the
-    same kind (or a withdrawn stage) supersedes it."""
+def drafts(facts: Sequence[Fact], withdrawn_stage_seqs: set[int]) -> list[dict[str, Any]]:
+    """The notices drafted for this employee, each with whether it was issued and whether it is superseded:
+    its stage entry was withdrawn, or a later draft of the same kind replaces it."""
     issued = [f for f in facts if f.type == "notice.issued"]
-    withdrawn = {f.get("stage") for f in facts if f.type == "escalation.stage_withdrawn"}
-    kinds_stage = {
-        "reminder": "reminder",
-        "return_demand": "lost_contact",
-        "absenteeism": "absenteeism",
-        "termination": "termination_review",
-    }
     out = []
     drafted = [f for f in facts if f.type == "notice.drafted" and f.data is not None]
     for f in drafted:
@@ -68,8 +61,8 @@ def drafts(facts: Sequence[Fact]) -> list[dict[str, Any]]:
                 "template": f.get("template"),
                 "template_version": f.get("template_version"),
                 "drafted_at": f.occurred_at.isoformat(),
-                "issued": [i.seq for i in issued if i.get("document_digest") == digest or i.get("draft_seq") == f.seq],
-                "superseded": later or kinds_stage.get(str(f.get("kind"))) in withdrawn,
+                "issued": [i.seq for i in issued if i.get("draft_seq") == f.seq or i.get("document_digest") == digest],
+                "superseded": later or f.get("stage_seq") in withdrawn_stage_seqs,
             }
         )
     return out

@@ -22,62 +22,16 @@ characters are shown as ``\\u....`` so that no entry can reorder or hide what is
 
 from __future__ import annotations
 
-import html
 import json
-import unicodedata
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.core.bundle import BundleEntry
+from ledger.services.exhibit_checklists import checklists
+from ledger.services.exhibit_parts import Row, both, by_type, cells, clean, head, time_of, verdict
 from ledger.services.exhibit_text import CSS, PROVES, STATUS
 from ledger.services.labels import label, summary
-
-Row = dict[str, Any]
-
-
-def clean(value: Any) -> str:
-    """Untrusted text, printable and escaped: control, format and bidi characters become \\uXXXX."""
-    text = "" if value is None else str(value)
-    out = []
-    for c in text:
-        if c in "\n\t":
-            out.append(" ")
-        elif unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            out.append(f"\\u{ord(c):04x}")
-        else:
-            out.append(c)
-    return html.escape("".join(out), quote=True)
-
-
-def _time(value: Any, tz: ZoneInfo) -> str:
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return clean(value)
-    if when.tzinfo is None:
-        return clean(value)
-    local = when.astimezone(tz)  # date and time may wrap between them, never inside either
-    return f'<span class="t">{local:%Y-%m-%d}</span> <span class="t">{local:%H:%M}</span>'
-
-
-def _both(pair: tuple[str, str]) -> str:
-    zh, en = pair
-    return clean(zh) if zh == en else f'{clean(zh)}<br><span class="en">{clean(en)}</span>'
-
-
-def _head(*names: str, css: str = "") -> str:
-    table = f"<table class='{css}'>" if css else "<table>"
-    return table + "<thead><tr>" + "".join(f"<th>{n}</th>" for n in names) + "</tr></thead><tbody>"
-
-
-def _cells(*cells: object) -> str:
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
-
-
-def _verdict(css: str, zh: str, en: str) -> str:
-    return f"<div class='verdict {css}'>{clean(zh)}<br><span class='en'>{clean(en)}</span></div>"
 
 
 def _rows(entries: Sequence[BundleEntry], verification: Mapping[str, Any]) -> list[Row]:
@@ -98,13 +52,13 @@ def _rows(entries: Sequence[BundleEntry], verification: Mapping[str, Any]) -> li
 def _proof(row: Row) -> str:
     check = row["check"]
     if not check:
-        return f'<span class="nc">{_both(STATUS["unchecked"])}</span>'
+        return f'<span class="nc">{both(STATUS["unchecked"])}</span>'
     if check.get("problems"):
-        return f'<span class="failed">{_both(STATUS["failed"])}</span>'
+        return f'<span class="failed">{both(STATUS["failed"])}</span>'
     key = "erased" if check.get("erased") else "proven"
     extra = f'<br><span class="small">TSA {clean(check["tsa_time"])}</span>' if check.get("tsa_time") else ""
-    late = f'<br><span class="late-flag">{_both(STATUS["late"])}</span>' if check.get("late") else ""
-    return f'<span class="ok">{_both(STATUS[key])}</span>{extra}{late}'
+    late = f'<br><span class="late-flag">{both(STATUS["late"])}</span>' if check.get("late") else ""
+    return f'<span class="ok">{both(STATUS[key])}</span>{extra}{late}'
 
 
 def _name(row: Row) -> str:
@@ -118,7 +72,7 @@ def _name(row: Row) -> str:
 def catalogue(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
     out = [
         "<h2>一、证据目录 / Evidence catalogue</h2>",
-        _head(
+        head(
             "序号<br>No.",
             "证据名称<br>Evidence",
             "形成时间<br>Occurred",
@@ -132,8 +86,8 @@ def catalogue(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
     for n, row in enumerate(rows, 1):
         proves = PROVES.get(str(row["leaf"].get("type")), ("记录在案的事实", "a fact on record"))
         out.append(
-            f"<tr><td>{n}</td><td>{_name(row)}</td><td>{_time(row['leaf'].get('occurred_at'), tz)}</td>"
-            f"<td class='mono'>{clean(row['leaf'].get('source'))}</td><td>{_both(proves)}</td>"
+            f"<tr><td>{n}</td><td>{_name(row)}</td><td>{time_of(row['leaf'].get('occurred_at'), tz)}</td>"
+            f"<td class='mono'>{clean(row['leaf'].get('source'))}</td><td>{both(proves)}</td>"
             f"<td>{row['seq']}</td><td>{_proof(row)}</td></tr>"
         )
     out.append("</tbody></table>")
@@ -148,7 +102,7 @@ def narrative(rows: Sequence[Row], subject: str, tz: ZoneInfo) -> list[str]:
         zh, en = summary(str(row["leaf"].get("type")), row["data"])
         event = label("event", row["leaf"].get("type"))
         out.append(
-            f"<li>{_time(row['leaf'].get('occurred_at'), tz)} <b>{clean(event[0])}</b> {clean(zh)}"
+            f"<li>{time_of(row['leaf'].get('occurred_at'), tz)} <b>{clean(event[0])}</b> {clean(zh)}"
             f" <span class='small'>(seq {row['seq']})</span><br><span class='en'>{clean(event[1])}"
             f"{': ' + clean(en) if en else ''}</span></li>"
         )
@@ -156,14 +110,10 @@ def narrative(rows: Sequence[Row], subject: str, tz: ZoneInfo) -> list[str]:
     return out
 
 
-def _by_type(rows: Sequence[Row], *types: str) -> list[Row]:
-    return [r for r in rows if r["leaf"].get("type") in types and r["data"] is not None]
-
-
 def notices(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
-    issued = _by_type(rows, "notice.issued")
-    drafts = {r["seq"]: r for r in _by_type(rows, "notice.drafted")}
-    outcomes = _by_type(rows, "notice.delivered", "notice.delivery_failed", "notice.refused")
+    issued = by_type(rows, "notice.issued")
+    drafts = {r["seq"]: r for r in by_type(rows, "notice.drafted")}
+    outcomes = by_type(rows, "notice.delivered", "notice.delivery_failed", "notice.refused")
     out = ["<h2>三、文书及送达 / Notices and their service</h2>"]
     if not issued:
         return [*out, "<p>本证据包中没有发出文书的记录。/ No notice issued in this bundle.</p>"]
@@ -177,7 +127,7 @@ def notices(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
             days = clean(d["return_within_days"])
             deadline = f"送达之日起 {days} 日内 / within {days} days of service"
         elif d.get("return_by"):
-            deadline = f"{_time(d['return_by'], tz)} 前 / by"
+            deadline = f"{time_of(d['return_by'], tz)} 前 / by"
         draft = drafts.get(d.get("draft_seq")) if isinstance(d.get("draft_seq"), int) else None
         match = ""
         if draft is not None:
@@ -186,8 +136,8 @@ def notices(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
                 "（与起草文书一致 / matches the draft）" if same else "（与起草文书不一致 / differs from the draft）"
             )
         out += [
-            f"<h3>{_both(kind)} <span class='mono'>{clean(d.get('notice_id'))}</span></h3><table class='kv'><tbody>",
-            f"<tr><th>发出 Issued</th><td>{_time(r['leaf'].get('occurred_at'), tz)} · seq {r['seq']}</td></tr>",
+            f"<h3>{both(kind)} <span class='mono'>{clean(d.get('notice_id'))}</span></h3><table class='kv'><tbody>",
+            f"<tr><th>发出 Issued</th><td>{time_of(r['leaf'].get('occurred_at'), tz)} · seq {r['seq']}</td></tr>",
             f"<tr><th>收件人 Recipients</th><td>{'、'.join(clean(x) for x in d.get('recipients') or [])}</td></tr>",
             f"<tr><th>方式 Channels</th><td>{channels}<br><span class='en'>{channels_en}</span></td></tr>",
             *([f"<tr><th>期限 Deadline</th><td>{deadline}</td></tr>"] if deadline else []),
@@ -205,7 +155,7 @@ def notices(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
             "</tbody></table>",
         ]
         mine = [o for o in outcomes if o["data"].get("notice_id") == d.get("notice_id")]
-        out.append(_head("时间 When", "结果 Outcome", "方式 Channel", "凭证与地址 Evidence and address", "seq"))
+        out.append(head("时间 When", "结果 Outcome", "方式 Channel", "凭证与地址 Evidence and address", "seq"))
         for o in mine:
             od = o["data"]
             detail = [
@@ -218,10 +168,10 @@ def notices(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
             if od.get("witnesses"):
                 detail.append("见证 witnesses: " + "、".join(clean(w) for w in od["witnesses"]))
             out.append(
-                _cells(
-                    _time(o["leaf"].get("occurred_at"), tz),
-                    _both(label("event", o["leaf"].get("type"))),
-                    _both(label("channel", od.get("channel"))),
+                cells(
+                    time_of(o["leaf"].get("occurred_at"), tz),
+                    both(label("event", o["leaf"].get("type"))),
+                    both(label("channel", od.get("channel"))),
                     "<br>".join(detail),
                     o["seq"],
                 )
@@ -233,8 +183,8 @@ def notices(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
 
 
 def contacts(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
-    files = _by_type(rows, "employee.enrolled", "employee.contacts_updated")
-    attempts = _by_type(rows, "contact.attempted")
+    files = by_type(rows, "employee.enrolled", "employee.contacts_updated")
+    attempts = by_type(rows, "contact.attempted")
     out = ["<h2>四、联系方式与联系尝试 / Contacts on file and attempts</h2>"]
     if files:
         f = files[-1]
@@ -248,82 +198,25 @@ def contacts(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
         ]
         if d.get("service_address"):
             items.append(f"约定送达地址 agreed service address: {clean(d.get('service_address'))}")
-        out.append(f"<p>档案（seq {f['seq']}，{_time(f['leaf'].get('occurred_at'), tz)}）/ on file:</p><ul>")
+        out.append(f"<p>档案（seq {f['seq']}，{time_of(f['leaf'].get('occurred_at'), tz)}）/ on file:</p><ul>")
         out += [f"<li>{i}</li>" for i in items] + ["</ul>"]
-    out.append(_head("时间 When", "方式 Channel", "对象 Whom", "号码或地址 Number or address", "结果 Result", "seq"))
+    out.append(head("时间 When", "方式 Channel", "对象 Whom", "号码或地址 Number or address", "结果 Result", "seq"))
     for a in attempts:
         d = a["data"]
         whom = ("紧急联系人", "emergency contact") if d.get("target") == "emergency_contact" else ("本人", "employee")
         out.append(
-            _cells(
-                _time(a["leaf"].get("occurred_at"), tz),
-                _both(label("channel", d.get("channel"))),
-                _both(whom),
+            cells(
+                time_of(a["leaf"].get("occurred_at"), tz),
+                both(label("channel", d.get("channel"))),
+                both(whom),
                 clean(d.get("value")),
-                _both(label("result", d.get("result"))),
+                both(label("result", d.get("result"))),
                 a["seq"],
             )
         )
     if not attempts:
         out.append("<tr><td colspan='6'>没有联系尝试的记录 / no attempt recorded</td></tr>")
     out.append("</tbody></table>")
-    return out
-
-
-def _missing(item: Mapping[str, Any]) -> str:
-    missing = item.get("missing")
-    if isinstance(missing, Mapping):
-        return f"{clean(missing.get('zh'))}<br><span class='en'>{clean(missing.get('en'))}</span>"
-    return clean(missing) if missing else ""
-
-
-def checklists(case: Any, rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
-    out = [
-        "<h2>五、解除条件清单（服务器依日志计算，核验程序不核验此项）/ Readiness (computed by the server from the log; "
-        "not checked by the verifier)</h2>"
-    ]
-    cases = case.get("cases") if isinstance(case, Mapping) else None
-    if not isinstance(cases, list) or not cases:
-        return [*out, "<p>证据包中没有服务器计算的案件 / the bundle holds no case computed by the server.</p>"]
-    for c in cases:
-        if not isinstance(c, Mapping):
-            continue
-        readiness = c.get("readiness")
-        ready: Mapping[str, Any] = readiness if isinstance(readiness, Mapping) else {}
-        verdict = (
-            ("齐备（仍须专人确认）", "ready (a person must still confirm)")
-            if ready.get("ready")
-            else ("尚未齐备", "NOT ready")
-        )
-        stages = "；".join(
-            f"{clean(label('stage', s.get('stage'))[0])} {clean(s.get('reached_on'))}"
-            for s in c.get("stages") or []
-            if isinstance(s, Mapping)
-        )
-        out += [
-            f"<h3>{clean(c.get('case_id'))}：{_both(verdict)}</h3>",
-            f"<p>状态 status {_both(label('status', c.get('status')))} · 应返岗日 return day "
-            f"<span class='t'>{clean(c.get('return_day'))}</span> · 逾期工作日 overdue working days "
-            f"{clean(c.get('overdue_days'))}</p>",
-            *([f"<p>阶段 stages: {stages}</p>"] if stages else []),
-            _head("条件 Item", "满足 Met", "依据 seq", "缺少 Missing"),
-        ]
-        for i in ready.get("items") or []:
-            if not isinstance(i, Mapping):
-                continue
-            ok = i.get("ok") is True
-            seqs = ", ".join(clean(s) for s in i.get("seqs") or [])
-            out.append(
-                f"<tr><td>{_both(label('item', i.get('name')))}</td><td class='{'ok' if ok else 'failed'}'>"
-                f"{'是 yes' if ok else '否 no'}</td><td>{seqs}</td><td>{_missing(i)}</td></tr>"
-            )
-        out.append("</tbody></table>")
-    for t in _by_type(rows, "employment.terminated"):
-        d = t["data"]
-        out.append(
-            f"<p>解除劳动合同 termination: 自 {clean(d.get('effective_on'))} 起 · 通知 {clean(d.get('notice_id'))} · "
-            f"确认人 confirmed by <b>{clean(d.get('confirmed_by'))}</b> · seq {t['seq']}</p>"
-        )
     return out
 
 
@@ -336,7 +229,7 @@ def render_exhibit(verification: Mapping[str, Any], entries: Sequence[BundleEntr
         tz = ZoneInfo("Asia/Shanghai")
     subject = str(verification.get("subject") or "")
     rows = _rows(entries, verification)
-    files = _by_type(rows, "employee.enrolled", "employee.contacts_updated")
+    files = by_type(rows, "employee.enrolled", "employee.contacts_updated")
     name = str(files[-1]["data"].get("name")) if files else subject
     case = verification.get("case")
     proofs_ok = verification.get("ok") is True
@@ -375,7 +268,7 @@ def render_exhibit(verification: Mapping[str, Any], entries: Sequence[BundleEntr
         f"<tr><th>树大小与根 Tree</th><td class='mono'>{clean(verification.get('tree_size'))} · "
         f"{clean(verification.get('root'))}</td></tr>",
         "</tbody></table>",
-        *(_verdict(*box) for box in (proof_box, ready_box)),
+        *(verdict(*box) for box in (proof_box, ready_box)),
         "<p class='small'>二者相互独立：证明成立只说明记录真实、完整、未被改动，不说明解除劳动合同的条件已经具备。"
         " / The two are independent: that the proofs hold shows the records are authentic, complete and unaltered; "
         "it does not show that the conditions for a termination are met.</p>",

@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ledger.domain.readiness import ITEMS as READINESS_ITEMS
+from ledger.domain.termination import AFTER_ITEMS
+
 Label = tuple[str, str]  # (zh, en)
 
 EVENT_TYPES: Mapping[str, Label] = {
@@ -52,19 +55,8 @@ STAGES: Mapping[str, Label] = {
     "termination_review": ("解除审查", "termination review"),
 }
 
-ITEMS: Mapping[str, Label] = {
-    "rule_book": ("规章制度已通过并签收", "rule book adopted and acknowledged"),
-    "overdue_threshold": ("逾期天数达到制度标准", "overdue days at the policy threshold"),
-    "calendar": ("工作日历完整", "working-day calendar complete"),
-    "reminder_issued": ("已发出返岗提醒", "reminder issued"),
-    "return_demand_issued": ("已发出催告函", "return demand (催告函) issued"),
-    "return_demand_deadline": ("催告期限已届满", "the return demand's deadline has passed"),
-    "channels_attempted": ("已尝试档案中全部联系方式", "every contact on file attempted"),
-    "emergency_contacts_attempted": ("已联系紧急联系人", "emergency contacts attempted"),
-    "lawful_service": ("依法定顺序送达", "served in lawful order"),
-    "reported_reasons_assessed": ("缺勤原因均已认定", "every reported reason assessed"),
-    "union_notified": ("已通知工会", "union notified"),
-}
+#: the readiness checklist's items and the after-termination ones, named where the domain defines them
+ITEMS: Mapping[str, Label] = {i.name: (i.zh, i.en) for i in (*READINESS_ITEMS, *AFTER_ITEMS)}
 
 NOTICE_KINDS: Mapping[str, Label] = {
     "reminder": ("返岗提醒", "reminder"),

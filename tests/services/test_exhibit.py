@@ -16,7 +16,7 @@ from tests.support.bundles import MemLog
 from tests.support.domain import at
 from tests.support.seed import SUBJECT, events_until, projector_until
 
-END = at("2025-07-31 12:00")
+END = at("2025-08-06 12:00")  # the day before the termination: every item met
 PERIOD = (END.date().replace(month=3, day=1), END.date())
 
 
@@ -83,7 +83,7 @@ def test_the_proof_result_is_not_the_readiness() -> None:
     assert "证明成立" in body and "The proofs hold" in body
     assert "尚未齐备" in body and "NOT ready" in body
     assert "解除条件：服务器计算为齐备" not in body
-    assert "否 no" in body and "依法定顺序送达" in body  # an item missing, named in both languages
+    assert "否 no" in body and "催告函已依法送达" in body  # an item missing, named in both languages
     ready = text(report_of(seed_log(), case_claim()))
     assert "Readiness: the server computes the case as ready" in ready
 
@@ -108,3 +108,18 @@ def test_hostile_text_is_escaped_and_cannot_reorder_the_page() -> None:
 def test_a_bundle_without_a_case_says_so() -> None:
     body = text(report_of(seed_log(), {"note": "the server could not compute the case"}))
     assert "the bundle holds no case computed by the server" in body
+
+
+def test_after_a_termination_the_second_checklist_and_who_confirmed_it() -> None:
+    done = at("2025-08-20 12:00")
+    log = MemLog()
+    for e in events_until(done):
+        log.append(e["subject"], e["type"], e["occurred_at"], e["data"])
+    inputs = replace(
+        log.inputs(SUBJECT, period=(PERIOD[0], done.date()), extra={"case.json": case_claim(done)}),
+        report=render_exhibit,
+    )
+    with zipfile.ZipFile(io.BytesIO(build_bundle(inputs))) as z:
+        body = text(z.read("report.html").decode("utf-8"))
+    assert "After the termination" in body and "a termination certificate issued at termination" in body
+    assert "confirmed by" in body and "解除劳动合同" in body

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ledger.admin.demo import CASE, SCRIPT, SUBJECT, Step
+from ledger.admin.demo_script import CASE, SCRIPT, SUBJECT, Ref, Step
 from ledger.domain import Fact, Policy, Projector, make_fact
 from tests.support.domain import national_calendar
 
@@ -17,8 +17,16 @@ def steps_until(until: datetime | None = None) -> list[Step]:
     return [s for s in SCRIPT if until is None or s.when <= until]
 
 
-def events_until(until: datetime | None = None, source: str = "hr-system") -> list[dict[str, Any]]:
-    """The scripted facts that occurred by ``until`` as ``POST /v1/events`` objects, in order."""
+def _data(steps: list[Step], step: Step, first_seq: int) -> dict[str, Any]:
+    """A step's data with each Ref to a labelled step made its seq (the steps land from ``first_seq`` on)."""
+    seqs = {s.label: first_seq + n for n, s in enumerate(steps) if s.label}
+    return {k: seqs[v.label] if isinstance(v, Ref) else v for k, v in step.data.items()}
+
+
+def events_until(until: datetime | None = None, source: str = "hr-system", first_seq: int = 0) -> list[dict[str, Any]]:
+    """The scripted facts that occurred by ``until`` as ``POST /v1/events`` objects, in order, for a log
+    whose next seq is ``first_seq``."""
+    steps = steps_until(until)
     return [
         {
             "event_id": f"seed-{n:03d}",
@@ -26,16 +34,17 @@ def events_until(until: datetime | None = None, source: str = "hr-system") -> li
             "subject": s.subject,
             "occurred_at": s.when.isoformat(),
             "source": source,
-            "data": s.data,
+            "data": _data(steps, s, first_seq),
         }
-        for n, s in enumerate(steps_until(until))
+        for n, s in enumerate(steps)
     ]
 
 
 def facts_until(until: datetime | None = None) -> list[Fact]:
+    steps = steps_until(until)
     facts = [
-        make_fact(n, s.type, s.subject, s.when.isoformat(), s.data, event_id=f"seed-{n:03d}")
-        for n, s in enumerate(steps_until(until))
+        make_fact(n, s.type, s.subject, s.when.isoformat(), _data(steps, s, 0), event_id=f"seed-{n:03d}")
+        for n, s in enumerate(steps)
     ]
     return facts + national_calendar(len(facts))
 

@@ -18,9 +18,11 @@ from api.workbench.settings import WorkbenchSettings
 from ledger.admin.datadir import init_datadir
 from ledger.services.users import create_user
 from tests.support.api import ORIGIN, AiohttpClient, Api, make_tokens
+from tests.support.domain import at
 from tests.support.seed import events_until
 
 PASSWORD = "a long enough password"
+SEED_UNTIL = at("2025-06-23 12:00")  # the seed case the day its 催告函 is due, before it was issued
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
@@ -86,6 +88,6 @@ async def start_workbench(
     api = Api(client, app, data, tokens)
     for name, role in people:
         await create_user(app[STORE], name=name, role=role, password=PASSWORD, created_at="2026-01-01T00:00:00Z")
-    resp = await api.post({"events": events_until(until)})
+    resp = await api.post({"events": events_until(until or SEED_UNTIL)})
     assert resp.status == 201, await resp.text()
     return Workbench(api)

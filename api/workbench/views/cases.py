@@ -4,7 +4,6 @@ employee (contacts with their verification state and age, leave history, flags).
 from __future__ import annotations
 
 import base64
-import json
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +16,7 @@ from api.workbench.page import now, page, projection, session_of
 from ledger.core.entries import parse_leaf
 from ledger.domain import Fact, Projector
 from ledger.domain.contacts import contact_file, contact_health
-from ledger.domain.episodes import resolve_leaves
+from ledger.domain.leaves import resolve_leaves
 from ledger.errors import NotFoundError
 from ledger.log import Log
 
@@ -28,7 +27,7 @@ ITEM_FORMS = {
     "calendar": None,
     "reminder_issued": "form-notice_issued",
     "return_demand_issued": "form-notice_issued",
-    "return_demand_deadline": None,
+    "return_deadline_passed": None,
     "channels_attempted": "form-contact_attempt",
     "emergency_contacts_attempted": "form-contact_attempt",
     "lawful_service": "form-notice_delivered",
@@ -81,17 +80,21 @@ async def case_context(request: web.Request, case_id: str, at: datetime) -> dict
     checkpoint = await log.latest_checkpoint()
     size = checkpoint.size if checkpoint is not None else 0
     used = set(case.get("evidence_seqs") or [])
-    start = case["leave"]["start"]
+    leave = case.get("leave") or {}  # None for an absence without an approved leave
+    start = leave.get("start") or case.get("return_day") or ""
+    end = leave.get("end") or ""
     shown = [f for f in facts if f.seq in used or f.local_date(p.policy.tz).isoformat() >= start]
     shown += [f for f in p.facts("company", at) if f.seq in used and f.type != "calendar.adopted"]
     late = {int(x["seq"]) for x in case.get("late_recorded") or []}
-    window = [f for f in facts if f.local_date(p.policy.tz).isoformat() > case["leave"]["end"]]
+    window = [f for f in facts if f.local_date(p.policy.tz).isoformat() > end or not end]
+    withdrawn = {int(w["seq"]) for w in case.get("withdrawn_stages") or [] if isinstance(w.get("seq"), int)}
     return {
         "case": case,
         "name": cf.name if cf and cf.name else subject,
         "timeline": timeline.rows(shown, size, late, {**await sources(log, "company"), **await sources(log, subject)}),
         "items": [{**i, "form": ITEM_FORMS.get(i["name"])} for i in case["readiness"]["items"]],
-        "drafts": timeline.drafts(window),
+        "drafts": timeline.drafts(window, withdrawn),
+        "bundle_from": start or at.astimezone(p.policy.tz).date().isoformat(),
         "issued": timeline.notices_issued(window),
         "options": _options(window, cf),
         "nonce": nonce(request),
@@ -171,7 +174,7 @@ async def employee_page(request: web.Request) -> web.Response:
             for lv in leaves
         ],
         "flags": flags,
-        "raw_flags": json.dumps(absence.get("flags", []), ensure_ascii=False) if absence.get("flags") else "",
+        "leave_flags": [f for c in cases.values() for f in c.get("leave_flags") or []],
     }
     return page(request, "employee.html", context)
 

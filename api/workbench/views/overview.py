@@ -71,5 +71,6 @@ async def overview(request: web.Request) -> web.Response:
     cases = await evaluate(request, lambda p: p.cases(at, status="open"), lambda cs: cs)
     rows = [summarise(c, p, p.policy, at) for c in cases]
     rows.sort(key=lambda r: (-int(r.get("overdue_days") or 0), r["case_id"]))
-    health = p.contact_health(at)
-    return page(request, "overview.html", {"cases": rows, "attention": health["employees"], "as_of": at.isoformat()})
+    attention = p.attention(at)
+    context = {"cases": rows, "attention": attention["employees"], "attention_note": attention["note"]}
+    return page(request, "overview.html", {**context, "as_of": at.isoformat()})
