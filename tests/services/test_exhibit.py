@@ -11,7 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 from ledger.core.bundle import build_bundle
-from ledger.services.exhibit import clean, render_exhibit
+from ledger.services.exhibit import render_exhibit
+from ledger.services.exhibit_parts import clean
 from tests.support.bundles import MemLog
 from tests.support.domain import at
 from tests.support.seed import SUBJECT, events_until, projector_until
