@@ -80,6 +80,7 @@ def serve(data: Path, *extra: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=60)
+        proc.stdout.close()
 
 
 def post_json(url: str, token: str, body: Any) -> Any:

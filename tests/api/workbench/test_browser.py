@@ -89,6 +89,14 @@ def entries(site: Site) -> list[dict[str, Any]]:
     return rows
 
 
+def submit(page: Any, selector: str) -> None:
+    """Follow a link or send a form from the keyboard (focus it, press Enter) and wait for the page it leads to."""
+    page.wait_for_load_state("networkidle")
+    page.focus(selector)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
 def pdf_pages(pdf: Path) -> tuple[int, tuple[float, float]]:
     info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
     pages = re.search(r"^Pages:\s+(\d+)", info, re.M)
@@ -106,33 +114,32 @@ def test_from_the_overview_to_a_served_return_demand_and_a_verified_bundle(
 ) -> None:
     page = signed_in(browser, site)
     # the stages are entered by the service's own escalator, ticking every second
-    for _ in range(30):
+    for _ in range(60):  # until the escalator has entered the stages and drafted their notices
         if "解除审查" in page.inner_text("main"):
             break
         page.wait_for_timeout(500)
         page.reload()
     main = page.inner_text("main")
     assert "张三" in main and "解除审查" in main and "已发出催告函" in main
-    page.screenshot(path=screenshot_path("1-overview.png"), full_page=True)
 
-    page.click("a:has-text('张三')")
-    page.wait_for_url(f"{site.base}/cases/{CASE}")
+    page.evaluate("document.activeElement.blur()")
+    page.screenshot(path=screenshot_path("1-overview.png"), full_page=True)
+    submit(page, "a:has-text('张三')")
+    assert page.url == f"{site.base}/cases/{CASE}"
     assert "尚未齐备" in page.inner_text("#readiness")
     page.screenshot(path=screenshot_path("2-case.png"), full_page=True)
 
-    # the 催告函: drafted from the case facts, opened, printed
-    page.click("#form-draft summary")
-    page.select_option("#draft-kind", "return_demand")
-    page.click("#form-draft button[type=submit]")
-    page.wait_for_url(re.compile(r".*/notice\?id="))
-    assert "催告函" in page.inner_text("h1")
+    # the 催告函 the escalator drafted when the case entered lost_contact: opened from the case, printed
+    assert "催告函" in page.inner_text("#notices")
+    submit(page, "#notices a:has-text('催告函')")
+    assert "/notice?id=" in page.url
+    assert "催告函" in page.inner_text("h1") and "与所存文书一致" in page.inner_text("main")
     notice_url = page.url
     page.screenshot(path=screenshot_path("3-notice-page.png"), full_page=True)
+    href = page.get_attribute("a:has-text('打开可打印文书')", "href")
+    assert href is not None
     document = page.context.new_page()
-    document.goto(
-        page.get_attribute("a:has-text('打开可打印文书')", "href")
-        and site.base + str(page.get_attribute("a:has-text('打开可打印文书')", "href"))
-    )
+    document.goto(site.base + href)
     text = document.inner_text("body")
     assert "催告函" in text and "张三" in text and "第三十九条第（二）项" in text
     document.screenshot(path=screenshot_path("4-return-demand.png"), full_page=True)
@@ -143,16 +150,20 @@ def test_from_the_overview_to_a_served_return_demand_and_a_verified_bundle(
 
     # issue it, then record its delivery by registered post
     page.goto(notice_url)
-    page.click("#form-issue button[type=submit]")
-    page.wait_for_url(re.compile(f".*/cases/{re.escape(CASE)}.*"))
+    invalid = page.evaluate(
+        "[...document.querySelectorAll('#form-issue :invalid')].map(e => e.name + '=' + e.value + ':' + e.validationMessage)"
+    )
+    assert invalid == [], invalid
+    submit(page, "#form-issue button[type=submit]")
+    assert f"/cases/{CASE}" in page.url, (page.url, page.inner_text("main")[:2000])
     assert "已记录为 seq" in page.inner_text(".flash")
     page.click("#form-notice_delivered summary")
     page.select_option("#notice_delivered-channel", "post")
     page.fill("#nd-evidence", "EMS EA123456789CN")
     page.select_option("#nd-by", "co_resident_adult")
     page.fill("#nd-name", "李四")
-    page.click("#form-notice_delivered button[type=submit]")
-    page.wait_for_url(re.compile(r".*flash=.*"))
+    submit(page, "#form-notice_delivered button[type=submit]")
+    assert "flash=" in page.url, page.inner_text("main")[:2000]
     assert "EA123456789CN" in page.inner_text("#notices")
     recorded = [e for e in entries(site) if json.loads(e["entry"])["source"] == "workbench/wang.li"]
     assert {json.loads(e["entry"])["type"] for e in recorded} >= {"notice.issued", "notice.delivered"}
@@ -165,8 +176,10 @@ def test_from_the_overview_to_a_served_return_demand_and_a_verified_bundle(
 
     # the bundle, with its progress, downloaded and verified offline
     page.fill("#bundle-from", "2025-03-01")
-    page.click("#bundle button[type=submit], form[action='/bundles'] button[type=submit]")
+    submit(page, "form[action='/bundles'] button[type=submit]")
+    assert "/bundles/" in page.url and page.inner_text("#job-state")  # its progress, polled by the page
     page.wait_for_selector("#job-done:not([hidden])", timeout=90_000)
+    assert "已完成" in page.inner_text("#job-state")
     page.screenshot(path=screenshot_path("5-bundle.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#job-done a.button")
@@ -187,6 +200,8 @@ def check_bundle(bundle: Path, site: Site, browser: Any, tmp_path: Path) -> None
     report.goto((tmp_path / "report.html").as_uri())
     text = report.inner_text("body")
     assert "{'en'" not in text and "'zh'" not in text  # no raw Python dicts
+    for phrase in ("证据目录", "证明成立", "尚未齐备", "EA123456789CN", "workbench/wang.li", "催告函已依法送达"):
+        assert phrase in text, phrase
     pdf = tmp_path / "report.pdf"
     report.pdf(path=str(pdf), format="A4", print_background=True)
     report.close()
