@@ -164,7 +164,7 @@ def notices(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
                 if od.get(k)
             ]
             if od.get("received_by"):
-                detail.append(f"签收 received by: {clean(od.get('received_by'))}")
+                detail.append(f"签收 received by: {both(label('received', od.get('received_by')))}")
             if od.get("witnesses"):
                 detail.append("见证 witnesses: " + "、".join(clean(w) for w in od["witnesses"]))
             out.append(

@@ -92,6 +92,13 @@ RESULTS: Mapping[str, Label] = {
     "refused": ("拒收", "refused"),
 }
 
+RECEIVED_BY: Mapping[str, Label] = {
+    "employee": ("员工本人", "the employee"),
+    "co_resident_adult": ("同住成年家属", "an adult living with the employee"),
+    "service_agent": ("约定代收人", "the agreed service agent"),
+    "other": ("其他人（不构成送达）", "someone else (not service)"),
+}
+
 LEAVE_KINDS: Mapping[str, Label] = {
     "sick": ("病假", "sick leave"),
     "annual": ("年假", "annual leave"),
@@ -118,6 +125,7 @@ TABLES: Mapping[str, Mapping[str, Label]] = {
     "channel": CHANNELS,
     "result": RESULTS,
     "leave": LEAVE_KINDS,
+    "received": RECEIVED_BY,
     "status": CASE_STATUSES,
 }
 

@@ -62,7 +62,8 @@ def _options(facts: list[Fact], cf: Any) -> dict[str, Any]:
     reports = [f for f in facts if f.type == "absence.reported" and f.data is not None]
     return {
         "contacts": contacts,
-        "issued": [{"notice_id": f.get("notice_id"), "kind": f.get("kind"), "seq": f.seq} for f in issued],
+        # the latest first: it is the one a delivery is usually recorded for
+        "issued": [{"notice_id": f.get("notice_id"), "kind": f.get("kind"), "seq": f.seq} for f in reversed(issued)],
         "reports": [{"seq": f.seq, "reason": f.get("reason"), "from": f.get("from")} for f in reports],
         "recipients": [cf.name] if cf and cf.name else [],
     }

@@ -158,6 +158,7 @@ def test_from_the_overview_to_a_served_return_demand_and_a_verified_bundle(
     assert f"/cases/{CASE}" in page.url, (page.url, page.inner_text("main")[:2000])
     assert "已记录为 seq" in page.inner_text(".flash")
     page.click("#form-notice_delivered summary")
+    page.select_option("#notice_delivered-id", f"{CASE}/return_demand")
     page.select_option("#notice_delivered-channel", "post")
     page.fill("#nd-evidence", "EMS EA123456789CN")
     page.select_option("#nd-by", "co_resident_adult")
