@@ -11,7 +11,7 @@ from datetime import date
 
 from aiohttp import web
 
-from api.config import CONFIG, FOLLOWER, LOG, POLICY
+from api.config import CONFIG, FOLLOWER, LOG, POLICY, WITNESSES
 from api.errors import decode_json, read_body
 from api.openapi_domain import BUNDLE_FIELDS
 from ledger.errors import ValidationError
@@ -55,6 +55,7 @@ async def post_bundle(request: web.Request) -> web.Response:
         now=app[CONFIG].clock(),
         policy=app[POLICY],
         projector=follower.projector,
+        witnessed=witnesses.latest_witnessed if (witnesses := app.get(WITNESSES)) is not None else None,
     )
     name = f"{subject}_{start.isoformat()}_{end.isoformat()}.zip"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)

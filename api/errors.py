@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ledger.core.wire import load_json
 from ledger.errors import (
     BadRequestError,
     CalendarError,
@@ -80,25 +81,13 @@ HTTP_SLUGS = {
 }
 
 
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    doc = dict(pairs)
-    if len(doc) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise BadRequestError(key, "appears twice in one JSON object; which one counts would be a guess")
-            seen.add(key)
-    return doc
-
-
 def decode_json(body: bytes) -> Any:
-    """Strict JSON for request bodies: UTF-8, no repeated keys, nesting within the interpreter's reach."""
+    """Strict JSON for request bodies (``ledger.core.wire.load_json``): UTF-8, no repeated keys, no NaN,
+    nesting within the interpreter's reach; a malformed body is a bad request (400), not an invalid event."""
     try:
-        return json.loads(body, object_pairs_hook=_unique_keys)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BadRequestError("body", f"is not valid JSON: {exc}") from None
-    except RecursionError:
-        raise BadRequestError("body", "is nested too deeply") from None
+        return load_json(body)
+    except ValidationError as exc:
+        raise BadRequestError(exc.field, exc.detail) from None
 
 
 BODY_TIMEOUT = 10.0  # seconds a client may take to send its body

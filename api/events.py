@@ -157,5 +157,6 @@ async def _with_proofs(
     for item, r in zip(items, results, strict=True):
         proof = proofs[r.seq]
         item["proof"] = [_b64(h).decode("ascii") for h in proof]
-        item["tlog_proof"] = format_tlog_proof(r.seq, proof, checkpoint.note).decode("utf-8")
+        # The receipt: the tlog-proof with the entry's leaf in its extra line (SPEC section 1)
+        item["tlog_proof"] = format_tlog_proof(r.seq, proof, checkpoint.note, extra=r.entry).decode("utf-8")
     return {"tree_size": checkpoint.size, "checkpoint": checkpoint.note.decode("utf-8")}

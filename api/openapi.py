@@ -107,7 +107,11 @@ SCHEMAS: dict[str, Any] = {
                 "items": B64,
                 "description": "with wait=checkpoint: inclusion proof in tree_size, leaf upward",
             },
-            "tlog_proof": {"type": "string", "description": "with wait=checkpoint: C2SP tlog-proof"},
+            "tlog_proof": {
+                "type": "string",
+                "description": "with wait=checkpoint: the receipt, a C2SP tlog-proof with the entry's leaf "
+                "in its extra line",
+            },
         },
     },
     "CheckpointFields": {
@@ -285,6 +289,25 @@ PATHS: dict[str, Any] = {
             parameters=[
                 _query("first", "the older size", UINT, required=True),
                 _query("second", "the newer size (default: the latest checkpoint's)", UINT),
+            ],
+        )
+    },
+    "/v1/subjects/{subject}/head": {
+        "get": _op(
+            "auditor",
+            "The subject-head statement: the subject's chain head and entry count in a published tree",
+            {
+                "200": {
+                    "description": "a C2SP signed note by the log's key, verbatim (text, not JSON: its exact bytes "
+                    "are what is signed): hrledger.dev/subject-head/v1, origin, tree size, base64 root hash, "
+                    "base64 SHA-256 of the UTF-8 subject, head seq or none, entry count; each line ends in a newline",
+                    "content": {"text/plain; charset=utf-8": {"schema": {"type": "string"}}},
+                },
+                **_errors(400, 404, *READ_ERRORS),
+            },
+            parameters=[
+                {"name": "subject", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}},
+                _query("tree_size", "a published checkpoint's size (default: the latest)", UINT),
             ],
         )
     },

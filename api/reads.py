@@ -12,6 +12,7 @@ from api.config import ESCALATOR, LOG, METRICS, SIGNER, WITNESSES
 from api.params import check_params, int_param, required_int, seq_param
 from ledger.core.records import StoredEntry
 from ledger.errors import BadRequestError, NotFoundError
+from ledger.services.subject_head import subject_head_statement
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -130,6 +131,17 @@ async def consistency_proof(request: web.Request) -> web.Response:
     await _check_size(request, "second", second)
     proof = await request.app[LOG].consistency_proof(first, second)
     return _json({"first": first, "second": second, "proof": [_b64(h) for h in proof]})
+
+
+async def subject_head(request: web.Request) -> web.Response:
+    """The subject-head statement (SPEC section 1) for a published tree size: a C2SP signed note, verbatim."""
+    query = request.query
+    check_params(query, ("tree_size",))
+    subject = request.match_info["subject"]
+    if not 1 <= len(subject) <= 128 or not subject.isprintable():
+        raise BadRequestError("subject", "must be 1 to 128 printable characters")
+    note = await subject_head_statement(request.app[LOG], subject, int_param(query, "tree_size"))
+    return web.Response(body=note, content_type="text/plain", charset="utf-8")
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -26,6 +26,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/entries/{seq}", reads.get_entry, "auditor"),
     Route("GET", "/v1/proofs/inclusion", reads.inclusion_proof, "auditor"),
     Route("GET", "/v1/proofs/consistency", reads.consistency_proof, "auditor"),
+    Route("GET", "/v1/subjects/{subject}/head", reads.subject_head, "auditor"),
     Route("GET", "/v1/employees/{id}/absence", cases.get_absence, "legal"),
     Route("GET", "/v1/cases", cases.list_cases, "legal"),
     Route("GET", cases.CASE_PATH, cases.get_case, "legal"),

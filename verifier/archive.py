@@ -1,122 +1,188 @@
-"""Step 1: reading the zip and checking the manifest; also the in-memory Bundle the other steps share."""
+"""Step 1: reading the zip as a hostile party may have made it (SPEC section 5, zip limits).
+
+At most 100,000 members, 64 MiB per member and 1 GiB in all, counted while reading (a member's declared
+size is not trusted); names without ``..``, absolute paths, backslashes, control, format or bidirectional
+characters, and no duplicate names; no directories, symlinks, encrypted or overlapping members; stored or
+deflated only. A member that breaks a rule is named and left unread; an archive that cannot be read at
+all raises ArchiveError. Nothing here raises anything else.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
+import stat
+import struct
+import unicodedata
 import zipfile
-from dataclasses import dataclass, field
-from typing import Any
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
 
-from verifier.note import Checkpoint
-from verifier.result import Fact, Result
+from verifier.text import ESCAPED_CATEGORIES, shown
 
-FORMAT = "hrledger-bundle/1"
-MAX_FILE = 64 * 1024 * 1024
-
-
-class UsageError(Exception):
-    """The input cannot be read at all (exit code 2)."""
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise ValueError(f"duplicate key {k!r}")
-        out[k] = v
-    return out
+MAX_MEMBERS = 100_000
+MAX_MEMBER = 64 * 1024 * 1024
+MAX_TOTAL = 1024 * 1024 * 1024
+_CHUNK = 1024 * 1024
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zipfile's own layout of a local file header (30 bytes)
+_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 
 
-def load_json(raw: bytes) -> Any:
-    """Strict JSON: UTF-8, no duplicate keys; raises ValueError."""
-    return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+class ArchiveError(Exception):
+    """The bundle is not a readable zip archive at all (a failure of step 1, not a usage error)."""
 
 
-@dataclass
-class Bundle:
-    files: dict[str, bytes]
-    manifest: dict[str, Any] = field(default_factory=dict)
-    checkpoint: Checkpoint | None = None
-    leaves: dict[int, dict[str, Any]] = field(default_factory=dict)  # parsed leaf per seq
-    leaf_hashes: dict[int, bytes] = field(default_factory=dict)
-    checkpoints: dict[int, bytes] = field(default_factory=dict)  # verified notes by size, for step 7
-    facts: dict[int, Fact] = field(default_factory=dict)
-
-
-def read_zip(data: bytes) -> tuple[dict[str, bytes], list[str]]:
-    """The bundle's files and the problems of the archive itself (duplicates, oversized files)."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UsageError(f"not a readable zip archive: {exc}") from None
-    files: dict[str, bytes] = {}
-    problems: list[str] = []
-    with zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            if info.filename in files:
-                problems.append(f"{info.filename} appears twice in the archive")
-                continue
-            if info.file_size > MAX_FILE:
-                problems.append(f"{info.filename} is larger than {MAX_FILE} bytes")
-                continue
-            try:
-                files[info.filename] = zf.read(info)
-            except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
-                problems.append(f"{info.filename} cannot be read from the archive: {exc}")
-    return files, problems
-
-
-def int_list(value: Any) -> list[int] | None:
-    if isinstance(value, list) and all(type(v) is int and v >= 0 for v in value):
-        return list(value)
+def name_problem(name: str) -> str | None:
+    """Why a member name is refused, or None."""
+    if not name:
+        return "a member has an empty name"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return f"member {shown(name)!r} has an absolute path"
+    if "\\" in name:
+        return f"member {shown(name)!r} has a backslash in its name"
+    if ".." in name.split("/") or ".." in name:
+        return f"member {shown(name)!r} has '..' in its name"
+    for ch in name:
+        if unicodedata.category(ch) in ESCAPED_CATEGORIES:
+            return f"member {shown(name)!r} has the control, format or bidirectional character U+{ord(ch):04X}"
+    if name.endswith("/"):
+        return f"member {shown(name)!r} is a directory"
     return None
 
 
-def step1_manifest(b: Bundle, r: Result, zip_problems: list[str]) -> None:
-    for p in zip_problems:
-        r.fail(1, p)
-    raw = b.files.get("manifest.json")
-    if raw is None:
-        r.fail(1, "manifest.json is missing")
-        return
-    try:
-        m = load_json(raw)
-    except ValueError as exc:
-        r.fail(1, f"manifest.json is not valid JSON: {exc}")
-        return
-    if not isinstance(m, dict):
-        r.fail(1, "manifest.json is not a JSON object")
-        return
-    b.manifest = m
-    if m.get("format") != FORMAT:
-        r.fail(1, f"manifest.json: format is {m.get('format')!r}, expected {FORMAT!r}")
-    for key in ("origin", "vkey", "subject"):
-        if not isinstance(m.get(key), str):
-            r.fail(1, f"manifest.json: {key} is missing or not a string")
-    period = m.get("period")
-    if not (isinstance(period, dict) and all(isinstance(period.get(k), str) for k in ("from", "to", "time_zone"))):
-        r.fail(1, 'manifest.json: period must be {"from", "to", "time_zone"}')
-    if type(m.get("tree_size")) is not int:
-        r.fail(1, "manifest.json: tree_size is missing or not an integer")
-    for key in ("subject_seqs", "context_seqs"):
-        if int_list(m.get(key)) is None:
-            r.fail(1, f"manifest.json: {key} must be a list of non-negative integers")
-    listed = m.get("files")
-    if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
-        r.fail(1, "manifest.json: files must map each file name to its SHA-256 (hex)")
-        return
-    for name in sorted(b.files):
-        if name != "manifest.json" and name not in listed:
-            r.fail(1, f"{name} is in the bundle but not listed in manifest.json")
-    for name in sorted(listed):
-        if name not in b.files:
-            r.fail(1, f"{name} is listed in manifest.json but missing from the bundle")
+def _member_problem(info: zipfile.ZipInfo) -> str | None:
+    if problem := name_problem(info.filename):
+        return problem
+    name = shown(info.filename)
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if info.create_system == 3 and kind == stat.S_IFLNK:
+        return f"member {name!r} is a symbolic link"
+    if info.create_system == 3 and kind not in (0, stat.S_IFREG):
+        return f"member {name!r} is not a regular file (mode {kind:o})"
+    if info.external_attr & 0x10:  # the MS-DOS directory attribute
+        return f"member {name!r} is a directory"
+    if info.flag_bits & 0x1:
+        return f"member {name!r} is encrypted"
+    if info.compress_type not in _METHODS:
+        return f"member {name!r} uses compression method {info.compress_type}; only stored and deflated are read"
+    return None
+
+
+def _overlaps(fp: BinaryIO, infos: list[zipfile.ZipInfo], directory_start: int) -> list[str]:
+    """Members whose data overlaps another member's or the central directory (a zip-bomb technique)."""
+    spans: list[tuple[int, int, str]] = []
+    problems: list[str] = []
+    for info in infos:
+        fp.seek(info.header_offset)
+        header = fp.read(_LOCAL_HEADER.size)
+        if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            problems.append(f"member {shown(info.filename)!r} has no local header where the directory says")
             continue
-        got = hashlib.sha256(b.files[name]).hexdigest()
-        if got != listed[name]:
-            r.fail(1, f"{name}: SHA-256 is {got}, manifest.json says {listed[name]}")
-    r.note(1, f"{len(listed)} files listed")
+        fields = _LOCAL_HEADER.unpack(header)
+        name_len, extra_len = fields[-2], fields[-1]
+        end = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len + info.compress_size
+        spans.append((info.header_offset, end, info.filename))
+    spans.sort()
+    for (_, end, name), following in zip(spans, [*spans[1:], (directory_start, 0, "")], strict=True):
+        if end > following[0]:
+            what = f"member {shown(following[2])!r}" if following[2] else "the central directory"
+            problems.append(f"member {shown(name)!r} overlaps {what}")
+    return problems
+
+
+@dataclass(frozen=True)
+class Limits:
+    members: int = MAX_MEMBERS
+    member: int = MAX_MEMBER
+    total: int = MAX_TOTAL
+
+
+SPEC_LIMITS = Limits()
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, limits: Limits) -> bytes:
+    """The member's bytes, read in chunks and stopped at the member limit or at what is left of the total."""
+    cap = min(limits.member, budget)
+    parts: list[bytes] = []
+    got = 0
+    with zf.open(info) as f:
+        while chunk := f.read(_CHUNK):
+            got += len(chunk)
+            if got > cap:
+                which = f"{limits.member} bytes per member" if cap == limits.member else f"{limits.total} bytes in all"
+                raise _TooLarge(f"it unpacks to more than the limit of {which}")
+            parts.append(chunk)
+    return b"".join(parts)
+
+
+def read_zip(source: bytes | Path, limits: Limits = SPEC_LIMITS) -> tuple[dict[str, bytes], list[str]]:
+    """The bundle's members by name, and what is wrong with the archive (each problem a step-1 failure)."""
+    try:
+        fp: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source.open("rb")
+    except OSError as exc:
+        raise ArchiveError(f"cannot open the archive: {exc.strerror}") from None
+    try:
+        with fp, zipfile.ZipFile(fp) as zf:
+            infos = zf.infolist()
+            if len(infos) > limits.members:
+                raise ArchiveError(f"the archive has {len(infos)} members, more than the limit of {limits.members}")
+            problems: list[str] = []
+            seen: set[str] = set()
+            good: list[zipfile.ZipInfo] = []
+            for info in infos:
+                if info.filename in seen:
+                    problems.append(f"member {shown(info.filename)!r} appears twice in the archive")
+                    continue
+                seen.add(info.filename)
+                if problem := _member_problem(info):
+                    problems.append(problem)
+                    continue
+                good.append(info)
+            problems += _overlaps(fp, infos, zf.start_dir)
+            if problems:  # a hostile archive: nothing of it is read
+                return {}, problems
+            files: dict[str, bytes] = {}
+            total = 0
+            for info in good:
+                try:
+                    files[info.filename] = data = _read_member(zf, info, limits.total - total, limits)
+                except _TooLarge as exc:
+                    problems.append(f"member {shown(info.filename)!r} is refused: {exc}")
+                    if limits.total - total < limits.member:
+                        break  # the total is spent: nothing more is read
+                    continue
+                except (
+                    ValueError,
+                    zipfile.BadZipFile,
+                    EOFError,
+                    OSError,
+                    zlib.error,
+                    NotImplementedError,
+                    RuntimeError,
+                    OverflowError,
+                    struct.error,
+                ) as exc:
+                    problems.append(f"member {shown(info.filename)!r} cannot be read: {exc}")
+                    continue
+                total += len(data)
+            return files, problems
+    except ArchiveError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        struct.error,
+        NotImplementedError,  # "zip file version 14.4": a header zipfile cannot read
+        RuntimeError,
+        OverflowError,
+        zlib.error,
+    ) as exc:
+        raise ArchiveError(f"not a readable zip archive: {exc}") from None

@@ -28,6 +28,7 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
 from verifier.note import SIG_PREFIX, Note, NoteError, Verifier, b64decode
+from verifier.note import log_signed_note as log_signed_note  # its one definition, re-exported
 from verifier.result import Result
 
 COSIGNATURE_TYPE = 0x04
@@ -190,14 +191,6 @@ def check(note: Note, witnesses: Sequence[WitnessKey], log: Verifier | None = No
             latest[key] = Cosigned(key, timestamp, sig.signature[8:])
     out.valid = [latest[w] for w in witnesses if w in latest]
     return out
-
-
-def log_signed_note(note: Note, log: Verifier) -> bytes:
-    """The note as the log signed it: its text and the log's own signature lines, without cosignatures.
-    RFC 3161 tokens cover these bytes (SPEC section 1), taken before any witness added a line."""
-    own = [s for s in note.signatures if (s.name, s.key_id) == (log.name, log.key_id)]
-    lines = [f"{SIG_PREFIX}{s.name} {base64.b64encode(s.key_id + s.signature).decode('ascii')}\n" for s in own]
-    return (note.text + "\n" + "".join(lines)).encode("utf-8")
 
 
 def report(r: Result, step: int, note: Note, log: Verifier, witnesses: Sequence[WitnessKey], threshold: int) -> None:

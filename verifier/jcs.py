@@ -1,8 +1,10 @@
-"""RFC 8785 JSON Canonicalization Scheme (JCS) for values decoded by ``json.loads``.
+"""RFC 8785 JSON Canonicalization Scheme (JCS), and strict JSON reading (``load_json``).
 
-Section 3.2.2: literals as ``null``/``true``/``false``; strings with the minimal JSON escapes (which is
-what ``json.dumps(..., ensure_ascii=False)`` writes); numbers as ECMAScript (ES6) Number-to-String;
-section 3.2.3: object members sorted by the UTF-16 code units of their names; no whitespace.
+This is the one implementation of both: the ledger canonicalises event data and leaves with it, and reads
+request bodies with ``load_json``. RFC 8785 section 3.2.2: literals as ``null``/``true``/``false``; strings
+with the minimal JSON escapes (which is what ``json.dumps(..., ensure_ascii=False)`` writes); numbers as
+ECMAScript (ES6) Number-to-String; section 3.2.3: object members sorted by the UTF-16 code units of their
+names; no whitespace.
 """
 
 from __future__ import annotations
@@ -17,6 +19,45 @@ MAX_SAFE_INTEGER = 2**53 - 1  # I-JSON (RFC 7493) / RFC 8785 section 3.2.2.3
 
 class CanonicalError(ValueError):
     """The value has no RFC 8785 form (NaN, infinity, an unsafe integer, a lone surrogate...)."""
+
+
+class JSONError(ValueError):
+    """Not strict JSON; ``key`` names a member that appears twice, when that is why."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    doc = dict(pairs)
+    if len(doc) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise JSONError(f"the member {key!r} appears twice in one object", key=key)
+            seen.add(key)
+    return doc
+
+
+def _no_constant(name: str) -> Any:
+    raise JSONError(f"{name} is not a JSON number")
+
+
+def load_json(raw: bytes | str) -> Any:
+    """Strict JSON (RFC 8259 with I-JSON's rules): UTF-8 without BOM, no member twice in one object, no
+    NaN or Infinity, nesting within reach. Raises JSONError saying why."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        return json.loads(text, object_pairs_hook=_unique_members, parse_constant=_no_constant)
+    except JSONError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise JSONError(f"not UTF-8 (byte offset {exc.start})") from None
+    except RecursionError:
+        raise JSONError("nested too deeply") from None
+    except ValueError as exc:  # json.JSONDecodeError, and int() refusing a number of thousands of digits
+        raise JSONError(str(exc)) from None
 
 
 def es6_number(value: float) -> str:
@@ -77,6 +118,8 @@ def _write(value: Any, out: list[str]) -> None:
             _write(item, out)
         out.append("]")
     elif isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise CanonicalError("an object member name is not a string")
         out.append("{")
         for i, key in enumerate(sorted(value, key=lambda k: k.encode("utf-16-be", "surrogatepass"))):
             if i:
@@ -112,15 +155,21 @@ def is_plain(value: Any) -> bool:
     return True
 
 
+#: Python's C encoder with RFC 8785's settings: exact for every value ``is_plain`` accepts, ~10x faster
+encode_plain = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+
+
 def canonicalize(value: Any) -> bytes:
-    """The RFC 8785 UTF-8 bytes of a JSON value."""
-    if is_plain(value):
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    else:
-        out: list[str] = []
-        _write(value, out)
-        text = "".join(out)
+    """The RFC 8785 UTF-8 bytes of a JSON value; raises CanonicalError when it has none."""
     try:
+        if is_plain(value):
+            text = encode_plain(value)
+        else:
+            out: list[str] = []
+            _write(value, out)
+            text = "".join(out)
         return text.encode("utf-8")
     except UnicodeEncodeError:
         raise CanonicalError("a string holds a lone surrogate, which is not Unicode") from None
+    except RecursionError:
+        raise CanonicalError("the value is nested too deeply") from None

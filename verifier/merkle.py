@@ -2,7 +2,7 @@
 
 Only what a verifier needs: the leaf and node hashes of section 2.1.1, the inclusion proof check of
 section 2.1.3.2 and the consistency proof check of section 2.1.4.2, written out step by step so they
-can be compared with the RFC text line by line.
+can be compared with the RFC text line by line. This is the one implementation: the ledger uses it too.
 """
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ import hashlib
 from collections.abc import Sequence
 
 HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()  # MTH({}) = SHA-256() (RFC 9162 2.1.1)
+
+
+class ProofError(ValueError):
+    """A Merkle proof that cannot be right, or that does not rebuild the expected root."""
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -24,19 +29,18 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes]) -> bytes:
-    """RFC 9162 2.1.3.2: the root that ``proof`` rebuilds for ``leaf`` at ``index`` in a tree of ``size``.
+    """RFC 9162 2.1.3.2: the root that ``proof`` rebuilds for leaf hash ``leaf`` at ``index`` in a tree of ``size``.
 
-    Raises ValueError when the proof cannot be right for any root (index, length or hash size).
-    The caller compares the result with the signed root.
+    Raises ProofError when the proof cannot be right for any root (index, length or hash size).
     """
     if not 0 <= index < size:
-        raise ValueError(f"index {index} is outside a tree of size {size}")
+        raise ProofError(f"inclusion: index {index} is outside a tree of size {size}")
     if any(len(p) != HASH_SIZE for p in proof):
-        raise ValueError("a proof hash is not 32 bytes")
+        raise ProofError("inclusion: a proof hash is not 32 bytes")
     fn, sn, r = index, size - 1, leaf  # steps 2 and 3
     for p in proof:  # step 4
         if sn == 0:  # 4.1
-            raise ValueError("the proof has more hashes than a tree of this size needs")
+            raise ProofError("inclusion: proof has more hashes than the tree needs")
         if fn & 1 or fn == sn:  # 4.2
             r = node_hash(p, r)
             while not fn & 1 and fn != 0:
@@ -47,27 +51,42 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[byte
         fn >>= 1  # 4.4
         sn >>= 1
     if sn != 0:  # step 5
-        raise ValueError("the proof has fewer hashes than a tree of this size needs")
+        raise ProofError("inclusion: proof has fewer hashes than the tree needs")
     return r
 
 
-def check_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> str | None:
-    """RFC 9162 2.1.4.2: None when ``proof`` shows tree ``old_root`` is a prefix of ``new_root``, else why not."""
-    if not 0 < old_size <= new_size:
-        return f"old size {old_size} must be between 1 and the new size {new_size}"
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+    """Raise ProofError unless ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree ``root`` of ``size``."""
+    if root_from_inclusion(leaf, index, size, proof) != root:
+        raise ProofError("inclusion: computed root does not match the checkpoint root")
+
+
+def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
+    """RFC 9162 2.1.4.2: raise ProofError unless ``proof`` shows the tree ``old_root`` is a prefix of ``new_root``.
+
+    The empty tree (size 0, root SHA-256 of nothing) is a prefix of every tree, with an empty proof.
+    """
+    if not 0 <= old_size <= new_size:
+        raise ProofError(f"consistency: size {old_size} is larger than size {new_size}")
     if any(len(p) != HASH_SIZE for p in proof):
-        return "a proof hash is not 32 bytes"
+        raise ProofError("consistency: a proof hash is not 32 bytes")
     if old_size == new_size:
         if proof:
-            return "the proof must be empty between trees of equal size"
-        return None if old_root == new_root else "equal sizes but different roots"
+            raise ProofError("consistency: proof must be empty for equal sizes")
+        if old_root != new_root:
+            raise ProofError("consistency: equal sizes with different roots")
+        return
+    if old_size == 0:
+        if proof:
+            raise ProofError("consistency: proof must be empty from the empty tree")
+        if old_root != EMPTY_ROOT:
+            raise ProofError("consistency: the root of the empty tree must be SHA-256 of nothing")
+        return
+    if not proof:
+        raise ProofError("consistency: empty proof")
     path = list(proof)
     if old_size & (old_size - 1) == 0:  # step 1: old tree is a complete subtree, its root starts the path
         path.insert(0, old_root)
-    if not path:
-        return "empty proof"
     fn, sn = old_size - 1, new_size - 1  # step 2
     while fn & 1:  # step 3
         fn >>= 1
@@ -75,7 +94,7 @@ def check_consistency(
     fr = sr = path[0]  # step 4
     for c in path[1:]:  # step 5
         if sn == 0:  # 5.1
-            return "the proof has more hashes than these tree sizes need"
+            raise ProofError("consistency: proof has more hashes than the trees need")
         if fn & 1 or fn == sn:  # 5.2
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
@@ -87,9 +106,8 @@ def check_consistency(
         fn >>= 1  # 5.4
         sn >>= 1
     if sn != 0:  # step 6
-        return "the proof has fewer hashes than these tree sizes need"
+        raise ProofError("consistency: proof has fewer hashes than the trees need")
     if fr != old_root:
-        return "the proof does not rebuild the old root"
+        raise ProofError("consistency: proof does not rebuild the old root")
     if sr != new_root:
-        return "the proof does not rebuild the new root"
-    return None
+        raise ProofError("consistency: proof does not rebuild the new root")

@@ -1,20 +1,18 @@
-"""Step 7 (RFC 3161 timestamps over checkpoint notes) and step 8 (the timeline of facts)."""
+"""Step 11: the timeline of verified facts, and a plain statement of what the bundle alone cannot prove.
+
+Each fact shows its subject, type, times, proof status and data state; facts recorded more than the case's
+``late_recorded_hours`` after they occurred are flagged late-recorded.
+"""
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from verifier.result import NOT_CHECKED, Fact, Result
+from verifier.bundle import Bundle
+from verifier.result import Fact, Result
+from verifier.rfc3339 import parse_time
 
-if TYPE_CHECKING:
-    from verifier.archive import Bundle
-
-LATE_AFTER = timedelta(hours=24)
-_TSR = re.compile(r"^timestamps/(0|[1-9][0-9]*)\.tsr$")
-_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$")
 _SUMMARY_KEYS = (
     "kind",
     "leave_id",
@@ -29,38 +27,19 @@ _SUMMARY_KEYS = (
     "method",
     "policy_id",
     "version",
+    "year",
     "effective_on",
     "union",
     "case_id",
+    "stage",
     "reason",
+    "seqs",
 )
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An RFC 3339 date-time with offset, fractions beyond microseconds dropped; None if malformed."""
-    m = _RFC3339.match(value) if isinstance(value, str) else None
-    if not m:
-        return None
-    frac = (m.group(3) or "0")[:6].ljust(6, "0")
-    offset = "+00:00" if m.group(4) in ("Z", "z") else m.group(4)
-    try:
-        return datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}.{frac}{offset}")
-    except ValueError:
-        return None
-
-
-def zone(name: Any) -> tzinfo:
-    if not isinstance(name, str):
-        raise ValueError("time zone is not a string")
-    return UTC if name == "UTC" else ZoneInfo(name)
-
-
-def in_period(occurred: Any, start: date | None, end: date | None, tz: tzinfo | None) -> bool | None:
-    """Whether the local date (in the company time zone) is within [start, end]; None when unknowable."""
-    t = parse_time(occurred)
-    if t is None or start is None or end is None or tz is None:
-        return None
-    return start <= t.astimezone(tz).date() <= end
+def late_recorded(occurred: datetime | None, recorded: datetime | None, hours: float | None) -> bool:
+    """Recorded more than ``hours`` after it occurred (the policy's ``late_recorded_hours``, from the manifest)."""
+    return bool(occurred and recorded and hours is not None and recorded - occurred > timedelta(hours=hours))
 
 
 def _short(value: Any) -> str:
@@ -68,72 +47,52 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:39] + "…"
 
 
-def describe(fact: Fact, leaf: dict[str, Any], data: Any) -> None:
-    """Fill a timeline line from the leaf and, unless erased, a few telling fields of the data."""
-    for key in ("occurred_at", "recorded_at", "type", "subject", "source"):
-        value = leaf.get(key)
-        setattr(fact, key, value if isinstance(value, str) else None)
-    occurred, recorded = parse_time(fact.occurred_at), parse_time(fact.recorded_at)
-    fact.late = bool(occurred and recorded and recorded - occurred > LATE_AFTER)
+def _describe(fact: Fact, data: Any, hours: float | None) -> None:
+    fact.late = late_recorded(parse_time(fact.occurred_at), parse_time(fact.recorded_at), hours)
     if isinstance(data, dict):
         if fact.type == "escalation.stage_entered" and isinstance(data.get("stage"), str):
             fact.stage = data["stage"]
-        fact.summary = " ".join(f"{k}={_short(data[k])}" for k in _SUMMARY_KEYS if k in data)[:160]
+        fact.summary = " ".join(f"{k}={_short(data[k])}" for k in _SUMMARY_KEYS if k in data)[:200]
 
 
-def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _limits(r: Result) -> list[str]:
+    had_witness = [f"{w.get('name')} at {w.get('time')}" for w in r.witnessed]
+    after = [x for x in r.receipts if x.outcome in ("after this bundle", "not current")]
+    compared = [x for x in r.receipts if x.outcome != "invalid"]
+    return [
+        "What this bundle proves, with a verifier key obtained independently of it: that the log's key holder "
+        "declared this to be the subject's whole record in a tree of size "
+        f"{r.tree_size}; that nothing between each chain's first and head was left out or altered; that every "
+        "fact shown is in that tree.",
+        "What it cannot prove on its own: that the key holder did not pick an older tree, cut the chain before "
+        "a later entry, or sign a forked history. Witness cosignatures, RFC 3161 timestamps, receipts held by "
+        "the other side, and an audit of a log with the same root refute those.",
+        "Witnesses: "
+        + ("; ".join(had_witness) if had_witness else "none (the checkpoint was not shown to be witnessed)")
+        + ".",
+        "Timestamps: " + ("; ".join(r.timestamped) if r.timestamped else "none checked") + ".",
+        f"Receipts: {len(compared)} compared"
+        + (f", {len(after)} of entries after this bundle's tree" if after else "")
+        + ("" if compared else " (none given: ask the other side for the receipts it holds)")
+        + ".",
+    ]
 
 
-def step7_timestamps(b: Bundle, r: Result, roots: list[Any] | None) -> dict[int, str]:
-    """Verified TSA time per checkpoint size; tokens are checked only when trusted roots are given."""
-    times: dict[int, str] = {}
-    names = sorted((n for n in b.files if n.startswith("timestamps/")), key=lambda n: (len(n), n))
-    if not names:
-        r.note(7, "no timestamps in the bundle")
-    if roots is None:
-        r.steps[7].status = NOT_CHECKED
-    for name in names:
-        m = _TSR.match(name)
-        if not m:
-            r.fail(7, f"{name}: not a timestamps/<tree size>.tsr file name")
-            continue
-        size = int(m.group(1))
-        note = b.checkpoints.get(size)
-        if note is None:
-            r.fail(7, f"{name}: the bundle holds no verified checkpoint of size {size} for it to cover")
-            continue
-        if roots is None:
-            r.note(7, f"{name}: present, not checked (give --tsa-root to check it)")
-            continue
-        from rfc3161_client import VerifierBuilder, decode_timestamp_response
+def step11_timeline(b: Bundle, r: Result, tsa_times: dict[int, str]) -> None:
+    hours = r.late_recorded_hours
+    for seq, fact in b.facts.items():
+        obj = b.entries.get(seq)
+        _describe(fact, obj.get("data") if obj else None, hours)
+        later = [t for size, t in tsa_times.items() if size > seq]
+        fact.tsa_time = min(later) if later else None
 
-        try:
-            response = decode_timestamp_response(b.files[name])
-            builder = VerifierBuilder()
-            for root in roots:
-                builder = builder.add_root_certificate(root)
-            builder.build().verify_message(response, note)
-        except Exception as exc:  # the library raises several types for bad tokens
-            r.fail(7, f"{name}: not a valid timestamp over the checkpoint of size {size}: {exc}")
-            continue
-        times[size] = _iso(response.tst_info.gen_time)
-        r.note(7, f"{name}: checkpoint of size {size} existed by {times[size]} (TSA)")
-    return times
-
-
-def step8_timeline(b: Bundle, r: Result, tsa_times: dict[int, str]) -> None:
     def key(f: Fact) -> tuple[datetime, int]:
         return (parse_time(f.occurred_at) or datetime.max.replace(tzinfo=UTC), f.seq)
 
-    for fact in b.facts.values():
-        later = [t for size, t in tsa_times.items() if size > fact.seq]
-        fact.tsa_time = min(later) if later else None
     r.timeline = sorted(b.facts.values(), key=key)
+    subjects = sorted({f.subject or "?" for f in r.timeline})
+    r.note(11, f"{len(r.timeline)} facts in occurred_at order, of {', '.join(subjects) or 'no subject'}")
     late = [f.seq for f in r.timeline if f.late]
-    erased = [f.seq for f in r.timeline if f.erased]
-    r.note(8, f"{len(r.timeline)} facts in occurred_at order")
     if late:
-        r.note(8, f"recorded more than 24 h after they occurred: seq {', '.join(map(str, late))}")
-    if erased:
-        r.note(8, f"personal data erased (leaf still proven): seq {', '.join(map(str, erased))}")
+        r.note(11, f"recorded more than {hours:g} h after they occurred: seq {', '.join(map(str, late))}")
+    r.limits = _limits(r)

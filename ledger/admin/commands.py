@@ -128,6 +128,8 @@ def cmd_fsck(args: argparse.Namespace) -> int:
         print(f"fsck: {problem}", file=sys.stderr)
     state = "ok" if report.ok else f"FAILED ({len(report.problems)} problems)"
     print(f"fsck {state}: {report.entries} entries, {report.nodes} tree nodes, {report.checkpoints} checkpoints")
+    if report.v1_entries:
+        print(f"fsck: {report.v1_entries} v1 entries (made before v2) carry no prev: their chains cannot be followed")
     return 0 if report.ok else 1
 
 

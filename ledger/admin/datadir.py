@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger.core.entries import format_recorded_at
-from ledger.core.notes import Signer, key_name_problem
+from ledger.core.notes import Signer, origin_problem
 from ledger.errors import DataDirError, ValidationError
 from ledger.services.tokens import create_token
 from ledger.storage.base import Storage
@@ -106,7 +106,7 @@ def init_datadir(
     if signer is not None and origin is not None and origin != signer.name:
         raise DataDirError(f"the key {key_path} is for {signer.name!r}, not the origin {origin!r}")
     origin = signer.name if signer else origin or default_origin()
-    if problem := key_name_problem(origin):
+    if problem := origin_problem(origin):
         raise DataDirError(f"origin {origin!r}: {problem}")
     try:
         path.mkdir(parents=True, exist_ok=True)

@@ -1,17 +1,19 @@
-"""fsck: recompute every leaf hash and tree node from the stored entries and check every checkpoint.
+"""fsck: recompute every leaf hash and tree node from the stored entries, check every checkpoint, and follow
+every subject's chain (``prev``, the ``recorded_at`` order, the 5-minute bound, erasure records).
 
-Reads the log page by page, so memory stays O(page + log n) whatever the size of the log.
+Reads the log page by page, so memory stays O(page + log n + subjects) whatever the size of the log.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ledger.admin.chain_audit import ChainAudit
 from ledger.core import merkle
 from ledger.core.entries import data_digest, parse_leaf
 from ledger.core.merkle import NodeId
-from ledger.core.notes import Verifier, verify_checkpoint
 from ledger.core.records import StoredCheckpoint, StoredEntry
+from ledger.core.wire import Verifier, verify_checkpoint
 from ledger.errors import LedgerError
 from ledger.storage.base import Storage
 
@@ -24,6 +26,7 @@ class FsckReport:
     entries: int = 0
     nodes: int = 0
     checkpoints: int = 0
+    v1_entries: int = 0  # leaves of a log made before v2: no chain to follow
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -35,7 +38,7 @@ class FsckReport:
             self.problems.append(problem)
 
 
-def check_entry(entry: StoredEntry, expected_seq: int, report: FsckReport) -> None:
+def check_entry(entry: StoredEntry, expected_seq: int, report: FsckReport, chains: ChainAudit) -> None:
     where = f"entry seq {entry.seq}"
     if entry.seq != expected_seq:
         report.add(f"{where}: expected seq {expected_seq} here (a gap or a duplicate)")
@@ -46,8 +49,7 @@ def check_entry(entry: StoredEntry, expected_seq: int, report: FsckReport) -> No
     except LedgerError as exc:
         report.add(f"{where}: {exc}")
         return
-    if leaf.get("seq") != entry.seq:
-        report.add(f"{where}: the leaf says seq {leaf.get('seq')}")
+    chains.see(entry, leaf, report.add)
     for column in _COLUMNS:
         if leaf.get(column) != getattr(entry, column):
             report.add(f"{where}: column {column} differs from the leaf")
@@ -68,6 +70,7 @@ async def fsck(store: Storage, verifier: Verifier, *, page: int = 2000) -> FsckR
     pending = {cp.size: cp for cp in checkpoints}
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT}
     frontier: dict[NodeId, bytes] = {}
+    chains = ChainAudit()
     done = 0
     while done < size:
         batch = await store.scan_entries(from_seq=done, limit=page)
@@ -80,7 +83,7 @@ async def fsck(store: Storage, verifier: Verifier, *, page: int = 2000) -> FsckR
         for cut in cuts:
             part = batch[start:cut]
             for offset, entry in enumerate(part):
-                check_entry(entry, done + offset, report)
+                check_entry(entry, done + offset, report, chains)
             created, root = merkle.append_leaves(done, frontier, [merkle.leaf_hash(e.entry) for e in part])
             stored = await store.get_nodes(list(created))
             for node, expected in created.items():
@@ -98,6 +101,12 @@ async def fsck(store: Storage, verifier: Verifier, *, page: int = 2000) -> FsckR
             roots[done] = root
             start = cut
         report.entries = done
+    chains.finish(report.add)
+    for erasure_seq, seq, subject in chains.to_confirm:
+        named = await store.get_entry(seq)
+        if named is not None:
+            chains.confirm(named, erasure_seq, subject, report.add)
+    report.v1_entries = chains.v1_entries
     for cp in checkpoints:
         check_checkpoint(cp, verifier, roots.get(cp.size), size, report)
         report.checkpoints += 1
@@ -113,11 +122,11 @@ def check_checkpoint(
     except LedgerError as exc:
         report.add(f"{where}: {exc}")
         return
-    if body.size != cp.size or body.root_hash != cp.root:
+    if body.size != cp.size or body.root != cp.root:
         report.add(f"{where}: the signed note says size {body.size} with another root than stored")
     if cp.size > size:
         report.add(f"{where}: beyond the stored tree of size {size}")
-    elif recomputed is not None and recomputed != body.root_hash:
+    elif recomputed is not None and recomputed != body.root:
         report.add(
             f"{where}: signed root differs from the root recomputed from the entries "
             "(the log was changed after it was signed, or the checkpoints are inconsistent)"

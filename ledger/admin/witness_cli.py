@@ -50,7 +50,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"witness {cosigner.vkey}", flush=True)
         for keys in logs.values():
             for key in keys:
-                print(f"  witnessing {key.vkey}", flush=True)
+                print(f"  witnessing {key.text}", flush=True)
         for url in urls:
             print(f"hrledger witness serving on {url}", flush=True)
 

@@ -1,20 +1,21 @@
-"""Evidence bundle writer (SPEC section 5): plain data in, deterministic zip bytes out; no I/O.
+"""The evidence bundle writer (SPEC section 5): plain data in, deterministic zip bytes out; no I/O.
 
 Layout::
 
-    manifest.json                 format hrledger-bundle/1, origin, vkey, subject, period, tree_size,
-                                  subject_seqs, context_seqs, files {name: sha256 hex} (all but itself)
-    checkpoint                    the signed note every proof refers to
+    manifest.json                 exactly: format, origin, vkey, subject, period, tree_size, built_at, latest,
+                                  chains, withheld, late_recorded_hours, files (SHA-256 of every file below)
+    manifest.sig                  the bundle declaration (hrledger.dev/bundle/v2) over manifest.json's bytes
+    checkpoint                    the signed note every proof refers to, as given (with cosignatures)
     entries/<seq>.json            {"seq", "entry" (exact leaf text), "data" (JSON or null), "salt" (b64 or null)}
-    proofs/<seq>.tlog-proof       c2sp.org/tlog-proof@v1 against ``checkpoint``
-    consistency/<old>-<new>.json  {"old_checkpoint": signed note, "proof": [b64...]}
-    timestamps/<size>.tsr         RFC 3161 responses over checkpoint note bytes
-    <extra>.json                  e.g. case.json (the server's case and readiness), listed like the rest
-    report.html, VERIFY.md
+    proofs/<seq>.tlog-proof       c2sp.org/tlog-proof@v1 with the leaf in its extra line
+    consistency/<old>-<new>.json  {"old_checkpoint", "proof"}
+    timestamps/<size>.tsr         RFC 3161 responses over checkpoint notes
+    report.html, case.json, VERIFY.md, verifier.pyz      the producer's presentation
 
-The same inputs give the same bytes: sorted names, fixed timestamps (1980-01-01), permissions,
-compression. Before returning, the bundle is checked with the standalone verifier (``verifier``), whose
-result is rendered as ``report.html``; a bundle that would not verify is never produced.
+The chains are the given entries: the subject's and the company's, each from its latest entry back through
+``prev``. The same inputs give the same bytes (sorted names, fixed zip dates and modes). Before the bundle
+is returned it is checked with the standalone verifier; a bundle that would not verify is never produced
+(the one exception: a log made before v2, whose bundle says it cannot show completeness).
 """
 
 from __future__ import annotations
@@ -28,30 +29,28 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ledger.core.notes import format_tlog_proof
-from ledger.core.verify_md import VERIFY_MD
+from ledger.core.exhibit import render_exhibit
+from ledger.core.notes import Signer, format_tlog_proof
+from ledger.core.statements import sign_bundle_declaration
 from ledger.errors import IntegrityError, ValidationError
+from verifier.bundle import COMPANY, FORMAT
 from verifier.check import verify_bundle
-from verifier.note import NoteError, parse_vkey
-from verifier.report import render_html
-from verifier.timeline import parse_time
+from verifier.leaf import LeafError, parse_leaf
 
-FORMAT = "hrledger-bundle/1"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-RESERVED = frozenset({"manifest.json", "checkpoint", "report.html", "VERIFY.md"})
 
 
 @dataclass(frozen=True)
 class BundleEntry:
-    """One logged entry: exact leaf bytes, canonical data and salt (both None when erased), its proof."""
+    """One logged entry: exact leaf bytes, canonical data and salt (both None when left out), its proof."""
 
     seq: int
     entry: bytes
     data: bytes | None
     salt: bytes | None
     proof: Sequence[bytes]  # RFC 9162 inclusion proof against the bundle checkpoint, leaf upward
+    withheld: bool = False  # data left out of this bundle (outside the period, not cited), not erased
 
 
 @dataclass(frozen=True)
@@ -62,38 +61,47 @@ class ConsistencyItem:
 
 @dataclass(frozen=True)
 class BundleInputs:
-    origin: str
-    vkey: str
+    signer: Signer  # the log's key: it signs the declaration; origin and vkey are its
     subject: str
     period_from: date
     period_to: date
+    time_zone: str  # the company time zone in which the period's dates are read
     tree_size: int
-    checkpoint: bytes  # signed checkpoint note of ``tree_size``, verbatim
-    entries: Sequence[BundleEntry]  # the subject's entries in the period and the ones the case rests on
+    checkpoint: bytes  # the signed checkpoint note of ``tree_size``, verbatim (with any cosignatures)
+    built_at: str  # RFC 3339 UTC
+    latest: bool  # the tree was the latest the log had published (and had cosigned, with witnesses)
+    entries: Sequence[BundleEntry]  # the subject's chain and the company's, both back far enough
+    late_recorded_hours: float  # the case's policy threshold: the verifier flags late-recorded facts by it
     consistency: Sequence[ConsistencyItem] = ()
     timestamps: Mapping[int, bytes] = field(default_factory=dict)  # tree size -> RFC 3161 response (DER)
-    extra: Mapping[str, Any] = field(default_factory=dict)  # file name -> JSON value, e.g. "case.json"
-    time_zone: str = "Asia/Shanghai"  # company time zone in which the period's dates are read
-    verify_text: str = VERIFY_MD
-    #: renders report.html from the verifier's result (``Result.to_json()``) and the entries; None: the
-    #: verifier's own report (the service passes the court exhibit, ``ledger.services.exhibit``)
-    report: Callable[[Mapping[str, Any], Sequence[BundleEntry]], str] | None = None
+    case: Any = None  # the server's case and readiness, as case.json (presentation)
+    verify_md: str = ""  # VERIFY.md
+    verifier_pyz: bytes | None = None  # the verifier as a zipapp
+    #: renders report.html from the verifier's result (``Result.to_json()``), the entries and the case; None:
+    #: ``ledger.core.exhibit`` (the service passes the fuller court exhibit, ``ledger.services.exhibit``)
+    report: Callable[[Mapping[str, Any], Sequence[BundleEntry], Any], str] | None = None
 
 
-def _occurred_date(leaf: Mapping[str, Any], tz: ZoneInfo) -> date | None:
-    t = parse_time(leaf.get("occurred_at"))
-    return None if t is None else t.astimezone(tz).date()
-
-
-def _entry_file(e: BundleEntry) -> tuple[bytes, dict[str, Any]]:
-    """``entries/<seq>.json`` (data spliced in byte for byte, so its canonical form is kept) and the leaf."""
+def _leaf(e: BundleEntry) -> dict[str, Any]:
     try:
-        text = e.entry.decode("utf-8")
-        leaf = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError("entries", f"seq {e.seq}: the leaf is not UTF-8 JSON: {exc}") from None
+        return parse_leaf(e.entry)
+    except LeafError as exc:
+        raise ValidationError("entries", f"seq {e.seq}: the leaf {exc}") from None
+
+
+def _chain(leaves: Mapping[int, dict[str, Any]], subject: str) -> dict[str, int | None]:
+    seqs = sorted(s for s, leaf in leaves.items() if leaf.get("subject") == subject)
+    if not seqs:
+        return {"head": None, "first": None, "count": 0}
+    return {"head": seqs[-1], "first": seqs[0], "count": len(seqs)}
+
+
+def _entry_file(e: BundleEntry) -> bytes:
+    """``entries/<seq>.json``; the data is spliced in byte for byte, so its canonical form is kept."""
     if (e.data is None) != (e.salt is None):
         raise ValidationError("entries", f"seq {e.seq}: data and salt must both be given or both be None")
+    if e.withheld and e.data is not None:
+        raise ValidationError("entries", f"seq {e.seq}: a withheld entry carries no data")
     if e.data is None or e.salt is None:
         data_text, salt_text = "null", "null"
     else:
@@ -103,8 +111,8 @@ def _entry_file(e: BundleEntry) -> tuple[bytes, dict[str, Any]]:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValidationError("entries", f"seq {e.seq}: data is not UTF-8 JSON: {exc}") from None
         salt_text = json.dumps(base64.b64encode(e.salt).decode("ascii"))
-    body = f'{{"seq":{e.seq},"entry":{json.dumps(text, ensure_ascii=False)},"data":{data_text},"salt":{salt_text}}}\n'
-    return body.encode("utf-8"), leaf
+    text = json.dumps(e.entry.decode("utf-8"), ensure_ascii=False)
+    return f'{{"seq":{e.seq},"entry":{text},"data":{data_text},"salt":{salt_text}}}\n'.encode()
 
 
 def _json_file(value: Any) -> bytes:
@@ -124,31 +132,30 @@ def _zip(files: Mapping[str, bytes], *, compress: bool = True) -> bytes:
     return buf.getvalue()
 
 
-def _with_manifest(manifest: dict[str, Any], files: dict[str, bytes], *, compress: bool = True) -> bytes:
+def _signed(inputs: BundleInputs, manifest: dict[str, Any], files: dict[str, bytes], *, compress: bool) -> bytes:
     listed = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
-    return _zip({**files, "manifest.json": _json_file({**manifest, "files": listed})}, compress=compress)
+    raw = _json_file({**manifest, "files": listed})
+    declaration = sign_bundle_declaration(inputs.signer, raw)
+    return _zip({**files, "manifest.json": raw, "manifest.sig": declaration}, compress=compress)
 
 
-def build_bundle(inputs: BundleInputs) -> bytes:
-    """The evidence bundle as zip bytes; raises ValidationError on bad inputs, IntegrityError if it would not verify."""
-    try:
-        vkey = parse_vkey(inputs.vkey)
-        tz = ZoneInfo(inputs.time_zone)
-    except (NoteError, KeyError, ValueError) as exc:
-        raise ValidationError("bundle", f"bad vkey or time zone: {exc}") from None
+def _number(value: float) -> float | int:
+    """Whole hours as an integer in the manifest, as the policy file writes them."""
+    return int(value) if value == int(value) else value
+
+
+def bundle_files(inputs: BundleInputs) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The manifest (without ``files``) and every file but report.html, manifest.json and manifest.sig."""
     if inputs.period_from > inputs.period_to:
         raise ValidationError("period", f"from {inputs.period_from} is after to {inputs.period_to}")
-    files: dict[str, bytes] = {"checkpoint": bytes(inputs.checkpoint), "VERIFY.md": inputs.verify_text.encode()}
-    subject_seqs: list[int] = []
-    context_seqs: list[int] = []
+    files: dict[str, bytes] = {"checkpoint": bytes(inputs.checkpoint)}
+    leaves: dict[int, dict[str, Any]] = {}
     for e in sorted(inputs.entries, key=lambda e: e.seq):
-        if f"entries/{e.seq}.json" in files:
+        if e.seq in leaves:
             raise ValidationError("entries", f"seq {e.seq} is given twice")
-        files[f"entries/{e.seq}.json"], leaf = _entry_file(e)
-        files[f"proofs/{e.seq}.tlog-proof"] = format_tlog_proof(e.seq, e.proof, inputs.checkpoint)
-        day = _occurred_date(leaf, tz)
-        in_period = day is not None and inputs.period_from <= day <= inputs.period_to
-        (subject_seqs if leaf.get("subject") == inputs.subject and in_period else context_seqs).append(e.seq)
+        leaves[e.seq] = _leaf(e)
+        files[f"entries/{e.seq}.json"] = _entry_file(e)
+        files[f"proofs/{e.seq}.tlog-proof"] = format_tlog_proof(e.seq, e.proof, inputs.checkpoint, extra=e.entry)
     for item in inputs.consistency:
         old_size = _note_size(item.old_checkpoint)
         files[f"consistency/{old_size}-{inputs.tree_size}.json"] = _json_file(
@@ -159,14 +166,16 @@ def build_bundle(inputs: BundleInputs) -> bytes:
         )
     for size, token in inputs.timestamps.items():
         files[f"timestamps/{size}.tsr"] = bytes(token)
-    for name, value in inputs.extra.items():
-        if name in RESERVED or "/" in name or not name.endswith(".json"):
-            raise ValidationError("extra", f"{name!r} must be a top-level *.json name not used by the bundle")
-        files[name] = _json_file(value)
+    if inputs.case is not None:
+        files["case.json"] = _json_file(inputs.case)
+    if inputs.verify_md:
+        files["VERIFY.md"] = inputs.verify_md.encode("utf-8")
+    if inputs.verifier_pyz is not None:
+        files["verifier.pyz"] = bytes(inputs.verifier_pyz)
     manifest = {
         "format": FORMAT,
-        "origin": inputs.origin,
-        "vkey": inputs.vkey,
+        "origin": inputs.signer.name,
+        "vkey": inputs.signer.vkey,
         "subject": inputs.subject,
         "period": {
             "from": inputs.period_from.isoformat(),
@@ -174,19 +183,36 @@ def build_bundle(inputs: BundleInputs) -> bytes:
             "time_zone": inputs.time_zone,
         },
         "tree_size": inputs.tree_size,
-        "subject_seqs": subject_seqs,
-        "context_seqs": context_seqs,
+        "built_at": inputs.built_at,
+        "latest": inputs.latest,
+        "chains": {inputs.subject: _chain(leaves, inputs.subject), COMPANY: _chain(leaves, COMPANY)},
+        "withheld": sorted(e.seq for e in inputs.entries if e.withheld),
+        "late_recorded_hours": _number(inputs.late_recorded_hours),
     }
+    return manifest, files
+
+
+def build_bundle(inputs: BundleInputs) -> bytes:
+    """The evidence bundle as zip bytes; its report.html shows the verifier's result on it.
+
+    Raises ValidationError on bad inputs and IntegrityError if the bundle would not verify."""
+    manifest, files = bundle_files(inputs)
     # The draft is only read back by the verifier: storing it uncompressed halves the build time.
-    result = verify_bundle(_with_manifest(manifest, files, compress=False), vkey, name=_bundle_name(inputs))
-    if not result.ok:
-        raise IntegrityError("the bundle would not verify: " + "; ".join(result.failures))
-    report = render_html(result) if inputs.report is None else inputs.report(result.to_json(), inputs.entries)
+    draft = _signed(inputs, manifest, files, compress=False)
+    result = verify_bundle(draft, inputs.signer.verifier(), name=bundle_name(inputs))
+    refused = [f for f in result.failures if f not in result.unprovable]
+    if refused:
+        raise IntegrityError("the bundle would not verify: " + "; ".join(refused[:20]))
+    report = (
+        render_exhibit(result, inputs.case)
+        if inputs.report is None
+        else inputs.report(result.to_json(), inputs.entries, inputs.case)
+    )
     files["report.html"] = report.encode("utf-8")
-    return _with_manifest(manifest, files)
+    return _signed(inputs, manifest, files, compress=True)
 
 
-def _bundle_name(inputs: BundleInputs) -> str:
+def bundle_name(inputs: BundleInputs) -> str:
     return f"{inputs.subject}_{inputs.period_from.isoformat()}_{inputs.period_to.isoformat()}.zip"
 
 

@@ -6,19 +6,20 @@ Pure: the salt and the receipt time come in as arguments.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import rfc8785
-
+from ledger.core.wire import canonicalize
+from ledger.core.wire import parse_leaf as parse_leaf  # re-exported for the log, fsck and the projections
+from ledger.core.wire import parse_rfc3339 as parse_rfc3339
 from ledger.errors import ValidationError
-from verifier.jcs import is_plain
+from verifier.jcs import encode_plain
+from verifier.leaf import OCCURRED_AFTER_RECORDED as OCCURRED_AFTER_RECORDED  # the sequencer's check
 
-ENTRY_VERSION = 1
+ENTRY_VERSION = 2  # v2 leaves carry prev (SPEC section 1); a log made before v2 holds v1 leaves
 SALT_SIZE = 32
 MAX_ID = 128  # subject, event_id and source (SPEC section 1)
 MAX_NAME = 256  # an event type
@@ -30,7 +31,6 @@ ENVELOPE_FIELDS = ("event_id", "type", "subject", "occurred_at", "source", "data
 #: (SPEC section 1), so they never claim a time other than when the log recorded them
 AT_RECORDING = ""
 
-_RFC3339 = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 _TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_][a-z0-9_-]*)+$")
 
 
@@ -38,43 +38,14 @@ def _printable(value: str) -> bool:
     return value.isprintable()
 
 
-def parse_rfc3339(value: Any, field: str) -> datetime:
-    """An RFC 3339 date-time with an explicit offset; naive or loose formats are refused."""
-    if not isinstance(value, str):
-        raise ValidationError(field, "must be an RFC 3339 date-time string")
-    m = _RFC3339.fullmatch(value)
-    if not m:
-        raise ValidationError(
-            field, f"{value!r} is not an RFC 3339 date-time with offset (e.g. 2026-03-02T09:00:00+08:00)"
-        )
-    frac = (m.group(7) or "")[:7].ljust(7, "0") if m.group(7) else ""
-    text = value[: m.start(7)] if m.group(7) else value[: m.start(8)]
-    offset = m.group(8)
-    offset = "+00:00" if offset in ("Z", "z") else offset
-    try:
-        parsed = datetime.fromisoformat(text.replace("t", "T") + frac + offset)
-    except ValueError as exc:
-        raise ValidationError(field, f"{value!r} is not a valid date-time: {exc}") from None
-    return parsed
-
-
 def format_recorded_at(instant: datetime) -> str:
     """Server receipt time: UTC, microseconds, Z."""
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-_fast_dumps = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
-
-
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 bytes. The C-accelerated stdlib encoder serves the common case (it is ~10x faster than
-    rfc8785's pure-Python serializer); anything it could render differently goes through rfc8785."""
-    try:
-        if is_plain(value):  # the verifier's own rule: one definition of when the shortcut is exact
-            return _fast_dumps(value).encode("utf-8")
-        return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
-        raise ValidationError("data", f"cannot be canonicalised: {exc}") from None
+    """RFC 8785 bytes (``verifier.jcs``: the stdlib's C encoder where it is exact, the verifier's JCS elsewhere)."""
+    return canonicalize(value, "data")
 
 
 def data_digest(salt: bytes, data_bytes: bytes) -> str:
@@ -207,10 +178,12 @@ def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) ->
     return Event(event_id, type_, subject, occurred_raw, source, data, canonical)
 
 
-def leaf_object(event: Event, *, seq: int, recorded_at: str, digest: str) -> dict[str, Any]:
+def leaf_object(event: Event, *, seq: int, prev: int | None, recorded_at: str, digest: str) -> dict[str, Any]:
+    """The v2 leaf; ``prev`` is the seq of the subject's previous entry, None for its first."""
     return {
         "v": ENTRY_VERSION,
         "seq": seq,
+        "prev": prev,
         "event_id": event.event_id,
         "type": event.type,
         "subject": event.subject,
@@ -221,23 +194,10 @@ def leaf_object(event: Event, *, seq: int, recorded_at: str, digest: str) -> dic
     }
 
 
-def leaf_bytes(event: Event, *, seq: int, recorded_at: str, digest: str) -> bytes:
-    # Every leaf value is a string or an integer under ASCII keys: the stdlib encoder is exact RFC 8785 here.
-    return _fast_dumps(leaf_object(event, seq=seq, recorded_at=recorded_at, digest=digest)).encode("utf-8")
-
-
-def parse_leaf(entry: bytes) -> dict[str, Any]:
-    """Decode a stored leaf and check it is in canonical form (fsck and the verifier rely on this)."""
-    try:
-        obj = json.loads(entry.decode("utf-8"))
-        canonical = rfc8785.dumps(obj)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError("entry", f"is not UTF-8 JSON: {exc}") from None
-    except (rfc8785.CanonicalizationError, RecursionError, ValueError) as exc:
-        raise ValidationError("entry", f"cannot be canonicalised: {exc}") from None
-    if not isinstance(obj, dict) or canonical != entry:
-        raise ValidationError("entry", "is not an RFC 8785 canonical JSON object")
-    return obj
+def leaf_bytes(event: Event, *, seq: int, prev: int | None, recorded_at: str, digest: str) -> bytes:
+    # Every leaf value is a string, an integer or null under ASCII keys: the stdlib encoder is exact RFC 8785 here.
+    leaf = leaf_object(event, seq=seq, prev=prev, recorded_at=recorded_at, digest=digest)
+    return encode_plain(leaf).encode("utf-8")
 
 
 def same_content(event: Event, leaf: dict[str, Any], salt: bytes | None) -> bool | None:

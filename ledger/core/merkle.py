@@ -10,16 +10,28 @@ tree math and storage.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ledger.errors import VerificationError
+# The hashing and the proof checks are the verifier's (their one implementation); this module builds trees.
+from verifier.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 
-HASH_SIZE = 32
-LEAF_PREFIX = b"\x00"
-NODE_PREFIX = b"\x01"
-EMPTY_ROOT = hashlib.sha256(b"").digest()
+__all__ = [
+    "EMPTY_ROOT",
+    "HASH_SIZE",
+    "NodeId",
+    "append_leaves",
+    "consistency_ranges",
+    "fold_range",
+    "hash_ranges",
+    "inclusion_ranges",
+    "leaf_hash",
+    "node_hash",
+    "nodes_for_ranges",
+    "range_nodes",
+    "root_from_nodes",
+    "root_nodes",
+]
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -36,31 +48,9 @@ class NodeId:
         return (self.index + 1) << self.level
 
 
-def leaf_hash(entry: bytes) -> bytes:
-    return hashlib.sha256(LEAF_PREFIX + entry).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(NODE_PREFIX + left + right).digest()
-
-
 def _split(n: int) -> int:
     """Largest power of two strictly smaller than n (n >= 2)."""
     return 1 << ((n - 1).bit_length() - 1)
-
-
-def root_of_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
-    """MTH of a list of leaf hashes; for tests and small trees (O(n) memory)."""
-    if not hashes:
-        return EMPTY_ROOT
-    level = list(hashes)
-    # Pairing left to right and carrying an odd last node up unchanged is exactly RFC 9162's split.
-    while len(level) > 1:
-        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-    return level[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,103 +181,3 @@ def append_leaves(
     new_size = size + len(leaf_hashes)
     root = fold_range([h for _, h in stack]) if new_size else EMPTY_ROOT
     return created, root
-
-
-# ---------------------------------------------------------------------------------------------
-# Verification (RFC 9162 2.1.3.2 and 2.1.4.2)
-
-
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
-    """Raise VerificationError unless ``proof`` shows leaf hash ``leaf`` at ``index`` under ``root``."""
-    if not 0 <= index < size:
-        raise VerificationError(f"inclusion: index {index} is outside a tree of size {size}")
-    if any(len(p) != HASH_SIZE for p in proof):
-        raise VerificationError("inclusion: a proof hash is not 32 bytes")
-    fn, sn = index, size - 1
-    r = leaf
-    for p in proof:
-        if sn == 0:
-            raise VerificationError("inclusion: proof has more hashes than the tree needs")
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise VerificationError("inclusion: proof has fewer hashes than the tree needs")
-    if r != root:
-        raise VerificationError("inclusion: computed root does not match the checkpoint root")
-
-
-def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> None:
-    """Raise VerificationError unless ``proof`` shows the tree ``old_root`` is a prefix of ``new_root``."""
-    if not 0 <= old_size <= new_size:
-        raise VerificationError(f"consistency: size {old_size} is larger than size {new_size}")
-    if any(len(p) != HASH_SIZE for p in proof):
-        raise VerificationError("consistency: a proof hash is not 32 bytes")
-    if old_size == new_size:
-        if proof:
-            raise VerificationError("consistency: proof must be empty for equal sizes")
-        if old_root != new_root:
-            raise VerificationError("consistency: equal sizes with different roots")
-        return
-    if old_size == 0:
-        if proof:
-            raise VerificationError("consistency: proof must be empty from the empty tree")
-        if old_root != EMPTY_ROOT:
-            raise VerificationError("consistency: the root of the empty tree must be SHA-256 of nothing")
-        return
-    if not proof:
-        raise VerificationError("consistency: empty proof")
-    path = list(proof)
-    if old_size & (old_size - 1) == 0:  # old tree is a perfect subtree: its root starts the path
-        path.insert(0, old_root)
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            raise VerificationError("consistency: proof has more hashes than the trees need")
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    if sn != 0:
-        raise VerificationError("consistency: proof has fewer hashes than the trees need")
-    if fr != old_root:
-        raise VerificationError("consistency: proof does not rebuild the old root")
-    if sr != new_root:
-        raise VerificationError("consistency: proof does not rebuild the new root")
-
-
-# ---------------------------------------------------------------------------------------------
-# In-memory convenience, for tests, the verifier side and small tools
-
-
-def memory_nodes(leaf_hashes: Sequence[bytes]) -> dict[NodeId, bytes]:
-    nodes, _ = append_leaves(0, {}, leaf_hashes)
-    return nodes
-
-
-def inclusion_proof(index: int, size: int, get: Callable[[NodeId], bytes]) -> list[bytes]:
-    ranges = inclusion_ranges(index, size)
-    return hash_ranges(ranges, {n: get(n) for n in nodes_for_ranges(ranges)})
-
-
-def consistency_proof(old_size: int, new_size: int, get: Callable[[NodeId], bytes]) -> list[bytes]:
-    ranges = consistency_ranges(old_size, new_size)
-    return hash_ranges(ranges, {n: get(n) for n in nodes_for_ranges(ranges)})

@@ -1,57 +1,76 @@
 """VERIFY.md, the plain instructions stored in every evidence bundle (Chinese and English)."""
 
-VERIFY_MD = """\
+from __future__ import annotations
+
+TEMPLATE = """\
 # 如何核验本证据包 / How to verify this evidence bundle
 
-本证据包来自 hrledger 证据日志（一个只追加、以 Merkle 树根签名的透明日志，RFC 9162 / C2SP）。
-任何人都可以离线核验，无需信任雇主的服务器。
+本证据包来自 hrledger 证据日志（只追加、以 Merkle 树根签名的透明日志，RFC 9162 / C2SP）。
+任何人都可以离线核验，无需信任雇主的服务器。本文件、report.html、case.json 与 verifier.pyz
+是制作方的呈现材料：它们受签名声明覆盖，但不是证据；请以您自己运行核验程序的结果为准。
 This bundle comes from an hrledger evidence log (an append-only transparency log whose Merkle root is
-signed, RFC 9162 / C2SP). Anyone can verify it offline without trusting the employer's servers.
+signed, RFC 9162 / C2SP). Anyone can verify it offline without trusting the employer's servers. This file,
+report.html, case.json and verifier.pyz are the producer's presentation: covered by its signed declaration,
+but not evidence. Rely on the verifier you run yourself.
 
 ## 1. 取得验证密钥 / Obtain the verifier key
 
-验证密钥（vkey）形如 `<名称>+<8位十六进制>+<base64>`。请从独立渠道取得（例如雇主公告、
-公证文书或此前收到的其他证据包），而不要只相信本包 `manifest.json` 中的 `vkey`。
-The verifier key (vkey) looks like `<name>+<8 hex>+<base64>`. Obtain it from an independent channel
-(a public notice, a notarised document, an earlier bundle), not only from `manifest.json` in this bundle.
+验证密钥（vkey）形如 `<名称>+<8位十六进制>+<base64>`。请从独立渠道取得（雇主公告、公证文书、
+此前收到的证据包），不要只相信本包 `manifest.json` 中的 `vkey`。
+The verifier key (vkey) looks like `<name>+<8 hex>+<base64>`. Obtain it independently (a public notice, a
+notarised statement, an earlier bundle), not only from `manifest.json` in this bundle.
 
 ## 2. 运行核验程序 / Run the verifier
 
-    pip install pynacl            # 唯一依赖 / the only dependency
-    python -m verifier BUNDLE.zip --vkey 'VKEY'
-    # 同时核验时间戳（需 rfc3161-client）/ also check timestamps (needs rfc3161-client):
-    python -m verifier BUNDLE.zip --vkey 'VKEY' --tsa-root tsa-root.pem
-    python -m verifier BUNDLE.zip --vkey 'VKEY' --html report.html        # A4 打印报告 / printable report
+    pip install pynacl                                  # 唯一依赖 / the only dependency
+    sha256sum verifier.pyz                              # 应为 / must be {pyz_sha256}
+    python3 verifier.pyz BUNDLE.zip --vkey 'VKEY'
+    python3 verifier.pyz BUNDLE.zip --vkey 'VKEY' --receipt RECEIPT.tlog-proof   # 对方持有的回执 / a receipt
+    python3 verifier.pyz BUNDLE.zip --vkey 'VKEY' --tsa-root tsa-root.pem        # 时间戳（需 rfc3161-client）
+    python3 verifier.pyz BUNDLE.zip --vkey 'VKEY' --html report-verified.html    # 核验程序自己的报告
 
-退出码 0 表示全部核验通过；1 表示有失败，并逐条列出；2 表示用法错误。
-Exit status 0: every check holds; 1: something failed, every failure is listed; 2: usage error.
+verifier.pyz 的 SHA-256 应与 hrledger 发布说明（README 的 "Verifier" 一节）中公布的一致；也可以使用
+您自己取得的核验程序（`pip install hr-evidence-ledger` 后的 `hrledger-verify`）。
+The SHA-256 of verifier.pyz must equal the one published in hrledger's release notes (the README's
+"Verifier" section); or use your own copy of the verifier (`hrledger-verify`).
 
-## 3. 核验步骤 / What is checked
+退出码 0：每项核验通过且记录完整；1：有失败，或无法证明完整（逐条列出）；2：用法错误。
+Exit status 0: every check holds and the record is shown complete; 1: something failed or completeness
+cannot be shown (each reason listed); 2: usage error.
 
-1. 清单 / manifest: 每个文件的 SHA-256 与 `manifest.json` 一致，无多余或缺失文件。
-   Every file's SHA-256 matches `manifest.json`; nothing unlisted, nothing missing.
-2. 检查点 / checkpoint: 由该密钥签名（Ed25519，C2SP signed note），来源名与密钥名一致。
-   Signed by the key (Ed25519, C2SP signed note); its origin equals the key name.
-3. 条目 / entries: `entry` 为 RFC 8785 规范 JSON；`data_digest = SHA-256(salt || RFC8785(data))`；
-   个人数据已依法删除的条目（data 与 salt 为 null）标为“已删除”，仍可证明。
-   `entry` is RFC 8785 canonical JSON; the data digest matches; erased entries (data and salt null)
-   are marked as erased and are still proven.
-4. 包含证明 / inclusion: `proofs/<seq>.tlog-proof` 由叶子哈希还原出检查点根哈希。
-   Each tlog-proof rebuilds the checkpoint root from the leaf hash.
-5. 一致性 / consistency: 较早发布的检查点是本检查点的前缀（日志未被改写）。
-   Earlier published checkpoints are prefixes of this one (the log was not rewritten).
-6. 覆盖 / coverage: `manifest.json` 声明的当事人条目（subject_seqs）全部在包中，且属于该当事人与期间。
-   Every entry the manifest declares for the subject (subject_seqs) is present and belongs to the
-   subject and the period.
-7. 时间戳 / timestamps: `timestamps/<size>.tsr` 为第三方时间戳机构（RFC 3161）对检查点原始字节的签名。
-   RFC 3161 tokens over the exact checkpoint bytes.
-8. 时间线 / timeline: 按发生时间列出每个事实、证明状态、接收时间、时间戳时间；迟录（超过 24 小时）
-   与已删除条目均有标记。
-   Every fact in order of occurrence with its proof status, receipt time and timestamp; late-recorded
-   (over 24 h) and erased entries are flagged.
+## 3. 核验步骤 / The steps
 
-手工逐步核验的方法（sha256sum、openssl、python 单行命令）见源代码中的 `docs/verifying.md`。
-`report.html` 是生成本包时的核验结果，仅供阅读；请以自行运行核验程序的结果为准。
-For verifying by hand (sha256sum, openssl, python one-liners) see `docs/verifying.md` in the source.
-`report.html` shows the result at build time, for reading; rely on the verifier you run yourself.
+1. 压缩包 / archive: 成员数、大小、名称均在限制内，无目录、链接、加密或重叠成员。
+   Members, sizes and names within the limits; no directories, links, encrypted or overlapping members.
+2. 声明 / declaration: `manifest.sig` 是日志密钥对 `manifest.json` 原始字节的签名声明；清单格式精确。
+   `manifest.sig` is the log key's signed declaration over the exact bytes of `manifest.json`.
+3. 文件 / files: 每个文件的 SHA-256 与清单一致，无清单外文件。 Every file's SHA-256 as listed; nothing else.
+4. 检查点 / checkpoint: 由日志密钥签名（及见证人联署）。 Signed by the log key (and cosigned by witnesses).
+5. 条目 / entries: 规范叶子，包含证明还原出检查点根哈希。 Canonical leaves whose proofs rebuild the root.
+6. 链 / chains: 当事人及公司的链从 head 经 prev 到 first 不间断，first 足够早。
+   The subject's and the company's chains are unbroken from head through prev to first, far enough back.
+7. 数据 / data: 期间内条目、删除记录与公司条目的数据存在且与摘要一致；数据为空之处须已列为未提供或有删除记录。
+   Data present and matching for the period, erasure records and company entries; null only where withheld
+   or named by a later erasure record.
+8. 一致性 / consistency: 较早的检查点是本检查点的前缀。 Earlier checkpoints are prefixes of this one.
+9. 时间戳 / timestamps: RFC 3161 时间戳覆盖检查点原文。 RFC 3161 tokens over the checkpoint notes.
+10. 回执 / receipts: 对方持有的回执在包中、证明分叉、证明遗漏，或晚于本包。
+    Receipts held by the other side: in the bundle, a proven fork, a proven omission, or after this bundle.
+11. 时间线 / timeline: 每个事实的当事人、证明状态与迟录标记；以及本包单独无法证明的事项。
+    Each fact's subject, proof status and late-recorded flag; and what the bundle alone cannot prove.
+
+本包单独无法证明：密钥持有人没有选用较旧的树、没有在 head 之后截断、没有签署分叉的历史。
+见证人联署、可信时间戳、对方持有的回执以及对同一根哈希日志的审计可以反驳这些。
+What the bundle alone cannot prove: that the key holder did not pick an older tree, cut the chain after
+head, or sign a forked history. Witness cosignatures, RFC 3161 timestamps, receipts held by the other side,
+and an audit of a log with the same root refute those.
+
+每一步都可以手工完成（sha256sum、openssl、几行 Python）：见 hrledger 源代码中的 `docs/verifying.md`。
+Every step can also be done by hand (sha256sum, openssl, a few lines of Python): see `docs/verifying.md`
+in the hrledger source.
 """
+
+
+def verify_md(pyz_sha256: str) -> str:
+    """VERIFY.md for a bundle whose verifier.pyz has this SHA-256 (hex)."""
+    return TEMPLATE.format(pyz_sha256=pyz_sha256)

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from ledger.core import merkle
 from ledger.core.entries import format_recorded_at
-from ledger.core.notes import Checkpoint, Signer, sign_checkpoint, verify_checkpoint
+from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
 from ledger.core.records import StoredCheckpoint
+from ledger.core.wire import verify_checkpoint, verify_consistency
 from ledger.errors import IntegrityError, LedgerError, SigningHeldError, StorageUnavailableError
 from ledger.log.proofs import Proofs
 from ledger.log.sequencer import CommitStats
@@ -114,12 +114,12 @@ class Publisher:
             verify_checkpoint(latest.note, self.signer.verifier(), origin=self.origin)
             proof = await self._proofs.consistency_proof(latest.size, size)
             try:
-                merkle.verify_consistency(latest.size, size, latest.root, root, proof)
+                verify_consistency(latest.size, size, latest.root, root, proof)
             except LedgerError as exc:
                 raise IntegrityError(
                     f"refusing to sign size {size}: not consistent with checkpoint {latest.size}: {exc}"
                 ) from None
-        note = sign_checkpoint(Checkpoint(self.origin, size, root), self.signer)
+        note = sign_checkpoint(CheckpointBody(self.origin, size, root), self.signer)
         checkpoint = StoredCheckpoint(size, root, note, format_recorded_at(self._clock()))
         await self.store.add_checkpoint(checkpoint)
         self.stats.checkpoints_published += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -22,7 +22,6 @@ from ledger.core.entries import (
     SALT_SIZE,
     Event,
     data_digest,
-    format_recorded_at,
     leaf_bytes,
     parse_leaf,
     same_content,
@@ -30,6 +29,7 @@ from ledger.core.entries import (
 from ledger.core.merkle import NodeId
 from ledger.core.records import StoredEntry
 from ledger.errors import ConflictError, IntegrityError, LedgerError, StorageUnavailableError, ValidationError
+from ledger.log.chains import ChainState, check_occurred
 from ledger.storage.base import AppendConflict, Storage
 
 log = logging.getLogger("hrledger.log")
@@ -44,6 +44,7 @@ class AppendResult:
     leaf_hash: bytes
     recorded_at: str
     created: bool  # False when the same event was already recorded (idempotent replay)
+    entry: bytes = b""  # the exact leaf bytes (a receipt carries them)
 
 
 @dataclass(slots=True)
@@ -107,6 +108,7 @@ class Sequencer:
         self._closing = False
         self._size: int | None = None
         self._frontier: dict[NodeId, bytes] = {}
+        self._chains = ChainState()
         self.stats = CommitStats()
         self._commit_listeners: list[Callable[[Sequence[StoredEntry]], None]] = []
         #: called when the committed tree may have grown without a commit of ours being answered
@@ -127,6 +129,7 @@ class Sequencer:
         missing = [n for n in ids if n not in nodes]
         if missing:
             raise IntegrityError(f"tree nodes {missing} are missing for size {size}; run hrledger fsck")
+        await self._chains.load(self.store, size)  # prev and recorded_at build on exactly this tree
         self._size, self._frontier = size, nodes
 
     # -- commit listeners -------------------------------------------------------------------------
@@ -221,7 +224,8 @@ class Sequencer:
         size = self._size
         ids = [e.event_id for r in batch for e in r.events]
         existing = await self.store.get_entries_by_event_id(ids)
-        now = format_recorded_at(self._clock())
+        recorded = self._chains.recorded_at(self._clock())
+        heads = await self._chains.heads(self.store, {e.subject for r in batch for e in r.events})
         salts = _SaltPool(self._random, len(ids))
         new_entries: list[StoredEntry] = []
         fresh: dict[str, tuple[Event, StoredEntry]] = {}
@@ -229,7 +233,7 @@ class Sequencer:
         for request in batch:
             try:
                 results, added = self._sequence_request(
-                    request.events, existing, fresh, size + len(new_entries), now, salts
+                    request.events, existing, fresh, size + len(new_entries), recorded, heads, salts
                 )
             except LedgerError as exc:
                 outcomes.append((request, exc))
@@ -237,6 +241,7 @@ class Sequencer:
             for event, entry in added:
                 new_entries.append(entry)
                 fresh[event.event_id] = (event, entry)
+                heads[entry.subject] = entry.seq
             outcomes.append((request, results))
         if new_entries:
             nodes, _ = merkle.append_leaves(size, self._frontier, [e.leaf_hash for e in new_entries])
@@ -244,6 +249,7 @@ class Sequencer:
             new_size = size + len(new_entries)
             self._frontier = {n: nodes.get(n) or self._frontier[n] for n in merkle.root_nodes(new_size)}
             self._size = new_size
+            self._chains.committed(new_size, {e.subject: e.seq for e in new_entries}, recorded[0])
             self.stats.observe(len(new_entries), time.perf_counter() - started)
             self.on_maybe_grown()
             self._tell_listeners(new_entries)
@@ -261,12 +267,16 @@ class Sequencer:
         existing: dict[str, StoredEntry],
         fresh: dict[str, tuple[Event, StoredEntry]],
         next_seq: int,
-        recorded_at: str,
+        recorded: tuple[datetime, str],
+        heads: Mapping[str, int | None],
         salts: _SaltPool,
     ) -> tuple[list[AppendResult], list[tuple[Event, StoredEntry]]]:
+        """One request's results and new entries, all-or-nothing; ``heads`` are the subjects' chain heads
+        before it (this request's own entries chain on from them, locally, until the request is whole)."""
         results: list[AppendResult] = []
         added: list[tuple[Event, StoredEntry]] = []
         local: dict[str, tuple[Event, StoredEntry]] = {}
+        own_heads: dict[str, int] = {}
         for index, event in enumerate(events):
             prior = existing.get(event.event_id)
             if prior is not None:
@@ -280,7 +290,7 @@ class Sequencer:
                     raise ConflictError(
                         f"event_id {event.event_id!r} was recorded at seq {prior.seq} with other content"
                     )
-                results.append(AppendResult(prior.seq, prior.leaf_hash, prior.recorded_at, False))
+                results.append(AppendResult(prior.seq, prior.leaf_hash, prior.recorded_at, False, prior.entry))
                 continue
             twin = local.get(event.event_id)
             if twin is not None and twin[0] != event:
@@ -291,18 +301,21 @@ class Sequencer:
             if twin is not None:
                 if twin[0] != event:  # another request in this commit holds this id with other content
                     raise ConflictError(f"event_id {event.event_id!r} is being recorded with other content")
-                results.append(AppendResult(twin[1].seq, twin[1].leaf_hash, twin[1].recorded_at, False))
+                results.append(AppendResult(twin[1].seq, twin[1].leaf_hash, twin[1].recorded_at, False, twin[1].entry))
                 continue
-            entry = self._make_entry(event, next_seq + len(added), recorded_at, salts.take())
+            check_occurred(event, recorded[0], f"events[{index}].occurred_at" if len(events) > 1 else "occurred_at")
+            prev = own_heads.get(event.subject, heads.get(event.subject))
+            entry = self._make_entry(event, next_seq + len(added), prev, recorded[1], salts.take())
             added.append((event, entry))
             local[event.event_id] = (event, entry)
-            results.append(AppendResult(entry.seq, entry.leaf_hash, entry.recorded_at, True))
+            own_heads[event.subject] = entry.seq
+            results.append(AppendResult(entry.seq, entry.leaf_hash, entry.recorded_at, True, entry.entry))
         return results, added
 
     @staticmethod
-    def _make_entry(event: Event, seq: int, recorded_at: str, salt: bytes) -> StoredEntry:
+    def _make_entry(event: Event, seq: int, prev: int | None, recorded_at: str, salt: bytes) -> StoredEntry:
         data = event.data_bytes
-        leaf = leaf_bytes(event, seq=seq, recorded_at=recorded_at, digest=data_digest(salt, data))
+        leaf = leaf_bytes(event, seq=seq, prev=prev, recorded_at=recorded_at, digest=data_digest(salt, data))
         occurred_at = recorded_at if event.occurred_at == AT_RECORDING else event.occurred_at
         return StoredEntry(
             seq=seq,

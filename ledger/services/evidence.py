@@ -1,87 +1,104 @@
-"""Gathering an evidence bundle from the live log (the I/O half of ``ledger.core.bundle``).
+"""Gathering an evidence bundle from the live log (the I/O half of ``ledger.core.bundle``, SPEC section 5).
 
-What goes in, for one subject and period (dates in the company time zone, both ends inclusive):
-- every entry of the subject whose ``occurred_at`` falls in the period, escalation stages included;
-- the company-wide entries the case rests on: every ``policy.adopted`` that occurred by the period's end, and
-  every ``calendar.adopted``;
-- the latest checkpoint, and consistency proofs to it from earlier checkpoints: the last one published
-  on each day of the period (a daily chain of signed states) and every checkpoint that carries an
-  RFC 3161 timestamp, so each token in the bundle can be checked against a checkpoint it holds;
-- the server's computed case and readiness as ``case.json`` (labelled as a claim, not a proof).
+For one subject and period (dates in the company time zone, both ends inclusive), in the latest published
+tree:
+- the subject's chain from its latest entry back to ``first``: the latest entry recorded strictly more than
+  5 minutes before the period began (or the subject's first entry), and further back if the case cites an
+  older entry (the contacts or the rule-book acknowledgement on file);
+- the company's chain whole (rule books and calendar years: few, and never personal data);
+- data for every entry that occurred in the period, every entry the case cites, every ``ledger.erased`` and
+  every company entry; the others' data is withheld (listed in the manifest), erased data stays null;
+- consistency proofs from earlier checkpoints of the period (the last of each day, every timestamped one)
+  and their RFC 3161 tokens; the server's case as case.json; VERIFY.md and verifier.pyz.
+Reads are O(entries of the subject + company entries + checkpoints of the period), never the whole log.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from datetime import date, datetime, time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ledger.core.bundle import BundleEntry, BundleInputs, ConsistencyItem, build_bundle
-from ledger.core.entries import parse_rfc3339
+from ledger.core.entries import OCCURRED_AFTER_RECORDED, parse_rfc3339
 from ledger.core.records import StoredCheckpoint, StoredEntry
+from ledger.core.verify_md import verify_md
 from ledger.domain import DEFAULT_POLICY, Policy, Projector
 from ledger.errors import LedgerError, NotFoundError, ValidationError
 from ledger.log import Log
-from ledger.services.exhibit import render_exhibit
+from ledger.services.exhibit import render_court_exhibit
 from ledger.services.timestamping import RECORD_KIND, tokens_for
+from ledger.services.verifier_app import verifier_pyz, verifier_pyz_sha256
 from ledger.services.witness_records import cosigned_note
-from ledger.storage.base import Storage
 
 COMPANY = "company"
-CONTEXT_TYPES = frozenset({"policy.adopted", "calendar.adopted"})
+ERASED_TYPE = "ledger.erased"
 PAGE = 2000
 MAX_DAILY_CHECKPOINTS = 400
 
 
-async def _scan(store: Storage, *, subject: str) -> list[StoredEntry]:
+async def _chain_entries(log: Log, subject: str, size: int) -> list[StoredEntry]:
+    """Every entry of ``subject`` below tree ``size``, in seq order (the subject index, page by page)."""
     found: list[StoredEntry] = []
     from_seq = 0
     while True:
-        page = await store.scan_entries(subject=subject, from_seq=from_seq, limit=PAGE)
-        found += page
-        if len(page) < PAGE:
+        page = await log.entries(subject=subject, from_seq=from_seq, limit=PAGE)
+        found += [e for e in page if e.seq < size]
+        if len(page) < PAGE or page[-1].seq >= size:
             return found
         from_seq = page[-1].seq + 1
 
 
-def _local_date(stamp: str, tz: ZoneInfo) -> date | None:
+def _instant(stamp: str) -> datetime | None:
     try:
-        return parse_rfc3339(stamp, "occurred_at").astimezone(tz).date()
+        return parse_rfc3339(stamp, "recorded_at")
     except LedgerError:
         return None
 
 
-async def select_entries(store: Storage, subject: str, start: date, end: date, tz: ZoneInfo) -> list[StoredEntry]:
-    chosen = []
-    for e in await _scan(store, subject=subject):
-        day = _local_date(e.occurred_at, tz)
-        if day is not None and start <= day <= end:
-            chosen.append(e)
-    for e in await _scan(store, subject=COMPANY):
-        day = _local_date(e.occurred_at, tz)
-        # every calendar year recorded: a case counts its days with entries recorded after them too
-        if e.type == "calendar.adopted" or (e.type in CONTEXT_TYPES and day is not None and day <= end):
-            chosen.append(e)
-    return sorted(chosen, key=lambda e: e.seq)
+def choose_first(entries: list[StoredEntry], period_start: datetime, cited: Iterable[int]) -> int:
+    """Index of ``first`` in the subject's entries: recorded strictly more than 5 minutes before the period
+    began (no later entry of the log can have occurred in it), or the subject's first entry; never after an
+    entry the case cites."""
+    first = 0
+    for i, e in enumerate(entries):
+        recorded = _instant(e.recorded_at)
+        if recorded is not None and recorded < period_start - OCCURRED_AFTER_RECORDED:
+            first = i
+    cited_here = {s for s in cited} & {e.seq for e in entries}
+    if cited_here:
+        oldest = min(cited_here)
+        first = min(first, next(i for i, e in enumerate(entries) if e.seq == oldest))
+    return first
+
+
+def _needs_data(e: StoredEntry, start: date, end: date, tz: ZoneInfo, cited: set[int]) -> bool:
+    try:
+        day = parse_rfc3339(e.occurred_at, "occurred_at").astimezone(tz).date()
+    except LedgerError:
+        return True
+    return start <= day <= end or e.seq in cited or e.type == ERASED_TYPE or e.subject == COMPANY
 
 
 async def _earlier_checkpoints(
-    store: Storage, final: StoredCheckpoint, start: date, end: date, tz: ZoneInfo
+    log: Log, final: StoredCheckpoint, min_size: int, start: date, end: date, tz: ZoneInfo
 ) -> list[StoredCheckpoint]:
+    """The last checkpoint published on each day of the period, and every timestamped one of the period."""
+    store = log.store
+    in_period: dict[int, StoredCheckpoint] = {}
     last_of_day: dict[date, StoredCheckpoint] = {}
-    for cp in await store.list_checkpoints(max_size=final.size - 1):
-        day = _local_date(cp.published_at, tz)
-        if day is not None and start <= day <= end:
-            last_of_day[day] = cp  # list is by size, so the last seen is that day's latest
+    for cp in await store.list_checkpoints(min_size=min_size, max_size=final.size - 1):
+        published = _instant(cp.published_at)
+        if published is not None and start <= published.astimezone(tz).date() <= end:
+            in_period[cp.size] = cp
+            last_of_day[published.astimezone(tz).date()] = cp  # by size: the last seen is that day's latest
     chosen = {cp.size: cp for cp in list(last_of_day.values())[-MAX_DAILY_CHECKPOINTS:]}
     for _, doc in await store.list_records(RECORD_KIND, limit=100_000):
-        size = int(doc.get("size", -1))
-        if 0 < size < final.size and size not in chosen:
-            stamped = await store.get_checkpoint(size)
-            if stamped is not None:
-                chosen[size] = stamped
+        size = doc.get("size")
+        if isinstance(size, int) and size in in_period:
+            chosen[size] = in_period[size]
     return [chosen[s] for s in sorted(chosen)]
 
 
@@ -94,72 +111,86 @@ async def build_subject_bundle(
     now: datetime,
     policy: Policy = DEFAULT_POLICY,
     projector: Projector | None = None,
+    witnessed: Callable[[], Awaitable[StoredCheckpoint | None]] | None = None,
 ) -> bytes:
+    """The bundle of ``subject`` for the period, in the latest published tree. Where witnesses are configured
+    (``witnessed`` gives the latest checkpoint their quorum cosigned), the manifest's ``latest`` is true only
+    when that tree is also witnessed (SPEC section 5)."""
     if start > end:
         raise ValidationError("from", f"the period starts ({start}) after it ends ({end})")
     if subject == COMPANY:
         raise ValidationError("subject", "bundles are per employee; company-wide entries come with each")
-    store = log.store
     tz = policy.tz
-    entries = await select_entries(store, subject, start, end, tz)
-    if not any(e.subject == subject for e in entries):
-        raise NotFoundError(f"no entries of {subject} occurred between {start} and {end}")
-    final = await log.publish_checkpoint() or await store.latest_checkpoint()
-    if final is None or final.size <= entries[-1].seq:
-        raise LedgerError("no signed checkpoint covers these entries yet; retry in a moment")
-    proofs = await log.inclusion_proofs([e.seq for e in entries], final.size)
-    bundle_entries = [BundleEntry(e.seq, e.entry, e.data, e.salt, proofs[e.seq]) for e in entries]
-    earlier = await _earlier_checkpoints(store, final, start, end, tz)
+    final = await log.publish_checkpoint() or await log.latest_checkpoint()
+    if final is None or final.size == 0:
+        raise NotFoundError("the log has no signed checkpoint yet")
+    latest = await log.latest_checkpoint()
+    is_latest = latest is not None and latest.size == final.size
+    if witnessed is not None and is_latest:
+        # The tree stays the latest published (every fact the log holds); it is "latest" only once the
+        # witnesses' quorum cosigned it too, and a bundle built before says so.
+        cosigned = await witnessed()
+        is_latest = cosigned is not None and cosigned.size == final.size
+    own = await _chain_entries(log, subject, final.size)
+    if not own:
+        raise NotFoundError(f"the log has no entry of {subject!r} in its tree of size {final.size}")
+    company = await _chain_entries(log, COMPANY, final.size)
+    as_of = min(datetime.combine(end, time.max, tzinfo=tz), now, _instant(own[-1].recorded_at) or now)
+    case = await _case_claim(log, subject, as_of, policy, projector)
+    cited = {s for c in case.get("cases", []) for s in c.get("evidence_seqs", []) if isinstance(s, int)}
+    period_start = datetime.combine(start, time(), tzinfo=tz)
+    chain = own[choose_first(own, period_start, cited) :]
+    picked = [*chain, *company]
+    proofs = await log.inclusion_proofs([e.seq for e in picked], final.size)
+    entries = []
+    for e in picked:
+        keep = e.data is None or _needs_data(e, start, end, tz, cited)  # erased data stays null, not withheld
+        entries.append(
+            BundleEntry(e.seq, e.entry, e.data if keep else None, e.salt if keep else None, proofs[e.seq], not keep)
+        )
+    earlier = await _earlier_checkpoints(log, final, chain[0].seq, start, end, tz)
     consistency = [ConsistencyItem(cp.note, await log.consistency_proof(cp.size, final.size)) for cp in earlier]
-    timestamps = await tokens_for(store, [final.size, *(cp.size for cp in earlier)])
-    as_of = await _claim_instant(store, final, end, tz, now)
+    timestamps = await tokens_for(log.store, [final.size, *(cp.size for cp in earlier)])
     inputs = BundleInputs(
-        origin=log.origin,
-        vkey=log.signer.vkey,
+        signer=log.signer,
         subject=subject,
         period_from=start,
         period_to=end,
+        time_zone=policy.timezone,
         tree_size=final.size,
-        checkpoint=await cosigned_note(store, final),  # with the witnesses' cosignature lines, if any
-        entries=bundle_entries,
+        checkpoint=await cosigned_note(log.store, final),  # with the witnesses' cosignature lines, if any
+        built_at=now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        latest=is_latest,
+        entries=entries,
+        late_recorded_hours=policy.late_recorded / timedelta(hours=1),
         consistency=consistency,
         timestamps=timestamps,
-        extra={"case.json": await _case_claim(log, subject, as_of, policy, projector)},
-        time_zone=policy.timezone,
-        report=render_exhibit,
+        case=case,
+        verify_md=verify_md(verifier_pyz_sha256()),
+        verifier_pyz=verifier_pyz(),
+        report=render_court_exhibit,
     )
     # Hashing, zipping and verifying thousands of entries is CPU work: off the event loop, so the service
     # keeps answering (and acknowledging events) while a bundle is built.
     return await asyncio.to_thread(build_bundle, inputs)
 
 
-async def _claim_instant(store: Storage, final: StoredCheckpoint, end: date, tz: ZoneInfo, now: datetime) -> datetime:
-    """The case is evaluated at the end of the period, but never after the last receipt in the bundle's tree:
-    a function of the log state and the request alone, so the same request gives the same bytes."""
-    period_end = datetime.combine(end, time.max, tzinfo=tz)
-    last = await store.get_entry(final.size - 1)
-    state_time = parse_rfc3339(last.recorded_at, "recorded_at") if last is not None else now
-    return min(period_end, state_time, now)
-
-
 async def _case_claim(
-    log: Log, subject: str, now: datetime, policy: Policy, projector: Projector | None
+    log: Log, subject: str, as_of: datetime, policy: Policy, projector: Projector | None
 ) -> dict[str, Any]:
+    """The server's case (case.json): from the service's projection, or one built here from the log."""
     if projector is None:
         projector = Projector(policy)
         from_seq = 0
-        while True:
-            page: Sequence[StoredEntry] = await log.store.scan_entries(from_seq=from_seq, limit=PAGE)
+        while page := await log.entries(from_seq=from_seq, limit=PAGE):
             projector.feed_all(page)
-            if len(page) < PAGE:
-                break
             from_seq = page[-1].seq + 1
     try:
         return {
             "note": "computed by the server from the log; not verified by hrledger-verify",
-            "as_of": now.isoformat(),
-            "absence": projector.absence(subject, now),
-            "cases": projector.cases(now, subject=subject),
+            "as_of": as_of.isoformat(),
+            "absence": projector.absence(subject, as_of),
+            "cases": projector.cases(as_of, subject=subject),
         }
     except LedgerError as exc:  # an uncovered calendar year must not block the evidence itself
-        return {"note": f"the server could not compute the case: {exc}", "as_of": now.isoformat()}
+        return {"note": f"the server could not compute the case: {exc}", "as_of": as_of.isoformat(), "cases": []}

@@ -55,7 +55,10 @@ def _proof(row: Row) -> str:
         return f'<span class="nc">{both(STATUS["unchecked"])}</span>'
     if check.get("problems"):
         return f'<span class="failed">{both(STATUS["failed"])}</span>'
-    key = "erased" if check.get("erased") else "proven"
+    state = check.get("data", "present")  # present, withheld, erased, erasure pending (verifier v2)
+    key = {"erased": "erased", "withheld": "withheld", "erasure pending": "pending"}.get(str(state), "proven")
+    if check.get("erased"):  # verifier v1
+        key = "erased"
     extra = f'<br><span class="small">TSA {clean(check["tsa_time"])}</span>' if check.get("tsa_time") else ""
     late = f'<br><span class="late-flag">{both(STATUS["late"])}</span>' if check.get("late") else ""
     return f'<span class="ok">{both(STATUS[key])}</span>{extra}{late}'
@@ -220,8 +223,18 @@ def contacts(rows: Sequence[Row], tz: ZoneInfo) -> list[str]:
     return out
 
 
-def render_exhibit(verification: Mapping[str, Any], entries: Sequence[BundleEntry]) -> str:
-    """``report.html`` for a bundle: ``verification`` is ``Result.to_json()`` of the verifier's check of it."""
+def _limits(verification: Mapping[str, Any]) -> list[str]:
+    """What the bundle alone cannot prove, and what it had to refute that, as the verifier says it."""
+    limits = [x for x in verification.get("limits") or [] if isinstance(x, str)]
+    if not limits:
+        return []
+    items = "".join(f"<li>{clean(x)}</li>" for x in limits)
+    return [f"<h3>证明的边界 / What this bundle alone cannot prove</h3><ul class='small'>{items}</ul>"]
+
+
+def render_court_exhibit(verification: Mapping[str, Any], entries: Sequence[BundleEntry], case: Any) -> str:
+    """``report.html`` for a bundle: ``verification`` is ``Result.to_json()`` of the verifier's check of it,
+    ``case`` the server's case.json (its claim, shown as such)."""
     period = verification.get("period") or {}
     try:
         tz = ZoneInfo(str(period.get("time_zone") or "Asia/Shanghai"))
@@ -231,8 +244,7 @@ def render_exhibit(verification: Mapping[str, Any], entries: Sequence[BundleEntr
     rows = _rows(entries, verification)
     files = by_type(rows, "employee.enrolled", "employee.contacts_updated")
     name = str(files[-1]["data"].get("name")) if files else subject
-    case = verification.get("case")
-    proofs_ok = verification.get("ok") is True
+    proofs_ok = verification.get("ok") is True and verification.get("complete", True) is not False
     cases = case.get("cases") if isinstance(case, Mapping) else None
     ready = bool(cases) and all(
         isinstance(c, Mapping) and isinstance(c.get("readiness"), Mapping) and c["readiness"].get("ready")
@@ -278,6 +290,7 @@ def render_exhibit(verification: Mapping[str, Any], entries: Sequence[BundleEntr
         *notices(rows, tz),
         *contacts(rows, tz),
         *checklists(case, rows, tz),
+        *_limits(verification),
         "<h2>六、如何核验 / How to verify</h2><p class='small'>用独立的核验程序离线核验本证据包 / verify this bundle "
         "offline with the standalone verifier: <span class='mono'>hrledger-verify BUNDLE --vkey VKEY</span>"
         "（验证密钥须从公告、公证书等独立渠道取得 / obtain the key independently, e.g. a public notice or a notarised "

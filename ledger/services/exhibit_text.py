@@ -54,6 +54,8 @@ PROVES: Mapping[str, tuple[str, str]] = {
 STATUS: Mapping[str, tuple[str, str]] = {
     "proven": ("已证明", "proven"),
     "erased": ("已证明（个人数据已删除）", "proven (personal data erased)"),
+    "withheld": ("已证明（数据未附：期间外且未被引用）", "proven (data withheld: outside the period, not cited)"),
+    "pending": ("已证明（删除待完成）", "proven (erasure pending)"),
     "failed": ("证明失败", "FAILED"),
     "unchecked": ("未核验", "not checked"),
     "late": ("补录", "late-recorded"),

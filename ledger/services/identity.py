@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ledger.core.notes import Signer, verify_checkpoint
+from ledger.core.notes import Signer
+from ledger.core.wire import verify_checkpoint
 from ledger.errors import DataDirError, LedgerError
 from ledger.storage.base import Storage
 
@@ -26,7 +27,7 @@ class Claim:
 
 async def claim_store(store: Storage, signer: Signer) -> Claim:
     """Bind the store to ``signer``'s log, or prove it already is that log; DataDirError otherwise."""
-    vkey = signer.verifier().vkey
+    vkey = signer.vkey
     record = await store.get_record(KIND, KEY)
     if record is not None:
         if record.get("vkey") != vkey:

@@ -80,6 +80,7 @@ class WitnessClient:
         self._task: asyncio.Task[None] | None = None
         self._quorum_uncovered: deque[tuple[int, float]] = deque(maxlen=10_000)
         self._quorum_latencies: list[float] = []
+        self._witnessed = 0  # the largest tree size the quorum has cosigned, as far as this process saw
 
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -154,6 +155,23 @@ class WitnessClient:
             "evidence": sum(w.state.evidence for w in self._workers),
             "witnesses": out,
         }
+
+    async def latest_witnessed(self) -> StoredCheckpoint | None:
+        """The largest published checkpoint the policy's quorum has cosigned (bundles claim ``latest`` on it).
+
+        Seen in this process, or else found from the witnesses' states: the quorum-th largest size they
+        cosigned, if its record holds a quorum of cosignature lines."""
+        size = self._witnessed
+        if size == 0:
+            sizes = sorted((w.state.size for w in self._workers if not w.state.disputed), reverse=True)
+            size = sizes[self.policy.quorum - 1] if len(sizes) >= self.policy.quorum else 0
+        if size == 0:
+            return None
+        checkpoint = await self.store.get_checkpoint(size)
+        if checkpoint is None or len(await records.cosignature_lines(self.store, checkpoint)) < self.policy.quorum:
+            return None
+        self._witnessed = size
+        return checkpoint
 
     async def cosigned_note(self, checkpoint: StoredCheckpoint) -> bytes:
         """The checkpoint with the cosignature lines kept for it (GET /v1/checkpoint)."""
@@ -249,6 +267,7 @@ class WitnessClient:
         while w.uncovered and w.uncovered[0][0] <= cp.size:
             w.latencies.append(now - w.uncovered.popleft()[1])
         if sum((o.state.size, o.state.root) == (cp.size, w.state.root) for o in self._workers) >= self.policy.quorum:
+            self._witnessed = max(self._witnessed, cp.size)
             while self._quorum_uncovered and self._quorum_uncovered[0][0] <= cp.size:
                 self._quorum_latencies.append(now - self._quorum_uncovered.popleft()[1])
 

@@ -53,6 +53,12 @@ class Storage(Protocol):
 
     async def get_entries_by_event_id(self, event_ids: Sequence[str]) -> dict[str, StoredEntry]: ...
 
+    async def subject_heads(self, subjects: Sequence[str], *, tree_size: int) -> dict[str, int]:
+        """The latest seq below ``tree_size`` of each subject (its chain head in that tree); subjects without
+        an entry there are absent. ``tree_size`` above the committed size reads as the committed size. One
+        index lookup per subject, never a scan: the sequencer asks it for the ``prev`` of new entries."""
+        ...
+
     async def scan_entries(
         self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None
     ) -> list[StoredEntry]:

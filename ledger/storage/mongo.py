@@ -22,6 +22,7 @@ PyMongo's typing is partial; documents cross this boundary as ``dict[str, Any]``
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import time
@@ -395,6 +396,23 @@ class MongoStorage:
                     if int(doc["seq"]) < size:
                         found[doc["event_id"]] = _entry(doc)
         return found
+
+    async def subject_heads(self, subjects: Sequence[str], *, tree_size: int) -> dict[str, int]:
+        unique = list(dict.fromkeys(subjects))
+        if not unique:
+            return {}
+        async with self._guard("subject_heads"):
+            below = min(tree_size, await self._size())
+
+            async def head(subject: str) -> tuple[str, int | None]:
+                # The (subject, seq) index, walked backwards from below: one key per subject, whatever its history.
+                doc: Doc | None = await self.database.entries.find_one(
+                    {"subject": subject, "seq": {"$lt": below}}, {"seq": 1}, sort=[("seq", -1)]
+                )
+                return subject, None if doc is None else int(doc["seq"])
+
+            found = await asyncio.gather(*(head(s) for s in unique))
+        return {s: seq for s, seq in found if seq is not None}
 
     async def scan_entries(
         self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None

@@ -281,6 +281,19 @@ class SQLiteStorage:
 
         return await self._read(read)
 
+    async def subject_heads(self, subjects: Sequence[str], *, tree_size: int) -> dict[str, int]:
+        def read(conn: sqlite3.Connection) -> dict[str, int]:
+            heads: dict[str, int] = {}
+            for subject in dict.fromkeys(subjects):
+                # max() over the (subject, seq) index is one seek from the end of the subject's range
+                row = conn.execute("SELECT max(seq) FROM entries WHERE subject=? AND seq<?", (subject, tree_size))
+                found = row.fetchone()[0]
+                if found is not None:
+                    heads[subject] = int(found)
+            return heads
+
+        return await self._read(read) if subjects else {}
+
     async def scan_entries(
         self, *, from_seq: int = 0, limit: int = 1000, subject: str | None = None, type: str | None = None
     ) -> list[StoredEntry]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ledger.core.cosignature import Cosigner
 from ledger.core.notes import Verifier
+from ledger.core.wire import parse_vkey
 from ledger.errors import DataDirError, LedgerError, ValidationError
 
 KEY_NAME = "witness.key"
@@ -95,7 +96,7 @@ def read_log_keys(vkeys: Iterable[str], files: Iterable[Path] = ()) -> dict[str,
     logs: dict[str, list[Verifier]] = {}
     for where, text in given:
         try:
-            key = Verifier.from_vkey(text)
+            key = parse_vkey(text)
         except LedgerError as exc:
             raise ValidationError("log", f"{where}: not a log verifier key: {exc}") from None
         known = logs.setdefault(key.name, [])

@@ -32,17 +32,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
-
 from ledger.core import merkle
-from ledger.core.notes import Checkpoint, Verifier, parse_checkpoint
+from ledger.core.notes import CheckpointBody, Verifier
+from ledger.core.wire import verify_consistency
 from ledger.errors import LedgerError
-from verifier.note import Note, NoteError, b64decode, parse_note
+from verifier.note import MAX_SIGNATURES, Note, NoteError, b64decode, parse_checkpoint_lines, parse_note
 
 SAME_SIZE_FORK = 409  # tlog-witness v1.0.0; the untagged text after it says 422
 MAX_PROOF_LINES = 63  # "The client MUST NOT send more than 63 consistency proof lines."
-MAX_SIGNATURES = 100  # signed-note asks to accept at least 16; Go's note package stops at 100
 MAX_SIZE = 2**64 - 1
 SIZE_CONTENT_TYPE = "text/x.tlog.size"
 _OLD_LINE = re.compile(rb"old (0|[1-9][0-9]{0,19})")
@@ -80,7 +77,7 @@ class Submission:
     proof: tuple[bytes, ...]
     note: bytes  # the signed checkpoint, verbatim
     opened: Note  # its text and signature lines
-    checkpoint: Checkpoint
+    checkpoint: CheckpointBody  # its extension lines, if any, are in ``note``, cosigned verbatim
 
     @property
     def origin(self) -> str:
@@ -130,8 +127,9 @@ def parse_submission(raw: bytes) -> Submission:
     if len(opened.signatures) > MAX_SIGNATURES:
         raise Refusal(400, f"the checkpoint has {len(opened.signatures)} signatures, more than {MAX_SIGNATURES}")
     try:
-        checkpoint = parse_checkpoint(opened.text.encode("utf-8"), allow_extensions=True)
-    except LedgerError as exc:
+        origin, size, root, _ = parse_checkpoint_lines(opened.text, allow_extensions=True)
+        checkpoint = CheckpointBody(origin, size, root)
+    except (NoteError, LedgerError) as exc:
         raise Refusal(400, str(exc)) from None
     return Submission(int(match.group(1)), tuple(proof), note, opened, checkpoint)
 
@@ -151,13 +149,11 @@ def check_signature(sub: Submission, logs: Mapping[str, Sequence[Verifier]]) -> 
         key = keys.get((sig.name, sig.key_id))
         if key is None:
             continue
-        try:
-            VerifyKey(key.public_key).verify(message, sig.signature)
-        except (BadSignatureError, ValueError):
-            raise Refusal(403, f"the signature by {key.vkey} does not verify") from None
+        if not key.verify(message, sig.signature):  # the verifier's Ed25519 check, the one implementation
+            raise Refusal(403, f"the signature by {key.text} does not verify")
         verified += 1
     if not verified:
-        names = ", ".join(v.vkey for v in trusted)
+        names = ", ".join(v.text for v in trusted)
         raise Refusal(403, f"no signature by a key trusted for {sub.origin!r} ({names})")
     if sub.old > sub.checkpoint.size:
         raise Refusal(400, f"old size {sub.old} is larger than the checkpoint size {sub.checkpoint.size}")
@@ -179,6 +175,6 @@ def check_consistency(sub: Submission, latest: Latest) -> None:
     if sub.old == 0:
         return  # the first checkpoint seen for a log is taken as it is (trust on first use)
     try:
-        merkle.verify_consistency(sub.old, cp.size, latest.root, cp.root_hash, list(sub.proof))
+        verify_consistency(sub.old, cp.size, latest.root, cp.root_hash, list(sub.proof))
     except LedgerError as exc:
         raise Refusal(422, f"not consistent with the cosigned checkpoint of size {sub.old}: {exc}") from None

@@ -175,7 +175,7 @@ def create_witness_app(
             f"cosignature key (C2SP tlog-cosignature v1.0.1): {witness.cosigner.vkey}",
             "submission: POST /add-checkpoint (C2SP tlog-witness v1.0.0)",
             "logs witnessed:",
-            *(f"  {v.vkey}" for keys in witness.logs.values() for v in keys),
+            *(f"  {v.text}" for keys in witness.logs.values() for v in keys),
         ]
         return web.Response(text="\n".join(lines) + "\n")
 

@@ -17,11 +17,12 @@ import pytest
 from ledger.admin.cli import main
 from ledger.admin.datadir import load_datadir
 from ledger.admin.fsck import fsck
-from ledger.core import merkle
-from ledger.core.notes import Verifier, verify_checkpoint
+from ledger.core.wire import verify_checkpoint
 from ledger.domain.calendar import NATIONAL_YEARS
 from ledger.log import Log
 from tests.support.ledger import fill_ledger
+from verifier.merkle import verify_inclusion
+from verifier.note import parse_vkey
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -55,7 +56,7 @@ def test_init_key_file_and_key_show(ledger_dir: Path, capsys: pytest.CaptureFixt
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     code, out, _ = run_cli(capsys, "key", "show", "--data", str(ledger_dir))
     vkey = out.strip()
-    assert code == 0 and Verifier.from_vkey(vkey).name == "hr.example/ledger"
+    assert code == 0 and parse_vkey(vkey).name == "hr.example/ledger"
 
 
 def test_init_refuses_existing_and_foreign_dirs(
@@ -160,9 +161,9 @@ def test_erase_keeps_proofs_and_records_itself(any_ledger_dir: Path, capsys: pyt
         assert record is not None and record.type == "ledger.erased" and record.subject == "E1"
         cp = await store.latest_checkpoint()
         assert cp is not None and cp.size == 41
-        root = verify_checkpoint(cp.note, datadir.signer().verifier()).root_hash
+        root = verify_checkpoint(cp.note, datadir.signer().verifier()).root
         for e in erased:
-            merkle.verify_inclusion(e.leaf_hash, e.seq, cp.size, await log.inclusion_proof(e.seq, cp.size), root)
+            verify_inclusion(e.leaf_hash, e.seq, cp.size, await log.inclusion_proof(e.seq, cp.size), root)
         await store.close()
 
     asyncio.run(check())

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import stat
 from pathlib import Path
 
 import pytest
 
 from ledger.admin.cli import main
-from ledger.admin.datadir import load_datadir
+from ledger.admin.datadir import init_datadir, load_datadir
 from ledger.errors import DataDirError
 from tests.admin.test_cli import run_cli
 from tests.support.ledger import fill_ledger
@@ -167,3 +168,10 @@ def test_an_empty_store_belongs_to_the_first_key_and_a_service_with_another_refu
     with pytest.raises(DataDirError, match="the store holds the log of key"):
         asyncio.run(start(other.path))
     asyncio.run(start(tmp_path / "first"))  # the first key's own service starts
+
+
+def test_an_origin_may_not_take_the_name_of_the_logs_statements(tmp_path: Path) -> None:
+    """A checkpoint's first line is its origin; the bundle declaration's and the subject head's first lines
+    begin with hrledger.dev/, so no log may be called that (SPEC section 1)."""
+    with pytest.raises(DataDirError, match=re.escape("begins with hrledger.dev/, which names the log's signed")):
+        init_datadir(tmp_path / "d", origin="hrledger.dev/bundle/v2")

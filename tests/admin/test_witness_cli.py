@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from ledger.admin.cli import main
-from ledger.core.notes import Checkpoint, Signer, sign_checkpoint
+from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
 from tests.support.witness import start_witness_process
 from verifier.cosignature import parse_witness_vkey
 
@@ -61,7 +61,7 @@ async def post(url: str, body: bytes) -> tuple[int, bytes]:
 
 
 def note(size: int) -> bytes:
-    return sign_checkpoint(Checkpoint(LOG.name, size, bytes([size]) * 32), LOG)
+    return sign_checkpoint(CheckpointBody(LOG.name, size, bytes([size]) * 32), LOG)
 
 
 async def test_a_served_witness_keeps_its_state_across_a_restart(

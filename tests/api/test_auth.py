@@ -32,12 +32,14 @@ ALLOWED = {
     ("GET", "/v1/entries/{seq}"): {"auditor", "legal", "admin"},
     ("GET", "/v1/proofs/inclusion"): {"auditor", "legal", "admin"},
     ("GET", "/v1/proofs/consistency"): {"auditor", "legal", "admin"},
+    ("GET", "/v1/subjects/{subject}/head"): {"auditor", "legal", "admin"},
 }
 PUBLIC = {("GET", "/v1/openapi.json"), ("GET", "/healthz"), ("GET", "/metrics")}
 SAMPLE = {
     "/v1/entries/{seq}": "/v1/entries/0",
     "/v1/proofs/inclusion": "/v1/proofs/inclusion?seq=0",
     "/v1/proofs/consistency": "/v1/proofs/consistency?first=0&second=1",
+    "/v1/subjects/{subject}/head": "/v1/subjects/E1/head",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -12,9 +13,11 @@ from typing import Any
 import pytest
 
 from api.config import LOG
-from ledger.core import merkle
-from ledger.core.notes import parse_tlog_proof, verify_checkpoint
+from ledger.core.wire import verify_checkpoint
 from tests.support.api import ORIGIN, AiohttpClient, Api, event, future, problem, start_api
+from tests.support.memtree import root_of_leaf_hashes
+from verifier.merkle import verify_inclusion
+from verifier.note import parse_tlog_proof
 
 
 @pytest.fixture
@@ -131,10 +134,14 @@ async def test_wait_checkpoint_returns_verifiable_proofs(api: Api) -> None:
     for result in body["results"]:
         proof = [base64.b64decode(h) for h in result["proof"]]
         leaf = base64.b64decode(result["leaf_hash"])
-        merkle.verify_inclusion(leaf, result["seq"], checkpoint.size, proof, checkpoint.root_hash)
+        verify_inclusion(leaf, result["seq"], checkpoint.size, proof, checkpoint.root)
         tlog = parse_tlog_proof(result["tlog_proof"])
         assert tlog.index == result["seq"] and list(tlog.hashes) == proof
-        assert tlog.checkpoint_note == body["checkpoint"].encode()
+        assert tlog.checkpoint == body["checkpoint"].encode()
+        # a receipt: the exact leaf rides in the extra line, so the holder can show the entry itself
+        stored = await (await api.get(f"/v1/entries/{result['seq']}", "auditor")).json()
+        assert tlog.extra is not None and tlog.extra == stored["entry"].encode()
+        assert hashlib.sha256(b"\x00" + tlog.extra).digest() == leaf
     single = await api.post(event(1), params={"wait": "checkpoint"})  # a replay may wait too
     assert single.status == 200
     doc = await single.json()
@@ -149,7 +156,7 @@ async def test_concurrent_posts_get_distinct_contiguous_seqs(api: Api) -> None:
     await api.app[LOG].wait_for_checkpoint(200, 10)
     checkpoint = verify_checkpoint(await (await api.get("/v1/checkpoint", "auditor")).read(), api.verifier)
     leaves = [(await api.app[LOG].store.get_entry(s)).leaf_hash for s in range(200)]  # type: ignore[union-attr]
-    assert checkpoint.size == 200 and checkpoint.root_hash == merkle.root_of_leaf_hashes(leaves)
+    assert checkpoint.size == 200 and checkpoint.root == root_of_leaf_hashes(leaves)
 
 
 async def test_concurrent_batches_from_many_clients(api: Api) -> None:

@@ -11,8 +11,11 @@ import pytest
 
 from api.config import LOG
 from ledger.core import merkle
-from ledger.core.notes import verify_checkpoint
+from ledger.core.wire import verify_checkpoint
 from tests.support.api import ORIGIN, AiohttpClient, Api, event, problem, start_api
+from tests.support.memtree import root_of_leaf_hashes
+from verifier.merkle import verify_consistency, verify_inclusion
+from verifier.statement import open_subject_head
 
 
 @pytest.fixture
@@ -39,16 +42,16 @@ async def checkpoint(api: Api) -> Any:
 async def test_log_info(api: Api) -> None:
     await fill(api, 3)
     doc = await (await api.get("/v1/log")).json()
-    assert doc == {"origin": ORIGIN, "vkey": api.verifier.vkey, "tree_size": 3, "checkpoint_size": 3}
+    assert doc == {"origin": ORIGIN, "vkey": api.verifier.text, "tree_size": 3, "checkpoint_size": 3}
 
 
 async def test_checkpoint_verifies_and_matches_leaves(api: Api) -> None:
     cp = await checkpoint(api)
-    assert cp.size == 0 and cp.root_hash == merkle.EMPTY_ROOT
+    assert cp.size == 0 and cp.root == merkle.EMPTY_ROOT
     await fill(api, 9)
     cp = await checkpoint(api)
     leaves = [b64((await (await api.get(f"/v1/entries/{s}")).json())["leaf_hash"]) for s in range(9)]
-    assert cp.size == 9 and cp.root_hash == merkle.root_of_leaf_hashes(leaves)
+    assert cp.size == 9 and cp.root == root_of_leaf_hashes(leaves)
 
 
 async def test_entry_is_exact_leaf_with_data_and_salt(api: Api) -> None:
@@ -108,14 +111,14 @@ async def test_inclusion_proofs_verify_for_every_seq_and_size(api: Api) -> None:
     cp = await checkpoint(api)
     leaves = [(await api.app[LOG].store.get_entry(s)).leaf_hash for s in range(13)]  # type: ignore[union-attr]
     for size in range(1, 14):
-        root = merkle.root_of_leaf_hashes(leaves[:size])
+        root = root_of_leaf_hashes(leaves[:size])
         for seq in range(size):
             doc = await (await api.get("/v1/proofs/inclusion", seq=seq, tree_size=size)).json()
             assert doc["seq"] == seq and doc["tree_size"] == size and b64(doc["leaf_hash"]) == leaves[seq]
-            merkle.verify_inclusion(leaves[seq], seq, size, [b64(h) for h in doc["proof"]], root)
+            verify_inclusion(leaves[seq], seq, size, [b64(h) for h in doc["proof"]], root)
     default = await (await api.get("/v1/proofs/inclusion", seq=5)).json()
     assert default["tree_size"] == cp.size == 13
-    merkle.verify_inclusion(leaves[5], 5, 13, [b64(h) for h in default["proof"]], cp.root_hash)
+    verify_inclusion(leaves[5], 5, 13, [b64(h) for h in default["proof"]], cp.root)
 
 
 async def test_inclusion_proof_errors(api: Api) -> None:
@@ -133,13 +136,13 @@ async def test_inclusion_proof_errors(api: Api) -> None:
 async def test_consistency_proofs_verify_between_all_sizes(api: Api) -> None:
     await fill(api, 11)
     leaves = [(await api.app[LOG].store.get_entry(s)).leaf_hash for s in range(11)]  # type: ignore[union-attr]
-    roots = [merkle.root_of_leaf_hashes(leaves[:n]) for n in range(12)]
+    roots = [root_of_leaf_hashes(leaves[:n]) for n in range(12)]
     for second in range(12):
         for first in range(second + 1):
             doc = await (await api.get("/v1/proofs/consistency", first=first, second=second)).json()
             assert (doc["first"], doc["second"]) == (first, second)
             proof = [b64(h) for h in doc["proof"]]
-            merkle.verify_consistency(first, second, roots[first], roots[second], proof)
+            verify_consistency(first, second, roots[first], roots[second], proof)
     default = await (await api.get("/v1/proofs/consistency", first=3)).json()
     assert default["second"] == 11
 
@@ -150,7 +153,7 @@ async def test_consistency_with_published_checkpoints(api: Api) -> None:
     await api.post({"events": [event(f"g{i}") for i in range(6)]}, params={"wait": "checkpoint"})
     new = await checkpoint(api)
     doc = await (await api.get("/v1/proofs/consistency", first=old.size, second=new.size)).json()
-    merkle.verify_consistency(old.size, new.size, old.root_hash, new.root_hash, [b64(h) for h in doc["proof"]])
+    verify_consistency(old.size, new.size, old.root, new.root, [b64(h) for h in doc["proof"]])
 
 
 async def test_consistency_proof_errors(api: Api) -> None:
@@ -160,3 +163,22 @@ async def test_consistency_proof_errors(api: Api) -> None:
     await problem(await api.get("/v1/proofs/consistency", first="a", second=2), 400, "bad-request", "first")
     await problem(await api.get("/v1/proofs/consistency", first=1, second=5), 404, "not-found")
     await problem(await api.get("/v1/proofs/consistency", first=1, second=2, third=3), 400, "bad-request", "third")
+
+
+async def test_subject_head_statement_pins_the_chain_in_a_published_tree(api: Api) -> None:
+    events = [event(f"h{i}", subject="E7") for i in range(4)] + [event("h4", subject="E8")]
+    assert (await api.post({"events": events[:4]}, params={"wait": "checkpoint"})).status == 201
+    assert (await api.post({"events": events[4:]}, params={"wait": "checkpoint"})).status == 201
+    resp = await api.get("/v1/subjects/E7/head")
+    assert resp.status == 200 and resp.headers["Content-Type"] == "text/plain; charset=utf-8"
+    head = open_subject_head(await resp.read(), api.verifier)
+    cp = await checkpoint(api)
+    assert (head.tree_size, head.root, head.head, head.count) == (5, cp.root, 3, 4) and head.is_about("E7")
+    earlier = open_subject_head(await (await api.get("/v1/subjects/E7/head", tree_size=4)).read(), api.verifier)
+    assert (earlier.tree_size, earlier.head, earlier.count) == (4, 3, 4)
+    nobody = open_subject_head(await (await api.get("/v1/subjects/E9/head")).read(), api.verifier)
+    assert nobody.head is None and nobody.count == 0
+    await problem(await api.get("/v1/subjects/E7/head", tree_size=3), 404, "not-found")  # never published
+    await problem(await api.get("/v1/subjects/E7/head", tree_size="x"), 400, "bad-request", "tree_size")
+    await problem(await api.get("/v1/subjects/E7/head", colour="red"), 400, "bad-request", "colour")
+    await problem(await api.get("/v1/subjects/E7/head", role="writer"), 403, "forbidden")

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 
 from ledger.admin.datadir import bootstrap, init_datadir, load_datadir
-from ledger.core.notes import verify_checkpoint
+from ledger.core.wire import verify_checkpoint
 from ledger.services.tokens import lookup_token
 from ledger.storage.sqlite import SQLiteStorage
 from tests.support.api import ORIGIN, ROOT, SERVE, event, make_tokens, start_server

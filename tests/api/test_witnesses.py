@@ -4,7 +4,9 @@ whose cosignatures the standalone verifier counts (``--witness``, ``--witness-th
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +50,7 @@ class Setup:
 
     async def cosigners(self) -> list[str]:
         note = parse_note(await self.checkpoint())
-        found = check(note, [parse_witness_vkey(w.vkey) for w in self.witnesses], parse_vkey(self.api.verifier.vkey))
+        found = check(note, [parse_witness_vkey(w.vkey) for w in self.witnesses], parse_vkey(self.api.verifier.text))
         assert not found.invalid and not found.unknown
         return [c.witness.name for c in found.valid]
 
@@ -64,6 +66,12 @@ class Setup:
         path = tmp_path / "bundle.zip"
         path.write_bytes(await resp.read())
         return path
+
+
+def manifest(bundle: Path) -> dict[str, Any]:
+    with zipfile.ZipFile(bundle) as z:
+        doc: dict[str, Any] = json.loads(z.read("manifest.json"))
+    return doc
 
 
 @pytest.fixture
@@ -115,7 +123,8 @@ async def test_a_bundle_with_two_cosignatures_verifies_with_both_witnesses(
 ) -> None:
     await setup.until_cosigned_by(2)
     bundle = await setup.bundle(tmp_path)
-    vkey, (w1, w2) = setup.api.verifier.vkey, [w.vkey for w in setup.witnesses]
+    assert manifest(bundle)["latest"] is True  # the latest published tree, and the quorum cosigned it
+    vkey, (w1, w2) = setup.api.verifier.text, [w.vkey for w in setup.witnesses]
     code, out = verify(bundle, vkey, capsys, "--witness", w1, "--witness", w2, "--witness-threshold", "2")
     assert code == 0, out
     assert "cosigned by lawfirm.example/w+" in out and "cosigned by union.example/w+" in out
@@ -147,7 +156,9 @@ async def test_a_witness_down_leaves_ingest_going_and_the_checkpoint_not_yet_wit
     down = health["witnesses"]["witnesses"][1]
     assert down["cosigned_size"] == 2 and down["lag_entries"] == 1
     bundle = await setup.bundle(tmp_path)
-    vkey, (w1, w2) = setup.api.verifier.vkey, [w.vkey for w in setup.witnesses]
+    # the bundle holds the latest published tree (every fact), and says it is not the latest witnessed one
+    assert (manifest(bundle)["tree_size"], manifest(bundle)["latest"]) == (3, False)
+    vkey, (w1, w2) = setup.api.verifier.text, [w.vkey for w in setup.witnesses]
     code, out = verify(bundle, vkey, capsys, "--witness", w1, "--witness", w2)
     assert code == 1 and "1 of the 2 named witnesses cosigned it" in out
     assert verify(bundle, vkey, capsys, "--witness", w1, "--witness", w2, "--witness-threshold", "1")[0] == 0
@@ -165,7 +176,7 @@ async def test_no_witness_reachable_and_the_bundle_says_not_witnessed(
     assert resp.status == 201
     assert await setup.cosigners() == []
     bundle = await setup.bundle(tmp_path)
-    code, out = verify(bundle, setup.api.verifier.vkey, capsys)
+    code, out = verify(bundle, setup.api.verifier.text, capsys)
     assert code == 0 and "the checkpoint carries no witness cosignature: not witnessed" in out
-    code, out = verify(bundle, setup.api.verifier.vkey, capsys, "--witness", setup.witnesses[0].vkey)
+    code, out = verify(bundle, setup.api.verifier.text, capsys, "--witness", setup.witnesses[0].vkey)
     assert code == 1 and "0 of the 1 named witnesses" in out

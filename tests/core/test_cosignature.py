@@ -8,7 +8,7 @@ import hashlib
 import pytest
 
 from ledger.core.cosignature import Cosigner, parse_witness_key, read_cosignatures
-from ledger.core.notes import Checkpoint, Signer, sign_checkpoint
+from ledger.core.notes import CheckpointBody, Signer, sign_note
 from ledger.errors import ValidationError, VerificationError
 from tests.support.witness import vector_cosigner, vectors
 from verifier.cosignature import cosigner_key_id, signed_message
@@ -68,7 +68,7 @@ def test_an_answer_that_is_not_signature_lines_is_refused(answer: bytes) -> None
 
 def test_extension_lines_are_cosigned_verbatim() -> None:
     log = Signer("example.com/ext", bytes(32))
-    note = sign_checkpoint(Checkpoint("example.com/ext", 1, bytes(32), ("ext line",)), log)
+    note = sign_note(CheckpointBody("example.com/ext", 1, bytes(32)).format() + b"ext line\n", [log])
     body = note.split(b"\n\n")[0] + b"\n"
     line = vector_cosigner().cosign(body, 9)
     assert read_cosignatures(note, line.encode(), [vector_cosigner().key], log.vkey)[0].timestamp == 9

@@ -59,13 +59,14 @@ def event(**changes: Any) -> Event:
     return validate_envelope(envelope(**changes), now=NOW)
 
 
-def expected_leaf(ev: Event, seq: int, recorded_at: str, salt: bytes) -> bytes:
+def expected_leaf(ev: Event, seq: int, recorded_at: str, salt: bytes, prev: int | None = None) -> bytes:
     """The leaf computed independently of ledger.core.entries (simple inputs: json.dumps agrees with JCS)."""
     data = json.dumps(ev.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert data == rfc8785.dumps(ev.data)
     obj = {
-        "v": 1,
+        "v": 2,
         "seq": seq,
+        "prev": prev,
         "event_id": ev.event_id,
         "type": ev.type,
         "subject": ev.subject,
@@ -75,12 +76,14 @@ def expected_leaf(ev: Event, seq: int, recorded_at: str, salt: bytes) -> bytes:
         "data_digest": "sha256:" + hashlib.sha256(salt + data).hexdigest(),
     }
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    assert text == rfc8785.dumps(obj)  # type: ignore[arg-type]  # rfc8785 types its input narrowly
+    assert text == rfc8785.dumps(obj)
     return text
 
 
-def make_leaf(ev: Event, seq: int = 7, salt: bytes = SALT, recorded_at: str = RECORDED) -> bytes:
-    return leaf_bytes(ev, seq=seq, recorded_at=recorded_at, digest=data_digest(salt, ev.data_bytes))
+def make_leaf(
+    ev: Event, seq: int = 7, salt: bytes = SALT, recorded_at: str = RECORDED, prev: int | None = None
+) -> bytes:
+    return leaf_bytes(ev, seq=seq, prev=prev, recorded_at=recorded_at, digest=data_digest(salt, ev.data_bytes))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,10 +97,11 @@ def test_leaf_bytes_exact() -> None:
     assert data_digest(SALT, ev.data_bytes) == digest
     expected = (
         '{"data_digest":"' + digest + '","event_id":"att-2026-03-02-0001",'
-        '"occurred_at":"2026-03-02T09:00:00+08:00","recorded_at":"2026-03-02T01:00:00.123456Z",'
-        '"seq":7,"source":"考勤系统","subject":"张三","type":"leave.requested","v":1}'
+        '"occurred_at":"2026-03-02T09:00:00+08:00","prev":3,"recorded_at":"2026-03-02T01:00:00.123456Z",'
+        '"seq":7,"source":"考勤系统","subject":"张三","type":"leave.requested","v":2}'
     ).encode("utf-8")
-    assert make_leaf(ev) == expected
+    assert make_leaf(ev, prev=3) == expected
+    assert make_leaf(ev) == expected.replace(b'"prev":3', b'"prev":null')
     assert b"\\u" not in expected  # non-ASCII stays raw UTF-8, never escaped
 
 
@@ -112,16 +116,17 @@ def test_leaf_bytes_exact() -> None:
     ],
     ids=["plain", "cjk-nested", "custom-empty", "long-id-lowercase-z", "escapes"],
 )
-@pytest.mark.parametrize("seq", [0, 1, 2**40])
-def test_leaf_bytes_match_independent_computation(changes: dict[str, Any], seq: int) -> None:
+@pytest.mark.parametrize(("seq", "prev"), [(0, None), (1, 0), (2**40, 2**40 - 7)])
+def test_leaf_bytes_match_independent_computation(changes: dict[str, Any], seq: int, prev: int | None) -> None:
     ev = event(**changes)
     salt = hashlib.sha256(repr(changes).encode()).digest()
-    leaf = make_leaf(ev, seq=seq, salt=salt)
-    assert leaf == expected_leaf(ev, seq, RECORDED, salt)
+    leaf = make_leaf(ev, seq=seq, salt=salt, prev=prev)
+    assert leaf == expected_leaf(ev, seq, RECORDED, salt, prev)
     obj = parse_leaf(leaf)
-    assert obj == leaf_object(ev, seq=seq, recorded_at=RECORDED, digest=data_digest(salt, ev.data_bytes))
+    digest = data_digest(salt, ev.data_bytes)
+    assert obj == leaf_object(ev, seq=seq, prev=prev, recorded_at=RECORDED, digest=digest)
     assert list(obj) == sorted(obj)
-    assert obj["v"] == 1 and obj["seq"] == seq
+    assert obj["v"] == 2 and obj["seq"] == seq and obj["prev"] == prev
 
 
 def test_digest_depends_on_salt_and_data_only() -> None:
@@ -149,7 +154,7 @@ def test_parse_leaf_round_trip() -> None:
     ev = event(subject="张三")
     leaf = make_leaf(ev)
     obj = parse_leaf(leaf)
-    assert obj == leaf_object(ev, seq=7, recorded_at=RECORDED, digest=data_digest(SALT, ev.data_bytes))
+    assert obj == leaf_object(ev, seq=7, prev=None, recorded_at=RECORDED, digest=data_digest(SALT, ev.data_bytes))
     assert rfc8785.dumps(obj) == leaf
 
 

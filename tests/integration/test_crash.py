@@ -15,6 +15,7 @@ from ledger.admin.datadir import init_datadir, load_datadir
 from ledger.admin.fsck import fsck
 from ledger.core import merkle
 from tests.support.ledger import assert_acknowledged
+from verifier.merkle import verify_consistency
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +57,7 @@ async def check_store(data: Path, acked: dict[str, int], previous_checkpoint_siz
             assert old is not None
             ranges = merkle.consistency_ranges(old.size, latest.size)
             proof = merkle.hash_ranges(ranges, await store.get_nodes(merkle.nodes_for_ranges(ranges)))
-            merkle.verify_consistency(old.size, latest.size, old.root, latest.root, proof)
+            verify_consistency(old.size, latest.size, old.root, latest.root, proof)
         return latest.size if latest else 0
     finally:
         await store.close()

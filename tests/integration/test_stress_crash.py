@@ -21,7 +21,8 @@ import aiohttp
 import pytest
 
 from ledger.admin.datadir import init_datadir, load_datadir
-from ledger.core.notes import Checkpoint, Verifier, verify_checkpoint
+from ledger.core.notes import Verifier
+from ledger.core.wire import Checkpoint, verify_checkpoint
 from tests.support.api import ORIGIN, event, make_tokens
 from tests.support.ledger import assert_acknowledged
 from tests.support.stress import Server, fsck_dir, start_server, verify_consistency_b64
@@ -119,7 +120,7 @@ async def _check_after_restart(
             async with session.get(f"{server.url}/v1/proofs/consistency", params=params) as resp:
                 assert resp.status == 200, await resp.text()
                 proof = (await resp.json())["proof"]
-            verify_consistency_b64(before.size, first.size, before.root_hash, first.root_hash, proof)
+            verify_consistency_b64(before.size, first.size, before.root, first.root, proof)
         # This round's acknowledged events, one by one through HTTP (a sample keeps the round short).
         for eid, seq in random.Random(len(acked)).sample(sorted(fresh.items()), min(25, len(fresh))):
             async with session.get(f"{server.url}/v1/entries/{seq}") as resp:

@@ -17,7 +17,7 @@ import pytest
 
 from api.config import LOG, SIGNER
 from ledger.admin.cli import main as cli
-from ledger.core.notes import Checkpoint, sign_checkpoint
+from ledger.core.notes import CheckpointBody, sign_checkpoint
 from tests.support.api import ORIGIN, AiohttpClient, Api, event, problem, start_api, wait_until
 from tests.support.ledger import fill_ledger
 
@@ -123,7 +123,7 @@ def test_fsck_passes_on_the_untouched_copy(pristine: Path, tmp_path: Path, capsy
 def _forged_checkpoint(api: Api, size: int) -> tuple[bytes, bytes]:
     """A checkpoint for ``size`` over another tree, signed with the log's own key (a fork, or a stolen key)."""
     root = bytes(32 - 1) + b"\x01"
-    return root, sign_checkpoint(Checkpoint(ORIGIN, size, root), api.app[SIGNER])
+    return root, sign_checkpoint(CheckpointBody(ORIGIN, size, root), api.app[SIGNER])
 
 
 def _tamper_node(db: sqlite3.Connection, api: Api) -> None:
@@ -152,7 +152,7 @@ TAMPERINGS = {
     "root": (_tamper_root, REFUSAL),
     "forked-checkpoint": (_fork, REFUSAL),
     # Which refusal depends on where the flipped bit lands in the (random) signature's base64.
-    "note": (_tamper_note, "signed note: "),
+    "note": (_tamper_note, "checkpoint: "),
 }
 
 

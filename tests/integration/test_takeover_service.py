@@ -22,10 +22,12 @@ import pytest
 
 from ledger.admin.datadir import init_datadir, load_datadir
 from ledger.core import merkle
-from ledger.core.notes import verify_checkpoint
 from ledger.core.records import StoredEntry
+from ledger.core.wire import verify_checkpoint
 from tests.support.api import ORIGIN, event, make_tokens, start_server
+from tests.support.memtree import root_of_leaf_hashes
 from tests.support.mongo_server import drop_database, fresh_uri
+from verifier.merkle import verify_consistency
 
 LEASE_TTL = 2.0
 WORKERS = 8
@@ -187,12 +189,12 @@ async def test_sigkilled_service_is_replaced_within_the_lease_time(uri: str, tmp
         before = verify_checkpoint(before_note, verifier, origin=ORIGIN)
         after = await store.list_checkpoints(min_size=before.size + 1)
         assert after and after[-1].size == size  # B's SIGTERM signed everything
-        assert after[-1].root == merkle.root_of_leaf_hashes([e.leaf_hash for e in entries])
+        assert after[-1].root == root_of_leaf_hashes([e.leaf_hash for e in entries])
         for newer in (after[0], after[-1]):
             new = verify_checkpoint(newer.note, verifier, origin=ORIGIN)
             ranges = merkle.consistency_ranges(before.size, new.size)
             proof = merkle.hash_ranges(ranges, await store.get_nodes(merkle.nodes_for_ranges(ranges)))
-            merkle.verify_consistency(before.size, new.size, before.root_hash, new.root_hash, proof)
+            verify_consistency(before.size, new.size, before.root, new.root, proof)
     finally:
         await store.close()
     print(

@@ -6,12 +6,14 @@ import asyncio
 
 import pytest
 
-from ledger.core import merkle
 from ledger.core.entries import Event, parse_leaf
-from ledger.core.notes import Checkpoint, sign_checkpoint, verify_checkpoint
+from ledger.core.notes import CheckpointBody, sign_checkpoint
 from ledger.core.records import StoredCheckpoint
+from ledger.core.wire import verify_checkpoint
 from ledger.errors import ConflictError, IntegrityError, NotFoundError, ValidationError
 from ledger.log import Log
+from tests.support.memtree import root_of_leaf_hashes
+from verifier.merkle import verify_consistency, verify_inclusion
 
 ORIGIN = "test.example/log"
 
@@ -36,7 +38,7 @@ async def test_concurrent_appends_get_distinct_contiguous_seqs(log: Log) -> None
     assert cp.size == 200
     verified = verify_checkpoint(cp.note, log.signer.verifier(), origin=ORIGIN)
     leaves = [(await log.store.get_entry(s)).leaf_hash for s in range(200)]  # type: ignore[union-attr]
-    assert verified.root_hash == merkle.root_of_leaf_hashes(leaves)
+    assert verified.root == root_of_leaf_hashes(leaves)
 
 
 async def test_batch_is_all_or_nothing_and_idempotent(log: Log) -> None:
@@ -61,6 +63,7 @@ async def test_leaf_is_the_spec_entry(log: Log) -> None:
     assert set(leaf) == {
         "v",
         "seq",
+        "prev",
         "event_id",
         "type",
         "subject",
@@ -70,6 +73,7 @@ async def test_leaf_is_the_spec_entry(log: Log) -> None:
         "data_digest",
     }
     assert leaf["subject"] == "张三" and leaf["recorded_at"] == result.recorded_at
+    assert leaf["v"] == 2 and leaf["prev"] is None and result.entry == stored.entry
     assert result.recorded_at.endswith("Z") and len(result.recorded_at) == 27
 
 
@@ -83,11 +87,9 @@ async def test_proofs_verify_against_checkpoints(log: Log) -> None:
     for seq in (0, 5, last.size - 1):
         entry = await log.store.get_entry(seq)
         assert entry is not None
-        merkle.verify_inclusion(entry.leaf_hash, seq, last.size, await log.inclusion_proof(seq, last.size), last.root)
+        verify_inclusion(entry.leaf_hash, seq, last.size, await log.inclusion_proof(seq, last.size), last.root)
     for old in checkpoints[:-1]:
-        merkle.verify_consistency(
-            old.size, last.size, old.root, last.root, await log.consistency_proof(old.size, last.size)
-        )
+        verify_consistency(old.size, last.size, old.root, last.root, await log.consistency_proof(old.size, last.size))
     with pytest.raises(NotFoundError):
         await log.inclusion_proof(0, last.size + 1)
     with pytest.raises(ValidationError):
@@ -98,7 +100,7 @@ async def test_refuses_to_sign_a_root_inconsistent_with_the_last_checkpoint(log:
     await log.append([event(1), event(2), event(3)])
     await log.wait_for_checkpoint(3)
     # A validly signed checkpoint for size 4 whose root is not this tree's: the next root cannot extend it.
-    note = sign_checkpoint(Checkpoint(ORIGIN, 4, bytes(32)), log.signer)
+    note = sign_checkpoint(CheckpointBody(ORIGIN, 4, bytes(32)), log.signer)
     await log.store.add_checkpoint(StoredCheckpoint(4, bytes(32), note, "2026-01-01T00:00:00.000000Z"))
     await log.append([event(4), event(5)])
     with pytest.raises(IntegrityError, match="refusing to sign size 5: not consistent with checkpoint 4"):

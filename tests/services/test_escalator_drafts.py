@@ -83,6 +83,7 @@ async def test_nothing_is_drafted_for_a_suspended_case(tmp_path: Path) -> None:
     node = await open_node(new_datadir(tmp_path).path, clock, drafter=drafter)
     try:
         await scenario(node)
+        clock.set("2025-10-09 09:00")  # the family's report is recorded when it is made, not before
         await node.add(
             "absence.reported",
             "2025-10-09 09:00",

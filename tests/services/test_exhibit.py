@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from ledger.core.bundle import build_bundle
-from ledger.services.exhibit import render_exhibit
+from ledger.services.exhibit import render_court_exhibit
 from ledger.services.exhibit_parts import clean
 from tests.support.bundles import MemLog
 from tests.support.domain import at
@@ -29,7 +29,7 @@ def seed_log(extra_events: list[dict[str, Any]] = ()) -> MemLog:  # type: ignore
 
 
 def report_of(log: MemLog, case: Any) -> str:
-    inputs = replace(log.inputs(SUBJECT, period=PERIOD, extra={"case.json": case}), report=render_exhibit)
+    inputs = replace(log.inputs(SUBJECT, period=PERIOD, case=case), report=render_court_exhibit)
     with zipfile.ZipFile(io.BytesIO(build_bundle(inputs))) as z:
         return z.read("report.html").decode("utf-8")
 
@@ -117,8 +117,8 @@ def test_after_a_termination_the_second_checklist_and_who_confirmed_it() -> None
     for e in events_until(done):
         log.append(e["subject"], e["type"], e["occurred_at"], e["data"])
     inputs = replace(
-        log.inputs(SUBJECT, period=(PERIOD[0], done.date()), extra={"case.json": case_claim(done)}),
-        report=render_exhibit,
+        log.inputs(SUBJECT, period=(PERIOD[0], done.date()), case=case_claim(done)),
+        report=render_court_exhibit,
     )
     with zipfile.ZipFile(io.BytesIO(build_bundle(inputs))) as z:
         body = text(z.read("report.html").decode("utf-8"))

@@ -37,6 +37,7 @@ async def test_another_writers_entries_are_read_back(tmp_path: Path) -> None:
         assert follower.position == -1  # nothing told this process
         assert await follower.catch_up() == 3 and follower.position == 2 and follower.stats.read_back == 3
         # then one of ours on top of theirs: a gap first, so ours waits until theirs is read back
+        clock.set("2025-09-20 09:00")  # (the sequencer records no event as occurring after its receipt)
         await other.add("attendance.clock_out", "2025-09-19 18:00", {"method": "face"})
         await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})
         await follower.catch_up()
@@ -58,6 +59,7 @@ async def test_a_gap_is_read_back_without_waiting_for_a_reader(tmp_path: Path) -
     try:
         follower = node.escalator.follower
         await scenario(other)
+        clock.set("2025-09-20 09:00")
         await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})  # ours, after their three
         for _ in range(100):  # the commit listener kicked a catch-up of its own
             if follower.position == 3:
@@ -83,6 +85,7 @@ async def test_an_out_of_step_projection_is_rebuilt(tmp_path: Path) -> None:
         stranger.projector.feed_all(await node.store.scan_entries(limit=3))
         stranger.projector._event_ids["E1001-L1-ok"] = 7  # what it applied at seq 2 was something else
         stranger.close()  # it does not hear the next commit: it must find it in the store
+        clock.set("2025-09-19 18:00")
         await node.add("attendance.clock_out", "2025-09-19 18:00", {"method": "face"})
         await stranger.catch_up()
         assert stranger.stats.rebuilds == 1 and stranger.position == 3
@@ -91,9 +94,11 @@ async def test_an_out_of_step_projection_is_rebuilt(tmp_path: Path) -> None:
 
 
 async def test_reads_never_wait_for_an_escalation_tick(tmp_path: Path) -> None:
-    node = await open_node(new_datadir(tmp_path).path, Clock())
+    clock = Clock()
+    node = await open_node(new_datadir(tmp_path).path, clock)
     try:
         await scenario(node)
+        clock.set("2025-09-20 09:00")
         async with node.escalator._lock:  # as a long tick holds it
             await node.add("attendance.clock_in", "2025-09-20 09:00", {"method": "face"})
             assert await asyncio.wait_for(node.escalator.follower.catch_up(), 1) == 0

@@ -301,7 +301,7 @@ async def test_standalone_verifier_accepts_stored_tokens(tsa: TSA, session: aioh
     """What we store is what the bundle carries and hrledger-verify --tsa-root checks (step 7)."""
     inputs = sample_log().inputs()
     roots = list(load_pem_x509_certificates(tsa.root_pem))
-    vkey = parse_vkey(inputs.vkey)
+    vkey = parse_vkey(inputs.signer.vkey)
     good = await request_timestamp(session, tsa.url, inputs.checkpoint)
     bundle = build_bundle(replace(inputs, timestamps={inputs.tree_size: good}))
     assert read(bundle)[f"timestamps/{inputs.tree_size}.tsr"] == good
@@ -311,7 +311,7 @@ async def test_standalone_verifier_accepts_stored_tokens(tsa: TSA, session: aioh
     other = await request_timestamp(session, tsa.url, inputs.checkpoint + b"x")
     result = verify_bundle(build_bundle(replace(inputs, timestamps={inputs.tree_size: other})), vkey, tsa_roots=roots)
     assert not result.ok
-    assert any(f"timestamps/{inputs.tree_size}.tsr: not a valid timestamp" in f for f in result.failures)
+    assert any(f"step 9: timestamps/{inputs.tree_size}.tsr: not a valid timestamp" in f for f in result.failures)
 
 
 def test_start_tsa_serves_from_its_own_thread(tmp_path: Path) -> None:

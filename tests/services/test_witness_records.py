@@ -9,7 +9,7 @@ import pytest
 
 from ledger.admin.datadir import init_datadir, load_datadir
 from ledger.core.cosignature import Cosigner
-from ledger.core.notes import Checkpoint, Signer, sign_checkpoint
+from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
 from ledger.core.records import StoredCheckpoint
 from ledger.errors import IntegrityError
 from ledger.services import witness_records as records
@@ -28,7 +28,7 @@ async def store(tmp_path: Path, store_uri: str | None) -> AsyncIterator[Storage]
 
 
 def checkpoint(size: int, root: bytes) -> StoredCheckpoint:
-    note = sign_checkpoint(Checkpoint(SIGNER.name, size, root), SIGNER)
+    note = sign_checkpoint(CheckpointBody(SIGNER.name, size, root), SIGNER)
     return StoredCheckpoint(size, root, note, "2026-02-02T00:00:00.000000Z")
 
 

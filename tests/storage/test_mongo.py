@@ -20,6 +20,7 @@ from ledger.log import Log
 from ledger.storage.base import AppendConflict, Storage
 from ledger.storage.mongo import MongoStorage, StaleTermConflict, database_name
 from tests.support.conformance import StorageConformance, append_batch, make_entry
+from tests.support.memtree import root_of_leaf_hashes
 from tests.support.mongo_server import drop_database, fresh_uri, mongo_uri
 
 __all__ = ["mongo_uri"]
@@ -198,7 +199,7 @@ async def test_log_on_mongo_group_commits(store: MongoStorage) -> None:
     await log.stop()
     assert checkpoint.size == 60
     leaves = [(await store.get_entry(s)).leaf_hash for s in range(60)]  # type: ignore[union-attr]
-    assert checkpoint.root == merkle.root_of_leaf_hashes(leaves)
+    assert checkpoint.root == root_of_leaf_hashes(leaves)
 
 
 # PyMongo 4.20's async monitor leaks its socket when the connection is refused (PYTHON-3923-like): the
@@ -246,7 +247,7 @@ async def test_several_writers_on_one_database_never_fork_the_tree(mongo_uri: st
     entries = await reader.scan_entries()
     assert sorted(e.event_id for e in entries) == sorted(won) and len(won) == 36
     assert [e.seq for e in entries] == list(range(36))
-    assert merkle.root_from_nodes(36, await reader.get_nodes(merkle.root_nodes(36))) == merkle.root_of_leaf_hashes(
+    assert merkle.root_from_nodes(36, await reader.get_nodes(merkle.root_nodes(36))) == root_of_leaf_hashes(
         [e.leaf_hash for e in entries]
     )
     assert await reader.database.entries.count_documents({}) == 36  # losers cleaned up after themselves

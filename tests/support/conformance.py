@@ -13,6 +13,8 @@ from ledger.core.merkle import NodeId
 from ledger.core.records import StoredCheckpoint, StoredEntry
 from ledger.errors import IntegrityError
 from ledger.storage.base import AppendConflict, Storage
+from tests.support.memtree import root_of_leaf_hashes
+from verifier.merkle import verify_consistency, verify_inclusion
 
 
 def make_entry(
@@ -71,18 +73,16 @@ class StorageConformance:
             entries = [make_entry(i) for i in batch]
             root = await append_batch(store, entries)
             leaves += [e.leaf_hash for e in entries]
-            assert root == merkle.root_of_leaf_hashes(leaves)
+            assert root == root_of_leaf_hashes(leaves)
         size = len(leaves)
         for index in (0, 7, 19):
             ranges = merkle.inclusion_ranges(index, size)
             got = await store.get_nodes(merkle.nodes_for_ranges(ranges))
             proof = merkle.hash_ranges(ranges, got)
-            merkle.verify_inclusion(leaves[index], index, size, proof, merkle.root_of_leaf_hashes(leaves))
+            verify_inclusion(leaves[index], index, size, proof, root_of_leaf_hashes(leaves))
         ranges = merkle.consistency_ranges(6, size)
         proof = merkle.hash_ranges(ranges, await store.get_nodes(merkle.nodes_for_ranges(ranges)))
-        merkle.verify_consistency(
-            6, size, merkle.root_of_leaf_hashes(leaves[:6]), merkle.root_of_leaf_hashes(leaves), proof
-        )
+        verify_consistency(6, size, root_of_leaf_hashes(leaves[:6]), root_of_leaf_hashes(leaves), proof)
 
     async def test_append_refuses_wrong_expected_size_and_writes_nothing(self, store: Storage) -> None:
         await append_batch(store, [make_entry(0)])
@@ -187,3 +187,20 @@ class StorageConformance:
         assert [c.size for c in await store.list_checkpoints(min_size=10, max_size=100)] == [10, 99, 100]
         assert await store.erase_data([100, 9]) == 2
         assert (await store.get_entry(10)).data is not None  # type: ignore[union-attr]
+
+    async def test_subject_heads_in_a_tree_size(self, store: Storage) -> None:
+        """The head of each subject below a tree size: what the sequencer writes as ``prev`` (seqs past 100
+        compare as numbers)."""
+        subjects = ["E1", "E2", "张三", "E/odd"]
+        for start in range(0, 130, 26):
+            await append_batch(store, [make_entry(i, subject=subjects[i % 3]) for i in range(start, start + 26)])
+        assert await store.subject_heads(["E1", "E2", "张三", "E/odd", "E1"], tree_size=130) == {
+            "E1": 129,
+            "E2": 127,
+            "张三": 128,
+        }
+        assert await store.subject_heads(["E1", "E2"], tree_size=101) == {"E1": 99, "E2": 100}
+        assert await store.subject_heads(["E2"], tree_size=3) == {"E2": 1}
+        assert await store.subject_heads(["E2"], tree_size=1) == {}
+        assert await store.subject_heads(["E1"], tree_size=10**9) == {"E1": 129}  # the committed tree at most
+        assert await store.subject_heads([], tree_size=130) == {}

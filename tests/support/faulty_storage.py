@@ -75,6 +75,9 @@ class FaultyStorage:
     async def get_entry(self, seq: int) -> StoredEntry | None:
         return await self.inner.get_entry(seq)
 
+    async def subject_heads(self, subjects: Sequence[str], *, tree_size: int) -> dict[str, int]:
+        return await self.inner.subject_heads(subjects, tree_size=tree_size)
+
     async def get_entries_by_event_id(self, event_ids: Sequence[str]) -> dict[str, StoredEntry]:
         return await self.inner.get_entries_by_event_id(event_ids)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger.admin.datadir import load_datadir
 from ledger.admin.fsck import FsckReport, fsck
-from ledger.core import merkle
+from verifier.merkle import verify_consistency
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_PREFIX = "hrledger serving on http://"
@@ -122,4 +122,4 @@ async def fsck_dir(data: Path) -> FsckReport:
 def verify_consistency_b64(first: int, second: int, old_root: bytes, new_root: bytes, proof: list[str]) -> None:
     import base64
 
-    merkle.verify_consistency(first, second, old_root, new_root, [base64.b64decode(p) for p in proof])
+    verify_consistency(first, second, old_root, new_root, [base64.b64decode(p) for p in proof])

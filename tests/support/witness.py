@@ -101,7 +101,7 @@ async def start_witness(
     cosigner = Cosigner(name, seed if seed is not None else os.urandom(32))
     logs: dict[str, tuple[Verifier, ...]] = {}
     for text in log_vkeys:
-        key = Verifier.from_vkey(text)
+        key = parse_vkey(text)
         logs[key.name] = (*logs.get(key.name, ()), key)
     path = tmp_path / f"{name.replace('/', '_')}.sqlite3"
     running = RunningWitness(cosigner, logs, path, clock or time.time, limiter)

@@ -65,8 +65,11 @@ def test_report_prints_on_a4_in_chinese_and_english(tmp_path: Path) -> None:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     flat = re.sub(r"\s+", "", text)
     for phrase in (
-        "证据包核验报告",
-        "Evidencebundleverificationreport",
+        "证据材料",
+        "Evidenceexhibit",
+        "证据目录",
+        "Evidencecatalogue",
+        "请假申请",
         "时间线",
         "Timeline",
         SUBJECT,

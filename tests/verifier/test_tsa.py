@@ -146,29 +146,33 @@ def test_timestamps_verified_against_the_tsa_root(
     assert read(bundle)["timestamps/12.tsr"] == stamps[12]
     code, result = _verify(tmp_path, bundle, capsys, "--tsa-root", str(tsa.dir / "root.pem"))
     assert code == 0, result["failures"]
-    assert result["steps"][6]["status"] == "ok"
+    assert result["steps"][8]["status"] == "ok"
+    assert result["timestamped"] == [f"size 8 existed by {result['timestamped'][0][-20:]}", result["timestamped"][1]]
     times = {f["seq"]: f["tsa_time"] for f in result["timeline"]}
     assert all(t and t.endswith("Z") for t in times.values())
     # Without a trusted root the tokens are reported, not checked, and the bundle still verifies.
     code, result = _verify(tmp_path, bundle, capsys)
-    assert code == 0 and result["steps"][6]["status"] == "not checked"
-    assert "timestamps/12.tsr: present, not checked (give --tsa-root to check it)" in result["steps"][6]["notes"]
+    assert code == 0 and result["steps"][8]["status"] == "not checked"
+    assert (
+        "tokens present but not checked: give --tsa-root with the TSA's root certificate" in result["steps"][8]["notes"]
+    )
     assert all(f["tsa_time"] is None for f in result["timeline"])
 
     # A token over other bytes (the size-8 checkpoint) stored as the size-12 token.
-    swapped = rewrite(bundle, {"timestamps/12.tsr": stamps[8]})
+    # (The forger here holds the log's key and re-signs the declaration, so only the timestamp check can refuse.)
+    swapped = rewrite(bundle, {"timestamps/12.tsr": stamps[8]}, resign=signer())
     code, result = _verify(tmp_path, swapped, capsys, "--tsa-root", str(tsa.dir / "root.pem"))
     assert code == 1
     assert result["failures"] == [
-        "step 7: timestamps/12.tsr: not a valid timestamp over the checkpoint of size 12: Mismatch between messages"
+        "step 9: timestamps/12.tsr: not a valid timestamp over the checkpoint of size 12: Mismatch between messages"
     ]
     # A token from a TSA the expert does not trust.
     code, result = _verify(tmp_path, bundle, capsys, "--tsa-root", str(tsa.dir / "other.pem"))
     assert code == 1 and len(result["failures"]) == 2
-    assert all(f.startswith("step 7: timestamps/") for f in result["failures"])
+    assert all(f.startswith("step 9: timestamps/") for f in result["failures"])
     # A token for a checkpoint the bundle does not hold.
-    orphan = rewrite(bundle, {"timestamps/5.tsr": tsa.stamp(log.checkpoint(5))})
+    orphan = rewrite(bundle, {"timestamps/5.tsr": tsa.stamp(log.checkpoint(5))}, resign=signer())
     code, result = _verify(tmp_path, orphan, capsys)
     assert result["failures"] == [
-        "step 7: timestamps/5.tsr: the bundle holds no verified checkpoint of size 5 for it to cover"
+        "step 9: timestamps/5.tsr: the bundle holds no verified checkpoint of size 5 for it to cover"
     ]

@@ -42,7 +42,7 @@ def test_logs_from_keys_and_files(tmp_path: Path) -> None:
     file = tmp_path / "logs.txt"
     file.write_text(f"# the logs we witness\n{b.vkey}   # the union's\n\n{a2.vkey}\n{a.vkey}\n", encoding="utf-8")
     logs = read_log_keys([a.vkey], [file])
-    assert {o: [k.vkey for k in ks] for o, ks in logs.items()} == {
+    assert {o: [k.text for k in ks] for o, ks in logs.items()} == {
         "a.example/log": [a.vkey, a2.vkey],  # a rotation: both keys are trusted for the origin
         "b.example/log": [b.vkey],
     }

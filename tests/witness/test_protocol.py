@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.core import merkle
-from ledger.core.notes import Checkpoint, Signer, Verifier, sign_checkpoint, sign_note
+from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint, sign_note
 from ledger.witness.protocol import (
     NEVER_COSIGNED,
     SAME_SIZE_FORK,
@@ -21,9 +21,10 @@ from ledger.witness.protocol import (
     parse_submission,
 )
 from tests.support.witness import vectors
+from verifier.note import parse_vkey
 
 G = vectors()["generated"]
-LOG = Verifier.from_vkey(G["log_vkey"])
+LOG = parse_vkey(G["log_vkey"])
 LOGS = {LOG.name: (LOG,)}
 ROOT3 = base64.b64decode(G["checkpoints"]["3"].split("\n")[2])
 
@@ -60,7 +61,7 @@ def test_a_same_size_fork_follows_v1_0_0() -> None:
 def test_a_size_zero_checkpoint_must_have_the_empty_root() -> None:
     check_consistency(parse_submission(b"old 0\n\n" + G["checkpoints"]["0"].encode()), NEVER_COSIGNED)
     signer = Signer("example.com/hrledger-test", bytes.fromhex(G["log_seed_hex"]))
-    odd = sign_checkpoint(Checkpoint(signer.name, 0, bytes(32)), signer)
+    odd = sign_checkpoint(CheckpointBody(signer.name, 0, bytes(32)), signer)
     assert refusal(b"old 0\n\n" + odd).status == SAME_SIZE_FORK
     assert base64.b64decode(G["checkpoints"]["0"].split("\n")[2]) == merkle.EMPTY_ROOT
 
@@ -82,12 +83,12 @@ def test_proofs_that_do_not_verify_are_422(latest: Latest, old: int, proof: list
 
 def test_unknown_origin_and_signatures() -> None:
     other = Signer("example.com/other", bytes(32))
-    note = sign_checkpoint(Checkpoint(other.name, 1, bytes(32)), other)
+    note = sign_checkpoint(CheckpointBody(other.name, 1, bytes(32)), other)
     r = refusal(b"old 0\n\n" + note)
     assert r.status == 404 and "example.com/other" in r.reason
     # the right origin, signed only by a key nobody trusts (another key of the same name is ignored)
     impostor = Signer("example.com/hrledger-test", bytes(32))
-    note = sign_checkpoint(Checkpoint(impostor.name, 1, bytes(32)), impostor)
+    note = sign_checkpoint(CheckpointBody(impostor.name, 1, bytes(32)), impostor)
     assert refusal(b"old 0\n\n" + note).status == 403
 
 

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from ledger.core.cosignature import read_cosignatures
-from ledger.core.notes import Checkpoint, Signer, sign_checkpoint
+from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint, sign_note
 from ledger.witness.server import RateLimiter
 from tests.support.witness import RunningWitness, start_witness, vector_cosigner, vectors
 from verifier.cosignature import signed_message
@@ -107,7 +107,7 @@ async def test_another_root_for_a_cosigned_size_is_a_409_without_a_size(witness:
     """tlog-witness v1.0.0: "If they don't match, the witness MUST respond with a 409 Conflict" (the newer,
     untagged text says 422). Without text/x.tlog.size, so that no client takes it for "resend from"."""
     assert (await post(witness, request(0, [], "7")))[0] == 200  # trust on first use: size 7
-    fork = sign_checkpoint(Checkpoint("example.com/hrledger-test", 7, bytes(range(32))), log_signer()).decode()
+    fork = sign_checkpoint(CheckpointBody("example.com/hrledger-test", 7, bytes(range(32))), log_signer()).decode()
     status, headers, body = await post(witness, f"old 7\n\n{fork}")
     assert status == 409 and headers["Content-Type"] == "text/plain; charset=utf-8"
     assert b"another root" in body
@@ -120,7 +120,7 @@ async def test_another_root_for_a_cosigned_size_is_a_409_without_a_size(witness:
 async def test_a_forked_larger_checkpoint_fails_its_proof(witness: RunningWitness) -> None:
     """Same key, other history: a size-7 tree that does not extend the cosigned size-3 one."""
     await at_three(witness)
-    fork = sign_checkpoint(Checkpoint("example.com/hrledger-test", 7, bytes(32)), log_signer()).decode()
+    fork = sign_checkpoint(CheckpointBody("example.com/hrledger-test", 7, bytes(32)), log_signer()).decode()
     status, _, _ = await post(witness, "".join(f"{h}\n" for h in ["old 3", *G["proof_3_7_b64"]]) + "\n" + fork)
     assert status == 422
 
@@ -226,7 +226,9 @@ async def test_a_client_over_its_allowance_gets_429(tmp_path: Path) -> None:
 
 
 async def test_extension_lines_are_cosigned_verbatim(witness: RunningWitness) -> None:
-    note = sign_checkpoint(Checkpoint("example.com/hrledger-test", 2, bytes(32), ("ext one", "ext two")), log_signer())
+    # another log's checkpoint with extension lines (hrledger's own log writes none)
+    body = CheckpointBody("example.com/hrledger-test", 2, bytes(32)).format() + b"ext one\next two\n"
+    note = sign_note(body, [log_signer()])
     status, _, body = await post(witness, b"old 0\n\n" + note)
     assert status == 200
     found = read_cosignatures(note, body, [vector_cosigner().key], G["log_vkey"])
