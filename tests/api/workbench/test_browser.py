@@ -209,6 +209,8 @@ def check_bundle(bundle: Path, site: Site, browser: Any, tmp_path: Path) -> None
     pages, size = pdf_pages(pdf)
     assert is_a4(size) and pages >= 1
     prefix = screenshot_path("6-report-page")
+    for old in prefix.parent.glob(prefix.name + "-*.png"):  # an earlier run's pages
+        old.unlink()
     subprocess.run(["pdftoppm", "-png", "-r", "70", str(pdf), str(prefix)], check=True)
     for png in sorted(prefix.parent.glob(prefix.name + "-*.png")):
         print(f"screenshot: {png}")
