@@ -20,6 +20,8 @@ from api.errors import Handler, RejectHook, error_response
 from api.metrics import Metrics
 from api.ratelimit import AuthFailureLimiter, client_ip, too_many_requests
 from api.routes import EVENTS_PATH, add_routes
+from api.workbench.context import workbench_context
+from api.workbench.routes import add_pages
 
 
 def service_middleware(
@@ -77,6 +79,7 @@ def create_app(config: AppConfig) -> web.Application:
     )
     app[CONFIG] = config
     app[METRICS] = metrics
-    app.cleanup_ctx.extend([ledger_context, witness_context, escalation_context])
+    app.cleanup_ctx.extend([ledger_context, witness_context, escalation_context, workbench_context])
     add_routes(app)
+    add_pages(app)  # the workbench: HTML for people, its sessions checked on its own routes only
     return app

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from api.metrics import Metrics
+from api.workbench.settings import WorkbenchSettings
+from api.workbench.state import Workbench
 from ledger.core.notes import Signer
 from ledger.domain import Policy
 from ledger.log import Log
+from ledger.services.drafting import NoticeDrafter
 from ledger.services.escalator import Escalator
 from ledger.services.follower import ProjectionFollower
 from ledger.services.notify import Notifier
@@ -51,6 +54,7 @@ class AppConfig:
     auth_failure_per_second: float = 0.5  # ... and how fast that allowance refills (429 beyond it)
     lease_ttl: float = 10.0  # MongoDB only: seconds a killed sequencer blocks writes before another takes over
     witnesses_path: Path | None = None  # witness policy (TOML, docs/witnesses.md); None: checkpoints are not witnessed
+    workbench: WorkbenchSettings = field(default_factory=WorkbenchSettings)  # the people's pages (SPEC section 8)
 
 
 CONFIG = web.AppKey("config", AppConfig)
@@ -64,4 +68,5 @@ ESCALATOR = web.AppKey("escalator", Escalator)
 NOTIFIER = web.AppKey("notifier", Notifier)
 TOKENS = web.AppKey("tokens", TokenCache)
 WITNESSES = web.AppKey("witnesses", WitnessClient)
-TOKENS = web.AppKey("tokens", TokenCache)
+DRAFTER = web.AppKey("drafter", NoticeDrafter)
+WORKBENCH = web.AppKey("workbench", Workbench)

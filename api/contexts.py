@@ -24,6 +24,7 @@ from aiohttp import web
 
 from api.config import (
     CONFIG,
+    DRAFTER,
     ESCALATOR,
     FOLLOWER,
     LOG,
@@ -39,6 +40,7 @@ from api.config import (
 from ledger.admin.datadir import load_datadir
 from ledger.domain import DEFAULT_POLICY, Policy, PolicyError, load_policy
 from ledger.log import Log
+from ledger.services.drafting import NoticeDrafter, Templates
 from ledger.services.escalator import Escalator
 from ledger.services.follower import ProjectionFollower
 from ledger.services.identity import claim_store
@@ -158,9 +160,12 @@ async def escalation_context(app: web.Application) -> AsyncIterator[None]:
     policy = read_policy(config.policy_path)
     follower = ProjectionFollower(app[LOG], policy)
     notifier = Notifier(app[STORE], policy, clock=config.clock, active=app[LOG].is_sequencer)
-    escalator = Escalator(app[LOG], policy, follower=follower, clock=config.clock, notifier=notifier)
+    templates = Templates(config.workbench.notice_templates)
+    drafter = NoticeDrafter(app[STORE], policy, templates, projector=lambda: follower.projector)
+    escalator = Escalator(app[LOG], policy, follower=follower, clock=config.clock, notifier=notifier, drafter=drafter)
     notifier.name_of = escalator.employee_name
     app[POLICY], app[NOTIFIER], app[FOLLOWER], app[ESCALATOR] = policy, notifier, follower, escalator
+    app[DRAFTER] = drafter
     await escalator.start()
     app[METRICS].calendar = escalator.calendar_status
     warning = escalator.calendar_status().warning

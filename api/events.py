@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -70,6 +71,31 @@ def parse_events(body: bytes, *, now: Any, max_batch: int) -> tuple[list[Event],
     return [event], False
 
 
+def check_roles(events: list[Event], grants: Callable[[str], bool], who: str, batch: bool = False) -> None:
+    for index, event in enumerate(events):
+        if event.type in ADMIN_TYPES and not grants("admin"):
+            where = f"events[{index}]" if batch else "the event"
+            raise ForbiddenError(f"{where} is {event.type}, which needs the admin role; {who}")
+
+
+async def append_events(
+    app: web.Application, events: list[Event], grants: Callable[[str], bool], who: str, batch: bool = False
+) -> list[AppendResult]:
+    """The role checks and the append every recorded event passes, by token (here) or by a person's session
+    (the workbench); ``who`` says who asked, in the refusal."""
+    check_roles(events, grants, who, batch)
+    results = await app[LOG].append(events)
+    metrics = app[METRICS]
+    created = sum(1 for r in results if r.created)
+    metrics.request_batch.observe(len(events))
+    if created:
+        metrics.ingested.inc(created)
+    if created < len(results):
+        metrics.replayed.inc(len(results) - created)
+    metrics.acknowledged(max(r.seq for r in results) + 1)
+    return results
+
+
 async def post_events(request: web.Request) -> web.Response:
     """Append one event or a batch; see the module docstring for statuses."""
     app = request.app
@@ -78,24 +104,13 @@ async def post_events(request: web.Request) -> web.Response:
     body = await read_body(request)
     events, batch = parse_events(body, now=config.clock(), max_batch=config.max_batch)
     info = request[TOKEN_INFO]
-    for index, event in enumerate(events):
-        if event.type in ADMIN_TYPES and not info.grants("admin"):
-            where = f"events[{index}]" if batch else "the event"
-            raise ForbiddenError(
-                f"{where} is {event.type}, which needs the admin role; the token {info.token_id!r} has role {info.role}"
-            )
+    who = f"the token {info.token_id!r} has role {info.role}"
+    check_roles(events, info.grants, who, batch)
     warnings = _unmatched(request, events)
+    results = await append_events(app, events, info.grants, who, batch)
     log = app[LOG]
-    results = await log.append(events)
-    metrics = app[METRICS]
     created = sum(1 for r in results if r.created)
-    metrics.request_batch.observe(len(events))
-    if created:
-        metrics.ingested.inc(created)
-    if created < len(results):
-        metrics.replayed.inc(len(results) - created)
     needed = max(r.seq for r in results) + 1
-    metrics.acknowledged(needed)
     status = 201 if created else 200
     if not wait and not warnings:  # the hot path: no intermediate dicts
         parts = [_result_bytes(r) for r in results]

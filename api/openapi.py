@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from api.openapi_domain import BUNDLE_OPENAPI_PATHS, DOMAIN_OPENAPI_PATHS
+from api.openapi_notices import NOTICE_OPENAPI_PATHS
 
 P = "#/components/responses/"
 S = "#/components/schemas/"
@@ -335,6 +336,7 @@ PATHS: dict[str, Any] = {
 # The domain and bundle routes describe themselves beside their handlers.
 PATHS.update(DOMAIN_OPENAPI_PATHS)
 PATHS.update(BUNDLE_OPENAPI_PATHS)
+PATHS.update(NOTICE_OPENAPI_PATHS)
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",

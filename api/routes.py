@@ -12,6 +12,7 @@ from api import cases, reads
 from api.auth import Route, add_guarded
 from api.bundles import post_bundle
 from api.events import post_events
+from api.notices import NOTICE_PATH, get_notice
 from api.openapi import get_openapi
 from api.openapi_domain import BUNDLES_PATH
 
@@ -32,6 +33,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/v1/attention", cases.get_attention, "legal"),
     Route("GET", "/v1/contacts/stale", cases.stale_contacts, "legal"),
     Route("POST", BUNDLES_PATH, post_bundle, "legal"),
+    Route("GET", NOTICE_PATH, get_notice, "legal"),
     Route("GET", "/v1/webhooks/deliveries", cases.list_deliveries, "admin"),
     Route("GET", "/v1/openapi.json", get_openapi, None),
     Route("GET", "/healthz", reads.healthz, None),

@@ -14,7 +14,7 @@ from ledger.core.notes import Signer
 from ledger.log import Log
 from ledger.storage.sqlite import SQLiteStorage
 from tests.support.escalator import Receiver
-from tests.support.mongo_server import drop_database, fresh_uri, mongo_uri  # noqa: F401
+from tests.support.mongo_server import SESSION_DATABASES, fresh_uri, mongo_uri  # noqa: F401
 from tests.support.tsa import TSA, start_tsa
 from tests.support.witness import forked_log, two_witnesses  # noqa: F401
 
@@ -36,19 +36,10 @@ def store_uri(request: pytest.FixtureRequest) -> Iterator[str | None]:
         return
     uri = fresh_uri(request.getfixturevalue("mongo_uri"))
     yield uri
-    # Dropped when the session ends, not now: the service under test may still be shutting down (its app is
-    # torn down after this fixture when the test asked for aiohttp_client first), and must find its database.
-    _databases.append(uri)
-
-
-_databases: list[str] = []
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _drop_test_databases() -> Iterator[None]:
-    yield
-    for uri in _databases:
-        drop_database(uri)
+    # Dropped when the session ends (by mongo_uri, while its server runs), not now: the service under test
+    # may still be shutting down (its app is torn down after this fixture when the test asked for
+    # aiohttp_client first), and must find its database.
+    SESSION_DATABASES.append(uri)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from ledger.admin.commands import (
     cmd_key_show,
     cmd_serve,
     cmd_token,
+    cmd_user,
     positive_seconds,
 )
 from ledger.errors import LedgerError
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-access-log", action="store_true", help="do not log a line per request")
     p.add_argument(
+        "--public-url",
+        help="the workbench's address as people open it, e.g. https://hr.example.com/ (https: Secure cookies)",
+    )
+    p.add_argument("--notice-templates", help="a directory of the company's own notice templates (docs/notices.md)")
+    p.add_argument(
         "--init",
         action="store_true",
         help="create the ledger and a first admin token when the data directory does not exist",
@@ -104,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
             tp.add_argument("--name", required=True, help="who or what holds it, e.g. hris")
         if name == "revoke":
             tp.add_argument("token", help="token id or name")
+
+    from ledger.admin.users_cli import add_parser as add_user_parser
+
+    add_user_parser(sub).set_defaults(fn=cmd_user)
 
     p = command("key", cmd_key_show, "show the verifier key")
     key_sub = p.add_subparsers(dest="key_cmd", required=True)

@@ -110,6 +110,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     return asyncio.run(_with_store(datadir, args.store, run))
 
 
+def cmd_user(args: argparse.Namespace) -> int:
+    from ledger.admin import users_cli
+
+    datadir = load_datadir(Path(args.data))
+    password = users_cli.read_password(args) if args.user_cmd == "create" else None
+    return asyncio.run(_with_store(datadir, args.store, lambda s: users_cli.run(args, s, password, _now().isoformat())))
+
+
 def cmd_fsck(args: argparse.Namespace) -> int:
     from ledger.admin.fsck import fsck
 
@@ -264,6 +272,7 @@ def _guide(base: str, token: str | None, data: str) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from api.config import AppConfig
     from api.server import serve
+    from api.workbench.settings import WorkbenchSettings
     from ledger.admin.datadir import bootstrap
 
     token = bootstrap(args.data) if args.init else None
@@ -281,6 +290,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         lease_ttl=args.lease_ttl,
         access_log=not args.no_access_log,
         witnesses_path=Path(args.witnesses) if args.witnesses else None,
+        workbench=WorkbenchSettings(
+            public_url=args.public_url,
+            notice_templates=Path(args.notice_templates) if args.notice_templates else None,
+        ),
     )
     if config.witnesses_path is not None:
         from ledger.services.witness_policy import read_witness_policy

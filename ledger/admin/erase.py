@@ -17,6 +17,7 @@ from ledger.domain import Policy, Projector
 from ledger.domain.schemas import COMPANY, ERASED_TYPE
 from ledger.errors import ValidationError
 from ledger.log import Log
+from ledger.services.drafting import forget_documents
 from ledger.services.notify import scrub_deliveries
 from ledger.storage.base import iter_entries
 
@@ -50,6 +51,7 @@ async def erase_subject(log: Log, subject: str, *, now: datetime, source: str = 
     seqs: list[int] = []
     async for page in iter_entries(log.store, subject=subject):
         seqs += [e.seq for e in page if e.data is not None and e.type != ERASED_TYPE]
+    await forget_documents(log.store, subject)  # drafted notices state the name and address
     if not seqs:
         return ErasureResult([], None, await scrub_deliveries(log.store, subject))
     record = Event(

@@ -25,7 +25,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -81,6 +81,9 @@ class BundleInputs:
     case: Any = None  # the server's case and readiness, as case.json (presentation)
     verify_md: str = ""  # VERIFY.md
     verifier_pyz: bytes | None = None  # the verifier as a zipapp
+    #: renders report.html from the verifier's result (``Result.to_json()``), the entries and the case; None:
+    #: ``ledger.core.exhibit`` (the service passes the fuller court exhibit, ``ledger.services.exhibit``)
+    report: Callable[[Mapping[str, Any], Sequence[BundleEntry], Any], str] | None = None
 
 
 def _leaf(e: BundleEntry) -> dict[str, Any]:
@@ -209,7 +212,12 @@ def build_bundle(inputs: BundleInputs) -> bytes:
     refused = [f for f in result.failures if f not in result.unprovable]
     if refused:
         raise IntegrityError("the bundle would not verify: " + "; ".join(refused[:20]))
-    files["report.html"] = render_exhibit(result, inputs.case).encode("utf-8")
+    report = (
+        render_exhibit(result, inputs.case)
+        if inputs.report is None
+        else inputs.report(result.to_json(), inputs.entries, inputs.case)
+    )
+    files["report.html"] = report.encode("utf-8")
     return _signed(inputs, manifest, files, compress=True)
 
 

@@ -28,6 +28,7 @@ from ledger.core.verify_md import verify_md
 from ledger.domain import DEFAULT_POLICY, Policy, Projector
 from ledger.errors import LedgerError, NotFoundError, ValidationError
 from ledger.log import Log
+from ledger.services.exhibit import render_court_exhibit
 from ledger.services.timestamping import RECORD_KIND, tokens_for
 from ledger.services.verifier_app import verifier_pyz, verifier_pyz_sha256
 from ledger.services.witness_records import cosigned_note
@@ -167,6 +168,7 @@ async def build_subject_bundle(
         case=case,
         verify_md=verify_md(verifier_pyz_sha256()),
         verifier_pyz=verifier_pyz(),
+        report=render_court_exhibit,
     )
     # Hashing, zipping and verifying thousands of entries is CPU work: off the event loop, so the service
     # keeps answering (and acknowledging events) while a bundle is built.

@@ -75,7 +75,8 @@ async def test_erased_bytes_leave_every_file_of_the_data_directory(
     assert code == 1 and "open case(s): E1001/L1" in err and "--yes" in err and "Traceback" not in err
     code, out, err = await cli("erase", "--data", str(api.data), "--subject", "E1001", "--yes")
     assert code == 0, err
-    assert "erased data of 8 entries of E1001" in out and "closed for good: E1001/L1" in out  # 3 + 5 stages
+    # 3 facts, 5 stages and the 4 notices they drafted (whose kept documents, naming him, go too)
+    assert "erased data of 12 entries of E1001" in out and "closed for good: E1001/L1" in out
 
     assert await files_holding(api.data, needle) == []
     deliveries = (await get(api, "/v1/webhooks/deliveries", "admin"))["deliveries"]

@@ -160,6 +160,15 @@ def mongo_base_uri() -> Iterator[str]:
         server.stop()
 
 
+#: databases the tests made on the session's server, dropped when the session ends (see ``mongo_uri``)
+SESSION_DATABASES: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def mongo_uri() -> Iterator[str]:
-    yield from mongo_base_uri()
+    """The session's MongoDB; the databases tests made on it are dropped at the end, while it still runs."""
+    for uri in mongo_base_uri():
+        yield uri
+        for made in SESSION_DATABASES:
+            drop_database(made)
+        SESSION_DATABASES.clear()
