@@ -111,6 +111,22 @@ def deadline_on(day: date, policy: Policy) -> datetime:
     return datetime.combine(day, policy.shift_start, policy.tz) + policy.grace
 
 
+def deadline_position(as_of: datetime, policy: Policy) -> tuple[date, date]:
+    """``as_of`` as :func:`episodes` sees it: the local day, and the last day whose deadline (shift start +
+    grace) is at or before ``as_of``. Episodes read ``as_of`` only through the local day and comparisons with
+    ``deadline_on(d)`` for days d; ``deadline_on`` grows with d, so two instants with the same position give
+    every such comparison the same result, and the same facts and calendar the same episodes."""
+    today = as_of.astimezone(policy.tz).date()
+    day = today
+    if deadline_on(day, policy) <= as_of:
+        while deadline_on(day + timedelta(days=1), policy) <= as_of:
+            day += timedelta(days=1)
+    else:
+        while deadline_on(day, policy) > as_of:
+            day -= timedelta(days=1)
+    return today, day
+
+
 def _local_midnight(day: date, policy: Policy) -> datetime:
     return datetime.combine(day, time(0, 0), policy.tz)
 

@@ -8,11 +8,8 @@ receipt order is not the order of facts).
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.core.records import StoredEntry
@@ -20,36 +17,18 @@ from ledger.domain.attention import attention_reasons
 from ledger.domain.calendar import CALENDAR_TYPE, CalendarBook, WorkCalendar
 from ledger.domain.case_view import case_doc
 from ledger.domain.contacts import contact_file, contact_health
-from ledger.domain.episodes import Episode, episodes
+from ledger.domain.episodes import Episode, deadline_position, episodes
 from ledger.domain.facts import Fact, fact_from_entry
 from ledger.domain.leaves import leave_flags
 from ledger.domain.policy import Policy
 from ledger.domain.references import unmatched_facts
 from ledger.domain.schemas import COMPANY, ERASED_TYPE
+from ledger.domain.timeline import Timeline
 from ledger.errors import ProjectionGapError
 
 _HOUR = timedelta(hours=1)
 CASE_STATUSES = ("open", "returned", "closed", "terminated", "superseded")
 ABSENCE_STATES = ("present", "on_leave", "overdue", "absence_reported", "returned", "terminated")
-
-
-class _Timeline:
-    """One subject's facts kept sorted by (occurred_at, seq), cut at an instant by bisection."""
-
-    def __init__(self) -> None:
-        self.keys: list[tuple[datetime, int]] = []
-        self.facts: list[Fact] = []
-
-    def add(self, fact: Fact) -> None:
-        i = bisect.bisect(self.keys, fact.key)
-        self.keys.insert(i, fact.key)
-        self.facts.insert(i, fact)
-
-    def until(self, as_of: datetime) -> list[Fact]:
-        return self.facts[: bisect.bisect_right(self.keys, (as_of, math.inf))]
-
-    def erase(self, seqs: frozenset[int]) -> None:
-        self.facts = [replace(f, data=None) if f.seq in seqs else f for f in self.facts]
 
 
 def _late(facts: Iterable[Fact], policy: Policy) -> list[dict[str, Any]]:
@@ -78,7 +57,8 @@ class Projector:
 
     def reset(self) -> None:
         self.position = self.first_seq - 1  # last seq applied
-        self._subjects: dict[str, _Timeline] = {}
+        self._subjects: dict[str, Timeline] = {}
+        self._sorted: list[str] | None = None  # subjects() until a new subject arrives
         self._event_ids: dict[str, int] = {}
         self.calendars = CalendarBook(self.policy.calendar)
 
@@ -94,7 +74,10 @@ class Projector:
             return False
         if fact.seq != self.position + 1:
             raise ProjectionGapError(f"expected seq {self.position + 1}, got {fact.seq}; rebuild the projection")
-        timeline = self._subjects.setdefault(fact.subject, _Timeline())
+        timeline = self._subjects.get(fact.subject)
+        if timeline is None:
+            timeline = self._subjects[fact.subject] = Timeline()
+            self._sorted = None
         timeline.add(fact)
         if fact.type == ERASED_TYPE:
             # The erasure applies as an event: the entries it names lose their data in the projection at
@@ -118,7 +101,9 @@ class Projector:
         return event_id in self._event_ids
 
     def subjects(self) -> list[str]:
-        return sorted(s for s in self._subjects if s != COMPANY)
+        if self._sorted is None:
+            self._sorted = sorted(s for s in self._subjects if s != COMPANY)
+        return list(self._sorted)
 
     def facts(self, subject: str, as_of: datetime) -> list[Fact]:
         """One subject's facts that count at ``as_of``, in occurrence order."""
@@ -138,6 +123,13 @@ class Projector:
 
     def episodes(self, subject: str, as_of: datetime) -> list[Episode]:
         return episodes(subject, self.facts(subject, as_of), as_of, self.policy, self.calendar(as_of))
+
+    def _shared_episodes(
+        self, subject: str, as_of: datetime, calendar: WorkCalendar, position: tuple[date, date]
+    ) -> list[Episode]:
+        """``episodes(subject, as_of)`` remembered by its inputs (see ``ledger.domain.timeline``): read only."""
+        tl = self._subjects.get(subject)
+        return tl.episodes(subject, as_of, position, self.policy, calendar) if tl else []
 
     def _calendar_doc(self, eps: Sequence[Episode], calendar: WorkCalendar) -> dict[str, Any]:
         problem = next((e for e in eps if e.calendar_error), None)
@@ -277,33 +269,39 @@ class Projector:
 
     def cases(self, as_of: datetime, *, subject: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         """Cases by subject then start; a case the calendar cannot finish names the missing year."""
-        out = []
+        out: list[dict[str, Any]] = []
         calendar = self.calendar(as_of)
+        position = deadline_position(as_of, self.policy)
         for s in [subject] if subject is not None else self.subjects():
-            facts = self.facts(s, as_of)
-            for ep in episodes(s, facts, as_of, self.policy, calendar):
-                if self._is_case(ep, as_of) and (status is None or ep.status == status):
-                    out.append(self._case(ep, facts, as_of, calendar))
+            found = [
+                ep
+                for ep in self._shared_episodes(s, as_of, calendar, position)
+                if self._is_case(ep, as_of) and (status is None or ep.status == status)
+            ]
+            if found:
+                facts = self.facts(s, as_of)
+                out.extend(self._case(ep, facts, as_of, calendar) for ep in found)
         return out
 
     def case(self, case_id: str, as_of: datetime) -> dict[str, Any] | None:
         """One case by id, or None when no such case exists at ``as_of``."""
         calendar = self.calendar(as_of)
+        position = deadline_position(as_of, self.policy)
         for s in self.subjects():
             if not case_id.startswith(s + "/"):
                 continue
-            facts = self.facts(s, as_of)
-            for ep in episodes(s, facts, as_of, self.policy, calendar):
+            for ep in self._shared_episodes(s, as_of, calendar, position):
                 if ep.case_id == case_id and self._is_case(ep, as_of):
-                    return self._case(ep, facts, as_of, calendar)
+                    return self._case(ep, self.facts(s, as_of), as_of, calendar)
         return None
 
     def missing_calendar_years(self, as_of: datetime) -> dict[int, list[str]]:
         """Years the calendar lacks that some episode at ``as_of`` needs, with the cases that need them."""
         missing: dict[int, list[str]] = {}
         calendar = self.calendar(as_of)
+        position = deadline_position(as_of, self.policy)
         for s in self.subjects():
-            for ep in episodes(s, self.facts(s, as_of), as_of, self.policy, calendar):
+            for ep in self._shared_episodes(s, as_of, calendar, position):
                 if ep.calendar_year is not None:
                     missing.setdefault(ep.calendar_year, []).append(ep.case_id)
         return missing
