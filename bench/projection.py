@@ -1,6 +1,7 @@
 """The projection in memory and in time: bytes per fact held, and milliseconds per ``Projector.cases``.
 
-    .venv/bin/python -m bench.projection [--subjects 5000] [--facts 100000] [--leaves 500] [--rounds 20] [--json]
+    .venv/bin/python -m bench.projection [--subjects 5000] [--facts 100000] [--leaves 500] [--rounds 20]
+                                         [--distinct-times] [--json]
 
 Facts are decoded from stored entries as the service's follower decodes a commit (``fact_from_entry``):
 attendance clock-ins spread over ``--subjects`` employees (the shape ``bench.http`` posts), then
@@ -35,11 +36,12 @@ def _entry(seq: int, type: str, subject: str, occurred: str, data: dict[str, Any
     return StoredEntry(seq, f"bench-{seq}", type, subject, occurred, occurred, b"", b"", raw, b"")
 
 
-def attendance(n: int, subjects: int) -> list[Fact]:
-    """``n`` clock-ins (the event ``bench/wrk/single.lua`` posts) over ``subjects`` employees, a day apart."""
+def attendance(n: int, subjects: int, distinct_times: bool = False) -> list[Fact]:
+    """``n`` clock-ins (the event ``bench/wrk/single.lua`` posts) over ``subjects`` employees, a day apart
+    (all at 09:00, as wrk posts them, or each at its own second with ``distinct_times``)."""
     out = []
     for seq in range(n):
-        day = START + timedelta(days=seq // subjects % 40)
+        day = START + timedelta(days=seq // subjects % 40, seconds=seq % subjects if distinct_times else 0)
         entry = _entry(seq, "attendance.clock_in", f"E{seq % subjects}", day.isoformat(), {"method": "face"})
         out.append(fact_from_entry(entry))
     return out
@@ -68,8 +70,8 @@ def _median_ms(call: Any, rounds: int) -> float:
     return statistics.median(took) * 1000
 
 
-def measure(subjects: int, n: int, n_leaves: int, rounds: int) -> dict[str, float]:
-    facts = attendance(n, subjects)
+def measure(subjects: int, n: int, n_leaves: int, rounds: int, distinct_times: bool) -> dict[str, float]:
+    facts = attendance(n, subjects, distinct_times)
     projector = Projector(Policy())
     gc.collect()
     tracemalloc.start()
@@ -81,7 +83,7 @@ def measure(subjects: int, n: int, n_leaves: int, rounds: int) -> dict[str, floa
     # what the facts hold apart from the projector's own structures: the list above keeps them alive too, so
     # ``held`` is what the projector adds; the facts themselves are measured by decoding them again traced
     tracemalloc.start()
-    again = attendance(n, subjects)
+    again = attendance(n, subjects, distinct_times)
     decoded = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     del again
@@ -106,9 +108,10 @@ def main() -> None:
     parser.add_argument("--facts", type=int, default=100_000)
     parser.add_argument("--leaves", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--distinct-times", action="store_true", help="every clock-in at its own second")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    result = measure(args.subjects, args.facts, args.leaves, args.rounds)
+    result = measure(args.subjects, args.facts, args.leaves, args.rounds, args.distinct_times)
     if args.json:
         print(json.dumps(result))
         return

@@ -21,17 +21,14 @@ other (an escalation tick holds its own lock, not this one).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from ledger.core.entries import parse_rfc3339
 from ledger.core.records import StoredEntry
 from ledger.domain import Policy, Projector
-from ledger.domain.facts import Fact
+from ledger.domain.facts import Fact, fact_from_entry
 from ledger.errors import ProjectionGapError
 from ledger.log import Log
 
@@ -138,22 +135,8 @@ class ProjectionFollower:
 
 
 def _facts(entries: Sequence[StoredEntry]) -> list[Fact]:
-    """The facts of one commit, equal to ``fact_from_entry`` of each stored entry but cheaper: the commit's one
-    receipt time is parsed once, and ``occurred_at`` only where it differs from it. The data is decoded from
-    the stored canonical bytes (C-fast), not taken from the request's event: a client's key order and its
-    ``1.0`` would make a fact that prints otherwise than the same fact read back (RFC 8785 sorts keys and
-    writes ``1``)."""
-    parsed: dict[str, datetime] = {}
-    facts = []
-    for entry in entries:
-        recorded = parsed.get(entry.recorded_at)
-        if recorded is None:
-            recorded = parsed[entry.recorded_at] = parse_rfc3339(entry.recorded_at, "recorded_at")
-        occurred = (
-            recorded if entry.occurred_at == entry.recorded_at else parse_rfc3339(entry.occurred_at, "occurred_at")
-        )
-        data = None if entry.data is None else json.loads(entry.data)
-        facts.append(
-            Fact(entry.seq, entry.event_id, entry.type, entry.subject, occurred, recorded, data, entry.occurred_at)
-        )
-    return facts
+    """The facts of one commit, as read back later (``fact_from_entry``): the data is decoded from the stored
+    canonical bytes, not taken from the request's event (a client's key order and its ``1.0`` would make a
+    fact that prints otherwise than the same fact read back: RFC 8785 sorts keys and writes ``1``). The
+    commit's one receipt time is parsed once, and equal values are shared (``ledger.domain.facts``)."""
+    return [fact_from_entry(entry) for entry in entries]
