@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.sections import ANALYSIS, STRESS, http_section, proofs_section, split_section
+from bench.sections import ANALYSIS, STRESS, http_section, projection_section, proofs_section, split_section
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -181,6 +181,11 @@ def main() -> int:
     soak_lines = [ln for ln in soak_out.splitlines() if ln.startswith('{"seconds"')]  # the summary, not a sample
     soak = json.loads(soak_lines[-1]) if soak_lines else None
     profile = _profile(ingest_n // 5)
+    projection = []
+    for extra in ([], ["--distinct-times"]):
+        proj_args = ["bench.projection", *(["--facts", "20000"] if q else []), *extra, "--json"]
+        proj_out, _, proj_code = _run(proj_args, 1800)
+        projection.append((proj_args, json.loads(proj_out.strip().splitlines()[-1]) if proj_code == 0 else None))
 
     doc = render(
         args,
@@ -199,6 +204,7 @@ def main() -> int:
         soak_args,
         soak,
         profile,
+        projection=projection,
     )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(doc, encoding="utf-8")
@@ -223,6 +229,8 @@ def render(
     soak_args: list[str],
     soak: dict[str, Any] | None,
     profile: str,
+    *,
+    projection: list[tuple[list[str], dict[str, Any] | None]] | None = None,
 ) -> str:
     out: list[str] = []
     w = out.append
@@ -365,6 +373,8 @@ def render(
     else:
         w("(bench.soak failed in this run)\n")
 
+    if projection:
+        out.extend(projection_section([(_cmd(a), r) for a, r in projection]))
     w("## Where the time goes (cProfile of the ingest path)\n")
     w("```\n" + profile + "\n```\n")
     w(ANALYSIS)

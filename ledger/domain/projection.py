@@ -16,7 +16,7 @@ from ledger.core.records import StoredEntry
 from ledger.domain.attention import attention_reasons
 from ledger.domain.calendar import CALENDAR_TYPE, CalendarBook, WorkCalendar
 from ledger.domain.case_view import case_doc
-from ledger.domain.contacts import contact_file, contact_health
+from ledger.domain.contacts import SNAPSHOT_TYPES, contact_file, contact_health
 from ledger.domain.episodes import Episode, deadline_position, episodes
 from ledger.domain.facts import Fact, fact_from_entry
 from ledger.domain.leaves import leave_flags
@@ -27,6 +27,7 @@ from ledger.domain.timeline import Timeline
 from ledger.errors import ProjectionGapError
 
 _HOUR = timedelta(hours=1)
+TERMINATED = "employment.terminated"
 CASE_STATUSES = ("open", "returned", "closed", "terminated", "superseded")
 ABSENCE_STATES = ("present", "on_leave", "overdue", "absence_reported", "returned", "terminated")
 
@@ -109,6 +110,11 @@ class Projector:
         """One subject's facts that count at ``as_of``, in occurrence order."""
         tl = self._subjects.get(subject)
         return tl.until(as_of) if tl else []
+
+    def _may_have(self, subject: str, *types: str) -> bool:
+        """Whether any fact of ``subject``, visible at some instant or not, has one of ``types``."""
+        tl = self._subjects.get(subject)
+        return tl is not None and not tl.types.isdisjoint(types)
 
     def history(self, subject: str) -> list[Fact]:
         """Every fact of one subject the log holds, whenever it occurred, in occurrence order."""
@@ -311,10 +317,13 @@ class Projector:
         and decides nothing (PIPL art. 24)."""
         employees = []
         for s in [subject] if subject is not None else self.subjects():
-            facts = self.facts(s, as_of)
-            if any(f.type == "employment.terminated" for f in facts):
-                continue
-            found = attention_reasons(s, facts, as_of, self.policy)
+            if not self._may_have(s, *SNAPSHOT_TYPES, TERMINATED):
+                found = attention_reasons(s, (), as_of, self.policy)  # no contact file at any instant
+            else:
+                facts = self.facts(s, as_of)
+                if any(f.type == TERMINATED for f in facts):
+                    continue
+                found = attention_reasons(s, facts, as_of, self.policy)
             if found["reasons"]:
                 employees.append(found)
         return {
@@ -330,9 +339,11 @@ class Projector:
         """Stale contacts and never-verified emergency contacts of every current employee (or one)."""
         employees = []
         for s in [subject] if subject is not None else self.subjects():
+            if not self._may_have(s, *SNAPSHOT_TYPES):
+                continue  # no contact file at any instant
             facts = self.facts(s, as_of)
             cf = contact_file(s, facts)
-            if cf is None or any(f.type == "employment.terminated" for f in facts):
+            if cf is None or any(f.type == TERMINATED for f in facts):
                 continue
             health = contact_health(cf, facts, as_of, self.policy)
             if health["stale_contacts"] or health["unverified_emergency_contacts"]:

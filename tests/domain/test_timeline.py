@@ -16,6 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.domain import Fact, Policy, Projector, make_fact
+from ledger.domain.attention import attention_reasons
+from ledger.domain.contacts import contact_file, contact_health
 from ledger.domain.episodes import deadline_on, deadline_position, episodes
 from ledger.domain.schemas import ABSENCE_REASONS, ERASED_TYPE, STAGE_ENTERED
 from ledger.domain.timeline import Timeline
@@ -82,7 +84,8 @@ def _event(draw: st.DrawFn, subject: str, seqs: list[int]) -> tuple[str, dict[st
         return "employment.terminated", {"effective_on": _day(draw), "notice_id": "N1", "confirmed_by": "hr"}
     if kind == "erase" and seqs:
         return ERASED_TYPE, {"seqs": [draw(st.sampled_from(seqs))]}
-    return "employee.enrolled", {"name": "张三", "hired_on": "2025-01-01", "contacts": []}
+    contacts = [{"channel": "mobile", "value": "+86 138 0000 0001"}] if draw(st.booleans()) else []
+    return "employee.enrolled", {"name": "张三", "hired_on": "2025-01-01", "contacts": contacts}
 
 
 @st.composite
@@ -129,6 +132,8 @@ def _answers(p: Projector, as_of: datetime) -> str:
         "one": [p.case(c["case_id"], as_of) for c in cases],
         "mine": [p.cases(as_of, subject=s) for s in SUBJECTS],
         "missing": sorted(p.missing_calendar_years(as_of).items()),
+        "attention": p.attention(as_of),
+        "contacts": p.contact_health(as_of),
     }
     return json.dumps(docs, ensure_ascii=False, sort_keys=True, default=str)
 
@@ -156,8 +161,22 @@ def test_remembered_episodes_answer_as_a_fresh_projection(
         fresher = Projector(policy)
         fresher.feed_all(fed)
         assert _answers(warm, later) == _answers(fresher, later)
+        _assert_lists_as_scanned(warm, step)
         asked += 1
     assert asked >= 1
+
+
+def _assert_lists_as_scanned(p: Projector, as_of: datetime) -> None:
+    """The attention list and contact health skip subjects by the types they ever had: each equals a scan."""
+    for s in SUBJECTS:
+        facts = p.facts(s, as_of)
+        terminated = any(f.type == "employment.terminated" for f in facts)
+        found = attention_reasons(s, facts, as_of, p.policy)
+        assert p.attention(as_of, subject=s)["employees"] == ([] if terminated or not found["reasons"] else [found])
+        cf = contact_file(s, facts)
+        health = None if cf is None or terminated else contact_health(cf, facts, as_of, p.policy)
+        listed = health is not None and (health["stale_contacts"] or health["unverified_emergency_contacts"])
+        assert p.contact_health(as_of, subject=s)["employees"] == ([health] if listed else [])
 
 
 @settings(max_examples=300, deadline=None)
