@@ -1,5 +1,9 @@
 # A newcomer runs `make run` or `make test` on a fresh machine; both set everything up themselves.
-PY ?= python3.11
+# The oldest supported Python found on PATH (3.11, 3.12, 3.13, else python3 if it is 3.11 or later).
+ifndef PY
+PY := $(shell for p in python3.11 python3.12 python3.13 python3; do \
+  $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { echo $$p; break; }; done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -10,7 +14,7 @@ PORT ?= 8080
 .PHONY: run test lint bench bench-deps clean system-deps
 
 $(STAMP): pyproject.toml
-	@command -v $(PY) >/dev/null 2>&1 || { echo "python 3.11 is required ($(PY) not found)"; exit 1; }
+	@[ -n "$(PY)" ] && command -v $(PY) >/dev/null 2>&1 || { echo "Python 3.11 or later is required (none of python3.11, python3.12, python3.13, python3 is)"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

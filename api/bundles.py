@@ -42,12 +42,13 @@ def parse_bundle_request(body: bytes) -> tuple[str, date, date]:
     return subject, days[0], days[1]
 
 
-async def post_bundle(request: web.Request) -> web.Response:
-    subject, start, end = parse_bundle_request(await read_body(request))
-    app = request.app
+async def bundle_of(app: web.Application, subject: str, start: date, end: date) -> bytes:
+    """The evidence bundle of one subject and period, as this service builds it for the API and the
+    workbench alike: the projection caught up first, ``latest`` only for a tree the witnesses' quorum
+    cosigned (when the log has witnesses)."""
     follower = app[FOLLOWER]
     await follower.catch_up()
-    bundle = await build_subject_bundle(
+    return await build_subject_bundle(
         app[LOG],
         subject=subject,
         start=start,
@@ -57,6 +58,11 @@ async def post_bundle(request: web.Request) -> web.Response:
         projector=follower.projector,
         witnessed=witnesses.latest_witnessed if (witnesses := app.get(WITNESSES)) is not None else None,
     )
+
+
+async def post_bundle(request: web.Request) -> web.Response:
+    subject, start, end = parse_bundle_request(await read_body(request))
+    bundle = await bundle_of(request.app, subject, start, end)
     name = f"{subject}_{start.isoformat()}_{end.isoformat()}.zip"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return web.Response(

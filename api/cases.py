@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -93,24 +94,26 @@ async def get_case(request: web.Request) -> web.Response:
 
 async def get_attention(request: web.Request) -> web.Response:
     """Employees at risk of becoming unreachable, each with the reasons (informs HR, decides nothing)."""
-    check_params(request.query, ("as_of", "subject"))
-    as_of = as_of_param(request)
-    subject = request.query.get("subject") or None
-    p = await projector(request)
-    if subject is not None and subject not in p.subjects():
-        raise NotFoundError(f"no events about employee {subject!r} in the log")
+    p, as_of, subject = await _per_employee(request)
     return _json(p.attention(as_of, subject=subject))
 
 
 async def stale_contacts(request: web.Request) -> web.Response:
     """Contacts not verified within the policy's months and never-verified emergency contacts."""
+    p, as_of, subject = await _per_employee(request)
+    return _json(p.contact_health(as_of, subject=subject))
+
+
+async def _per_employee(request: web.Request) -> tuple[Projector, datetime, str | None]:
+    """The projection, ``as_of`` and the optional ``subject`` of a per-employee list; 404 for an employee the
+    log holds nothing about (a typo must not read as "nothing to report")."""
     check_params(request.query, ("as_of", "subject"))
     as_of = as_of_param(request)
     subject = request.query.get("subject") or None
     p = await projector(request)
     if subject is not None and subject not in p.subjects():
         raise NotFoundError(f"no events about employee {subject!r} in the log")
-    return _json(p.contact_health(as_of, subject=subject))
+    return p, as_of, subject
 
 
 async def list_deliveries(request: web.Request) -> web.Response:

@@ -125,7 +125,7 @@ def run_eventsourcing(n: int, batch: int, workdir: Path) -> dict[str, float]:
 def run_raw(n: int, batch: int, workdir: Path) -> dict[str, float]:
     """Re-insert the rows hrledger wrote, batch by batch, into an empty copy of the schema."""
     from ledger.core.merkle import append_leaves
-    from ledger.storage.sqlite import SCHEMA
+    from ledger.storage.sqlite_file import SCHEMA
 
     asyncio.run(run_ours(n, batch, workdir))  # produces the rows (not timed)
     src = sqlite3.connect(workdir / "ours.sqlite3")

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ledger.core.exhibit import render_exhibit
 from ledger.core.notes import Signer, format_tlog_proof
 from ledger.core.statements import sign_bundle_declaration
 from ledger.errors import IntegrityError, ValidationError
@@ -76,14 +75,14 @@ class BundleInputs:
     latest: bool  # the tree was the latest the log had published (and had cosigned, with witnesses)
     entries: Sequence[BundleEntry]  # the subject's chain and the company's, both back far enough
     late_recorded_hours: float  # the case's policy threshold: the verifier flags late-recorded facts by it
+    #: renders report.html from the verifier's result (``Result.to_json()``), the entries and the case: the
+    #: court exhibit of ``ledger.services.exhibit`` (a parameter, so this pure room renders no HTML itself)
+    report: Callable[[Mapping[str, Any], Sequence[BundleEntry], Any], str]
     consistency: Sequence[ConsistencyItem] = ()
     timestamps: Mapping[int, bytes] = field(default_factory=dict)  # tree size -> RFC 3161 response (DER)
     case: Any = None  # the server's case and readiness, as case.json (presentation)
     verify_md: str = ""  # VERIFY.md
     verifier_pyz: bytes | None = None  # the verifier as a zipapp
-    #: renders report.html from the verifier's result (``Result.to_json()``), the entries and the case; None:
-    #: ``ledger.core.exhibit`` (the service passes the fuller court exhibit, ``ledger.services.exhibit``)
-    report: Callable[[Mapping[str, Any], Sequence[BundleEntry], Any], str] | None = None
 
 
 def _leaf(e: BundleEntry) -> dict[str, Any]:
@@ -212,11 +211,7 @@ def build_bundle(inputs: BundleInputs) -> bytes:
     refused = [f for f in result.failures if f not in result.unprovable]
     if refused:
         raise IntegrityError("the bundle would not verify: " + "; ".join(refused[:20]))
-    report = (
-        render_exhibit(result, inputs.case)
-        if inputs.report is None
-        else inputs.report(result.to_json(), inputs.entries, inputs.case)
-    )
+    report = inputs.report(result.to_json(), inputs.entries, inputs.case)
     files["report.html"] = report.encode("utf-8")
     return _signed(inputs, manifest, files, compress=True)
 

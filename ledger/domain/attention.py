@@ -33,7 +33,12 @@ REASON_CODES = (
 )
 CHANGES_OFTEN = 3
 CHANGE_WINDOW_DAYS = 365
-DEAD_RESULTS = ("number_invalid", "bounced", "returned")
+#: attempt results that mean the contact itself is dead, with how HR reads them (zh, en)
+DEAD_RESULTS = {
+    "number_invalid": ("空号", "number invalid"),
+    "bounced": ("退信", "bounced"),
+    "returned": ("退回", "returned"),
+}
 LIVE_RESULTS = ("answered", "delivered", "read", "replied")
 _KIND = {
     "mobile": ("手机", "mobile"),
@@ -111,12 +116,13 @@ def attention_reasons(subject: str, facts: Sequence[Fact], as_of: datetime, poli
         if dead is not None:
             zh, en = _KIND[contact.kind]
             day = dead.occurred_text[:10]
+            said_zh, said_en = DEAD_RESULTS[str(dead.get("result"))]
             reasons.append(
                 _reason(
                     "contact_failed",
                     [dead.seq],
-                    f"{zh} {contact.value} 已于 {day} 联系失败（{dead.get('result')}）",
-                    f"{en} {contact.value} already failed on {day} ({dead.get('result')})",
+                    f"{zh} {contact.value} 已于 {day} 联系失败（{said_zh}）",
+                    f"{en} {contact.value} already failed on {day} ({said_en})",
                     channel=contact.kind,
                     value=contact.value,
                 )

@@ -10,7 +10,7 @@ before the letter arrived, or that left no reasonable time to come back, demande
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from ledger.core.entries import parse_rfc3339
@@ -77,8 +77,17 @@ class Deadline:
         if clocked_in is not None:
             day = clocked_in.local_date(policy.tz).isoformat()
             return f"员工已于 {day} 在期限内打卡返岗", f"the employee clocked in on {day}, within the deadline"
-        at = self.ends_at.astimezone(policy.tz).isoformat()
+        at = local_time(self.ends_at, policy)
         return f"返岗期限尚未届满（{at}）", f"the deadline has not passed yet ({at})"
+
+
+def local_time(instant: datetime, policy: Policy) -> str:
+    """An instant as HR and a court read it, in the company's zone: ``2025-10-20 24:00`` for the end of a day
+    (a period ends at 二十四时 of its last day, 民法典 art. 203), else ``2025-10-20 18:00``."""
+    local = instant.astimezone(policy.tz)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return f"{(local.date() - timedelta(days=1)).isoformat()} 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def _sets_deadline(f: Fact | None) -> bool:

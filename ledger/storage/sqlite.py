@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import stat
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,138 +20,21 @@ from ledger.core.merkle import NodeId
 from ledger.core.records import StoredCheckpoint, StoredEntry
 from ledger.errors import IntegrityError, StorageError, StorageUnavailableError
 from ledger.storage.base import AppendConflict
+from ledger.storage.sqlite_errors import translate
+from ledger.storage.sqlite_file import (
+    ENTRY_COLUMNS,
+    SCHEMA,
+    checkpoint_of,
+    entry_of,
+    make_private,
+    truncate_wal,
+)
 
 T = TypeVar("T")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    seq INTEGER PRIMARY KEY,
-    event_id TEXT NOT NULL UNIQUE,
-    type TEXT NOT NULL,
-    subject TEXT NOT NULL,
-    occurred_at TEXT NOT NULL,
-    recorded_at TEXT NOT NULL,
-    entry BLOB NOT NULL,
-    leaf_hash BLOB NOT NULL,
-    data BLOB,
-    salt BLOB
-);
-CREATE INDEX IF NOT EXISTS entries_subject ON entries (subject, seq);
-CREATE INDEX IF NOT EXISTS entries_type ON entries (type, seq);
-CREATE TABLE IF NOT EXISTS nodes (
-    level INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    hash BLOB NOT NULL,
-    PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (
-    size INTEGER PRIMARY KEY,
-    root BLOB NOT NULL,
-    note BLOB NOT NULL,
-    published_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS records (
-    kind TEXT NOT NULL,
-    key TEXT NOT NULL,
-    doc TEXT NOT NULL,
-    PRIMARY KEY (kind, key)
-) WITHOUT ROWID;
-"""
 
 _NODE_LOOKUP = "SELECT level, idx, hash FROM nodes WHERE level=? AND idx=?"
 HERE_CACHE_KIB = 32 * 1024  # the loop connection's page cache (SQLite's default is 2 MiB)
 _NODE_CHUNK = 64  # a proof of a 2^32-entry tree needs at most 64 nodes: one statement
-_ENTRY_COLUMNS = "seq, event_id, type, subject, occurred_at, recorded_at, entry, leaf_hash, data, salt"
-#: primary result codes (``sqlite_errorcode & 0xFF``) that mean "not now": the disk, the file or a lock,
-#: not the data. Extended codes (SQLITE_IOERR_FSYNC, SQLITE_READONLY_DBMOVED, ...) share their primary code.
-UNAVAILABLE_CODES = frozenset(
-    {
-        sqlite3.SQLITE_READONLY,  # a read-only file or filesystem (EROFS)
-        sqlite3.SQLITE_FULL,  # the disk is full (ENOSPC), or a file size limit (EFBIG)
-        sqlite3.SQLITE_IOERR,  # the OS failed a read, write or fsync
-        sqlite3.SQLITE_BUSY,  # another connection holds the write lock beyond the busy timeout
-        sqlite3.SQLITE_LOCKED,  # a lock held inside this process
-        sqlite3.SQLITE_CANTOPEN,  # the file, its WAL or its directory cannot be opened
-        sqlite3.SQLITE_PERM,  # access denied by the OS
-        sqlite3.SQLITE_NOMEM,  # out of memory
-        sqlite3.SQLITE_NOLFS,  # large files not supported here
-        sqlite3.SQLITE_PROTOCOL,  # a WAL lock race that did not resolve
-        sqlite3.SQLITE_INTERRUPT,  # the operation was interrupted
-    }
-)
-
-
-def translate(exc: sqlite3.Error) -> StorageError:
-    """The driver boundary: one sqlite3 error as a ``ledger.errors`` class, by its result code (never its text).
-
-    Codes in ``UNAVAILABLE_CODES`` become StorageUnavailableError (retry later); every other code, and an
-    error without one, StorageError. The message keeps SQLite's code name for the operator.
-    """
-    code = getattr(exc, "sqlite_errorcode", None)
-    name = getattr(exc, "sqlite_errorname", None) or "no result code"
-    message = f"sqlite: {exc} ({name})"
-    if code is not None and code & 0xFF in UNAVAILABLE_CODES:
-        return StorageUnavailableError(message)
-    return StorageError(message)
-
-
-def _blob(value: Any) -> bytes:
-    """A BLOB column's bytes. A cell edited outside hrledger may hold TEXT or a number instead: its bytes are
-    read as they are, so the digest and hash checks (reads, fsck) judge the content instead of crashing."""
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    return str(value).encode("utf-8")
-
-
-def _entry(row: Sequence[Any]) -> StoredEntry:
-    """One ``entries`` row (columns in ``_ENTRY_COLUMNS`` order) as a StoredEntry."""
-    return StoredEntry(
-        seq=row[0],
-        event_id=str(row[1]),
-        type=str(row[2]),
-        subject=str(row[3]),
-        occurred_at=str(row[4]),
-        recorded_at=str(row[5]),
-        entry=_blob(row[6]),
-        leaf_hash=_blob(row[7]),
-        data=None if row[8] is None else _blob(row[8]),
-        salt=None if row[9] is None else _blob(row[9]),
-    )
-
-
-def _checkpoint(row: Sequence[Any]) -> StoredCheckpoint:
-    """One ``checkpoints`` row as a StoredCheckpoint."""
-    return StoredCheckpoint(size=row[0], root=bytes(row[1]), note=bytes(row[2]), published_at=row[3])
-
-
-def _private(path: Path, *, create: bool = True) -> None:
-    """The file readable and writable by its owner only (0600): it holds personal data and token hashes."""
-    try:
-        if create and not path.exists():
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077:
-            path.chmod(0o600)
-    except OSError as exc:
-        raise StorageUnavailableError(f"sqlite: cannot make {path} private: {exc.strerror}") from None
-
-
-WAL_CHECKPOINT_TRIES = 20
-
-
-def _truncate_wal(conn: sqlite3.Connection) -> None:
-    """After an erasure: copy the WAL into the database and empty it, so no earlier page image holding the
-    erased data stays in ``-wal`` (secure_delete zeroed it in the pages written since). A reader holding an
-    old snapshot makes the checkpoint incomplete (busy); it is tried again for a while, then reported."""
-    for _ in range(WAL_CHECKPOINT_TRIES):
-        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if not busy:
-            return
-        time.sleep(0.05)
-    raise StorageUnavailableError(
-        "sqlite: the WAL could not be truncated after an erasure (a reader kept an old "
-        "snapshot open); the erased data may remain in the -wal file until the next "
-        "checkpoint: run the erasure again"
-    )
 
 
 class SQLiteStorage:
@@ -252,10 +132,10 @@ class SQLiteStorage:
         """Create the schema if absent; StorageUnavailableError when the file cannot be opened or written."""
         if not self.path.parent.is_dir():
             raise StorageUnavailableError(f"sqlite: directory {self.path.parent} does not exist (SQLITE_CANTOPEN)")
-        _private(self.path)
+        make_private(self.path)
         await self._run(self._writer, lambda conn: conn.executescript(SCHEMA))
         for suffix in ("-wal", "-shm"):  # SQLite gives them the database file's mode; an old ledger's too
-            _private(self.path.with_name(self.path.name + suffix), create=False)
+            make_private(self.path.with_name(self.path.name + suffix), create=False)
 
     async def close(self) -> None:
         """Wait for the calls in flight, then close every connection."""
@@ -297,7 +177,7 @@ class SQLiteStorage:
             if size != expected_size:
                 raise AppendConflict(f"tree size is {size}, expected {expected_size}")
             try:
-                conn.executemany(f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+                conn.executemany(f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
             except sqlite3.IntegrityError as exc:
                 raise AppendConflict(f"event_id already recorded: {exc}") from None
             try:
@@ -333,9 +213,9 @@ class SQLiteStorage:
     async def get_entry(self, seq: int) -> StoredEntry | None:
         """The committed entry at ``seq``, or None."""
         row = await self._read(
-            lambda c: c.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE seq=?", (seq,)).fetchone()
+            lambda c: c.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq=?", (seq,)).fetchone()
         )
-        return None if row is None else _entry(row)
+        return None if row is None else entry_of(row)
 
     async def get_entries_by_event_id(self, event_ids: Sequence[str]) -> dict[str, StoredEntry]:
         """Lookups on the unique event_id index, 500 ids per statement; a few ids on the loop's connection."""
@@ -346,8 +226,8 @@ class SQLiteStorage:
             for i in range(0, len(unique), 500):
                 chunk = unique[i : i + 500]
                 marks = ",".join("?" * len(chunk))
-                for row in conn.execute(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE event_id IN ({marks})", chunk):
-                    found[row[1]] = _entry(row)
+                for row in conn.execute(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE event_id IN ({marks})", chunk):
+                    found[row[1]] = entry_of(row)
             return found
 
         if not event_ids:
@@ -388,9 +268,9 @@ class SQLiteStorage:
         if type is not None:
             where.append("type = ?")
             args.append(type)  # type: ignore[arg-type]
-        sql = f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
+        sql = f"SELECT {ENTRY_COLUMNS} FROM entries WHERE {' AND '.join(where)} ORDER BY seq LIMIT ?"
         rows = await self._read(lambda c: c.execute(sql, [*args, limit]).fetchall())
-        return [_entry(r) for r in rows]
+        return [entry_of(r) for r in rows]
 
     async def erase_data(self, seqs: Sequence[int]) -> int:
         """NULL the data and salt of the given rows in one transaction; returns the rows changed."""
@@ -407,7 +287,7 @@ class SQLiteStorage:
 
         changed = await self._write(write)
         if changed:
-            await self._run(self._writer, _truncate_wal)
+            await self._run(self._writer, truncate_wal)
         return changed
 
     # -- checkpoints ------------------------------------------------------------------------------
@@ -434,7 +314,7 @@ class SQLiteStorage:
                 "SELECT size, root, note, published_at FROM checkpoints ORDER BY size DESC LIMIT 1"
             ).fetchone()
         )
-        return None if row is None else _checkpoint(row)
+        return None if row is None else checkpoint_of(row)
 
     async def get_checkpoint(self, size: int) -> StoredCheckpoint | None:
         """The checkpoint of exactly ``size``, or None."""
@@ -443,7 +323,7 @@ class SQLiteStorage:
                 "SELECT size, root, note, published_at FROM checkpoints WHERE size=?", (size,)
             ).fetchone()
         )
-        return None if row is None else _checkpoint(row)
+        return None if row is None else checkpoint_of(row)
 
     async def list_checkpoints(self, *, min_size: int = 0, max_size: int | None = None) -> list[StoredCheckpoint]:
         """Checkpoints in ``[min_size, max_size]`` by size."""
@@ -454,7 +334,7 @@ class SQLiteStorage:
                 (min_size, upper),
             ).fetchall()
         )
-        return [_checkpoint(r) for r in rows]
+        return [checkpoint_of(r) for r in rows]
 
     # -- records ----------------------------------------------------------------------------------
     async def put_record(self, kind: str, key: str, doc: Mapping[str, Any]) -> None:

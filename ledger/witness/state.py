@@ -86,6 +86,7 @@ class WitnessState:
         await asyncio.to_thread(self._open, vkey)
 
     def _open(self, vkey: str) -> None:
+        db: sqlite3.Connection | None = None
         try:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=5.0)
             db.execute("PRAGMA journal_mode=WAL")
@@ -98,6 +99,8 @@ class WitnessState:
                 db.close()
                 raise DataDirError(f"{self.path} is the state of the witness {row[0]}, not of {vkey}")
         except sqlite3.Error as exc:
+            if db is not None:
+                db.close()  # a file that is not a database, or a full disk: no connection left behind
             raise _translate(exc, f"cannot open {self.path}") from None
         self._db = db
 

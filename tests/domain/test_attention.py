@@ -29,6 +29,7 @@ def test_unverified_stale_and_failed_contacts_are_listed_with_reasons() -> None:
     assert [r["value"] for r in found["contact_stale"]] == ["+86 138 0000 0001"]
     assert {r["channel"] for r in found["contact_unverified"]} == {"email", "address"}
     assert found["contact_failed"][0]["seqs"] == [dead] and "already failed" in found["contact_failed"][0]["en"]
+    assert found["contact_failed"][0]["zh"].endswith("联系失败（空号）")  # HR's word, not the event's code
     assert "李四" in found["emergency_contact_unverified"][0]["zh"]
     doc = log.projector().attention(at("2025-08-15 12:00"))
     assert "decides nothing" in doc["note"]["en"] and "第二十四条" in doc["note"]["zh"]

@@ -25,8 +25,13 @@ def test_within_days_counts_from_the_day_after_service() -> None:
     log = served_on_14_oct(return_within_days=5)  # 15..19 Oct; Sun 19 Oct is a rest day: Mon 20 Oct
     d = deadline(log, "2025-10-20 12:00")
     assert (d["ok"], d["deadline"], d["service_date"]) == (False, "2025-10-20", "2025-10-14")
-    assert "not passed yet" in d["missing"]["en"]
+    assert d["missing"]["en"] == "the deadline has not passed yet (2025-10-20 24:00)"  # Beijing time, as read
     assert deadline(log, "2025-10-21 00:00")["ok"] is True
+
+
+def test_a_deadline_at_a_given_hour_reads_in_company_time() -> None:
+    log = served_on_14_oct(return_by="2025-10-20T10:00:00Z")  # 18:00 in Beijing
+    assert deadline(log, "2025-10-20 12:00")["missing"]["zh"] == "返岗期限尚未届满（2025-10-20 18:00）"
 
 
 def test_deadline_before_service_loses() -> None:

@@ -7,11 +7,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import replace
 from typing import Any
 
 from ledger.core.bundle import build_bundle
-from ledger.services.exhibit import render_court_exhibit
 from ledger.services.exhibit_parts import clean
 from tests.support.bundles import MemLog
 from tests.support.domain import at
@@ -29,8 +27,7 @@ def seed_log(extra_events: list[dict[str, Any]] = ()) -> MemLog:  # type: ignore
 
 
 def report_of(log: MemLog, case: Any) -> str:
-    inputs = replace(log.inputs(SUBJECT, period=PERIOD, case=case), report=render_court_exhibit)
-    with zipfile.ZipFile(io.BytesIO(build_bundle(inputs))) as z:
+    with zipfile.ZipFile(io.BytesIO(build_bundle(log.inputs(SUBJECT, period=PERIOD, case=case)))) as z:
         return z.read("report.html").decode("utf-8")
 
 
@@ -116,10 +113,7 @@ def test_after_a_termination_the_second_checklist_and_who_confirmed_it() -> None
     log = MemLog()
     for e in events_until(done):
         log.append(e["subject"], e["type"], e["occurred_at"], e["data"])
-    inputs = replace(
-        log.inputs(SUBJECT, period=(PERIOD[0], done.date()), case=case_claim(done)),
-        report=render_court_exhibit,
-    )
+    inputs = log.inputs(SUBJECT, period=(PERIOD[0], done.date()), case=case_claim(done))
     with zipfile.ZipFile(io.BytesIO(build_bundle(inputs))) as z:
         body = text(z.read("report.html").decode("utf-8"))
     assert "After the termination" in body and "a termination certificate issued at termination" in body

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import StorageError, StorageUnavailableError
-from ledger.storage.sqlite import SQLiteStorage, translate
+from ledger.storage.sqlite import SQLiteStorage
+from ledger.storage.sqlite_errors import translate
 from tests.support.conformance import StorageConformance, append_batch, make_entry
 
 

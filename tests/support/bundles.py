@@ -19,6 +19,7 @@ from ledger.core.bundle import BundleEntry, BundleInputs, ConsistencyItem, bundl
 from ledger.core.entries import canonical_json
 from ledger.core.notes import CheckpointBody, Signer, sign_checkpoint
 from ledger.core.statements import sign_bundle_declaration
+from ledger.services.exhibit import render_court_exhibit
 from tests.support.memtree import consistency_proof, inclusion_proof, memory_nodes, root_of_leaf_hashes
 from verifier.jcs import canonicalize
 
@@ -145,6 +146,7 @@ class MemLog:
             latest=True,
             entries=entries,
             late_recorded_hours=24,
+            report=render_court_exhibit,
             consistency=consistency,
             case=case,
             verify_md="# VERIFY\n",

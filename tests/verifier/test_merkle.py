@@ -4,60 +4,23 @@ The reference vectors' proofs verify in tests/core/test_merkle.py, where the led
 
 from __future__ import annotations
 
-import base64
 import re
-from collections.abc import Sequence
-from typing import Any
 
 import pytest
 
 from ledger.core.merkle import consistency_ranges, inclusion_ranges
-from tests.support.memtree import consistency_proof, inclusion_proof, memory_nodes
-from tests.support.vectors import load_vectors
-from verifier.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, leaf_hash, verify_consistency, verify_inclusion
-
-VECTORS = load_vectors()
-
-
-def _b64(items: Sequence[str]) -> list[bytes]:
-    return [base64.b64decode(x, validate=True) for x in items]
-
-
-LEAVES = _b64(VECTORS["leaves"])
-LEAF_HASHES = [leaf_hash(e) for e in LEAVES]
-ROOTS = _b64(VECTORS["roots"])  # ROOTS[k] is the root of the tree of size k + 1
-NODES = memory_nodes(LEAF_HASHES)
-INCLUSION = [(c["index"], c["size"], _b64(c["proof"])) for c in VECTORS["inclusion"]]
-CONSISTENCY = [(c["old_size"], c["size"], _b64(c["proof"])) for c in VECTORS["consistency"]]
-
-INCLUSION_IDS = [f"i{i}-n{n}" for i, n, _ in INCLUSION]
-CONSISTENCY_IDS = [f"m{m}-n{n}" for m, n, _ in CONSISTENCY]
-
-# A larger synthetic tree for properties (prefixes of it are trees of every smaller size).
-BIG = 300
-BIG_LEAVES = [f"leaf {i}".encode() for i in range(BIG)]
-BIG_HASHES = [leaf_hash(e) for e in BIG_LEAVES]
-BIG_NODES = memory_nodes(BIG_HASHES)
-
-
-def root(size: int) -> bytes:
-    return ROOTS[size - 1]
-
-
-def flip(h: bytes, bit: int) -> bytes:
-    b = bytearray(h)
-    b[bit // 8] ^= 1 << (bit % 8)
-    return bytes(b)
-
-
-def directions(index: int, size: int) -> list[bool]:
-    """For each inclusion proof hash, leaf upward: is the sibling on the left?"""
-    return [start < index for start, _ in inclusion_ranges(index, size)]
-
-
-def refused(match: str) -> Any:  # pytest.raises(...): its context type is not public API
-    return pytest.raises(ProofError, match=match)
-
+from tests.support.memtree import consistency_proof, inclusion_proof
+from tests.support.merkle_vectors import (
+    CONSISTENCY,
+    INCLUSION,
+    LEAF_HASHES,
+    NODES,
+    directions,
+    flip,
+    refused,
+    root,
+)
+from verifier.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, verify_consistency, verify_inclusion
 
 # ---------------------------------------------------------------------------------------------
 # Inclusion refusals

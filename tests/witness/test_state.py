@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -38,7 +39,7 @@ async def test_advance_is_a_compare_and_swap(tmp_path: Path) -> None:
         assert [r.origin for r in await again.records()] == [ORIGIN]
     finally:
         await again.close()
-    with sqlite3.connect(tmp_path / "w.sqlite3") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "w.sqlite3")) as db:  # a Connection's own with does not close
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

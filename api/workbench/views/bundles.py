@@ -11,13 +11,13 @@ from datetime import date
 
 from aiohttp import web
 
-from api.config import CONFIG, FOLLOWER, LOG, POLICY, WORKBENCH
+from api.bundles import bundle_of
+from api.config import LOG, WORKBENCH
 from api.workbench.jobs import Job
 from api.workbench.page import page, see_other, session_of
 from api.workbench.render import language
 from api.workbench.security import page_headers
 from ledger.errors import NotFoundError, ValidationError
-from ledger.services.evidence import build_subject_bundle
 
 
 def _day(value: object, name: str) -> date:
@@ -38,17 +38,7 @@ async def start_bundle(request: web.Request) -> web.StreamResponse:
     app = request.app
 
     async def build() -> bytes:
-        follower = app[FOLLOWER]
-        await follower.catch_up()
-        return await build_subject_bundle(
-            app[LOG],
-            subject=subject,
-            start=start,
-            end=end,
-            now=app[CONFIG].clock(),
-            policy=app[POLICY],
-            projector=follower.projector,
-        )
+        return await bundle_of(app, subject, start, end)
 
     job = app[WORKBENCH].jobs.start(session_of(request).user.name, subject, start.isoformat(), end.isoformat(), build)
     return see_other(f"/bundles/{job.job_id}")

@@ -1,4 +1,4 @@
-"""The bundle's report.html printed by headless Chromium to A4 PDF: page size, page count and text.
+"""The bundle's report.html (the court exhibit) printed by headless Chromium to A4 PDF: page size, pages, text.
 
 `make test` installs Debian's chromium, poppler-utils and a CJK font when they are missing; on a machine
 without them this test is skipped, saying which tool is absent.
@@ -70,11 +70,14 @@ def test_report_prints_on_a4_in_chinese_and_english(tmp_path: Path) -> None:
         "证据目录",
         "Evidencecatalogue",
         "请假申请",
-        "时间线",
-        "Timeline",
+        "案件经过",
+        "Whathappened",
+        "文书及送达",
+        "Noticesandtheirservice",
+        "催告函",
+        "解除条件清单",
+        "如何核验",
         SUBJECT,
-        "escalation.stage_entered",
-        "notice.issued",
     ):
         assert phrase in flat, f"{phrase!r} missing from the printed report"
     assert pages == text.count("\f") or pages == text.count("\f") + 1
