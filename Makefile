@@ -11,6 +11,9 @@ DATA ?= ./data
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
+# pytest workers (pytest-xdist): one per core, at most 4 (each test starts its own servers on free ports).
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
+
 .PHONY: run test lint bench bench-deps clean system-deps
 
 $(STAMP): pyproject.toml
@@ -40,7 +43,7 @@ test: $(STAMP) system-deps
 	$(BIN)/ruff check ledger api verifier tests bench
 	$(BIN)/ruff format --check ledger api verifier tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) --dist worksteal
 
 # bench.http drives the servers with wrk (a C load generator, Debian package wrk); installed here when root.
 # BEFORE: the commit bench.http measures beside this checkout (the state issue 17 started from).
