@@ -342,7 +342,9 @@ def _round(bare: Server, targets: list[Target], seconds: float, r: int) -> list[
     return out
 
 
-def run(seconds: float, roots: list[tuple[str, Path]], profile_dir: Path | None, rounds: int) -> dict[str, Any]:
+def run(
+    seconds: float, roots: list[tuple[str, Path]], profile_dir: Path | None, rounds: int, profile_seconds: int = 10
+) -> dict[str, Any]:
     """Every phase, ``rounds`` times interleaved (bare, then each target); returns medians and ratios."""
     work = Path(tempfile.mkdtemp(prefix="hrledger-http-"))
     targets: list[Target] = []
@@ -373,8 +375,8 @@ def run(seconds: float, roots: list[tuple[str, Path]], profile_dir: Path | None,
                 out = profile_dir / t.label.replace(" ", "-")
                 env = {"WRK_TOKEN": t.tokens["writer"]}
                 profiles[t.label] = {
-                    "posts only": _profile(t.server, env, out, None),
-                    "posts and reads": _profile(t.server, env, out, t.tokens),
+                    "posts only": _profile(t.server, env, out, None, profile_seconds),
+                    "posts and reads": _profile(t.server, env, out, t.tokens, profile_seconds),
                 }
     finally:
         bare.stop()
@@ -435,15 +437,17 @@ def _summary(
     }
 
 
-def _profile(server: Server, env: dict[str, str], out: Path, reads: dict[str, str] | None) -> dict[str, Any]:
-    """py-spy under single-event POSTs (wrk runs 4 s longer than the recording), with the read probe when
-    ``reads`` holds its tokens (HR staff reading cases while HR systems post)."""
+def _profile(
+    server: Server, env: dict[str, str], out: Path, reads: dict[str, str] | None, seconds: int
+) -> dict[str, Any]:
+    """py-spy for ``seconds`` under single-event POSTs (wrk runs 4 s longer than the recording), with the read
+    probe when ``reads`` holds its tokens (HR staff reading cases while HR systems post)."""
     out.mkdir(parents=True, exist_ok=True)
     raw = out / f"single-event{'-reads' if reads else ''}.raw.txt"
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    cmd = [spy, "record", "-p", str(server.pid), "-d", "10", "-f", "raw", "-o", str(raw)]
+    cmd = [spy, "record", "-p", str(server.pid), "-d", str(seconds), "-f", "raw", "-o", str(raw)]
     load = subprocess.Popen(
-        ["wrk", "-t1", "-c64", "-d14s", "-s", str(WRK_DIR / "single.lua"), server.url + "/v1/events"],
+        ["wrk", "-t1", "-c64", f"-d{seconds + 4}s", "-s", str(WRK_DIR / "single.lua"), server.url + "/v1/events"],
         env={**os.environ, **env, "WRK_PREFIX": f"prof{int(bool(reads))}"},
         stdout=subprocess.DEVNULL,
     )
@@ -503,6 +507,12 @@ def main() -> None:
         "+uvloop runs it on uvloop's event loop",
     )
     parser.add_argument("--profile", type=Path, help="directory for the py-spy profiles (raw format)")
+    parser.add_argument(
+        "--profile-seconds",
+        type=int,
+        default=10,
+        help="length of each profile; 70 spans one 60 s escalation tick (a checkout that projects at ticks)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
@@ -512,7 +522,7 @@ def main() -> None:
         text = str(item)
         label, _, path = text.rpartition("=") if "=" in text else ("hrledger", "", text)
         roots.append((label, Path(path).resolve()))
-    report = run(args.seconds, roots, args.profile, args.rounds)
+    report = run(args.seconds, roots, args.profile, args.rounds, args.profile_seconds)
     if args.json:
         print(json.dumps(report))
     else:
