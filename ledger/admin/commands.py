@@ -249,14 +249,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(workdir))
 
 
-def _guide(base: str, token: str | None, data: str) -> str:
+def serve_guide(base: str, token: str | None, data: str, program: str = "hrledger") -> str:
+    """What ``hrledger serve`` prints before it listens: how a newcomer uses what just started (``program``:
+    the command as it was invoked, e.g. ``.venv/bin/hrledger`` under ``make run``)."""
     shown = token or "<your token>"
     lines = [
         "",
         f"hrledger is starting at {base}",
         f"  admin token (shown once, keep it): {token}"
         if token
-        else f"  tokens: hrledger token create --data {data} --role writer|auditor|legal|admin --name NAME",
+        else f"  tokens: {program} token create --data {data} --role writer|auditor|legal|hr|admin --name NAME",
+        f"  workbench for HR and legal staff: {base}/ (create a person first, the password is asked for:",
+        f"    {program} user create --data {data} --role hr --name wang.li)",
         "  try it:",
         f"    curl -s -H 'Authorization: Bearer {shown}' {base}/v1/log",
         f"    curl -s -H 'Authorization: Bearer {shown}' -H 'Content-Type: application/json' \\",
@@ -277,7 +281,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     token = bootstrap(args.data) if args.init else None
     load_datadir(Path(args.data))  # a wrong data directory is refused before anything is printed
-    print(_guide(f"http://{args.host}:{args.port}", token, args.data), flush=True)
+    program = sys.argv[0] if Path(sys.argv[0]).name == "hrledger" else "hrledger"
+    print(serve_guide(f"http://{args.host}:{args.port}", token, args.data, program), flush=True)
     config = AppConfig(
         data_dir=Path(args.data),
         store_uri=args.store,
