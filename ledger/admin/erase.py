@@ -55,7 +55,7 @@ async def erase_subject(log: Log, subject: str, *, now: datetime, source: str = 
     if not seqs:
         return ErasureResult([], None, await scrub_deliveries(log.store, subject))
     record = Event(
-        event_id=f"erasure/{subject}/{now.isoformat(timespec='microseconds')}",
+        event_id=erasure_event_id(subject, now),
         type=ERASED_TYPE,
         subject=subject,
         occurred_at=AT_RECORDING,  # the log's own entry: it occurred when it was recorded
@@ -65,3 +65,9 @@ async def erase_subject(log: Log, subject: str, *, now: datetime, source: str = 
     [result] = await log.append([record])
     await log.store.erase_data(seqs)
     return ErasureResult(seqs, result.seq, await scrub_deliveries(log.store, subject))
+
+
+def erasure_event_id(subject: str, now: datetime) -> str:
+    """The id of the ``ledger.erased`` record of one erasure (reserved for hrledger:
+    ``ledger.core.entries.RESERVED_ID_PREFIXES``)."""
+    return f"erasure/{subject}/{now.isoformat(timespec='microseconds')}"

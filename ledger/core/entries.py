@@ -26,6 +26,10 @@ MAX_NAME = 256  # an event type
 MAX_DATA_BYTES = 256 * 1024
 MAX_FUTURE = timedelta(minutes=5)
 SYSTEM_TYPES = frozenset({"escalation.stage_entered", "escalation.stage_withdrawn", "ledger.erased"})
+#: event_id prefixes under which hrledger records its own entries (stages, withdrawals, calendar years, drafted
+#: notices, erasures). A client's event may not take one: its id would squat the deterministic id of a decision
+#: hrledger has yet to record, which the log's idempotency would then refuse (409) on every escalation tick.
+RESERVED_ID_PREFIXES = ("escalation/", "escalation-withdrawn/", "calendar/", "draft/", "erasure/")
 ENVELOPE_FIELDS = ("event_id", "type", "subject", "occurred_at", "source", "data")
 #: ``Event.occurred_at`` of hrledger's own entries: the sequencer writes their ``recorded_at`` there
 #: (SPEC section 1), so they never claim a time other than when the log recorded them
@@ -155,6 +159,9 @@ def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) ->
     if unknown:
         raise ValidationError(unknown[0], "unknown field")
     event_id = _text(obj, "event_id", MAX_ID)
+    if not allow_system and event_id.startswith(RESERVED_ID_PREFIXES):
+        prefix = next(p for p in RESERVED_ID_PREFIXES if event_id.startswith(p))
+        raise ValidationError("event_id", f"ids beginning with {prefix!r} are hrledger's own; choose another")
     type_ = _text(obj, "type", MAX_NAME, identifier=False)
     if not _TYPE.match(type_):
         raise ValidationError("type", f"{type_!r} is not an event type (dotted lower-case, e.g. leave.requested)")

@@ -279,7 +279,7 @@ class NoticeDrafter:
         except LedgerError as exc:  # a template a company broke must not stop escalation
             log.error("the %s of %s could not be drafted: %s", kind, decision.case_id, exc)
             return []
-        event = Event(f"draft/{stage_seq}/{kind}", DRAFTED, draft.subject, AT_RECORDING, "hrledger", draft.data())
+        event = Event(draft_event_id(stage_seq, kind), DRAFTED, draft.subject, AT_RECORDING, "hrledger", draft.data())
         await self.keep(draft, event.event_id)
         return [event]
 
@@ -359,3 +359,9 @@ async def forget_documents(store: Storage, subject: str) -> int:
         if doc.get("subject") == subject:
             gone += await store.delete_record(DOCUMENT_KIND, key)
     return gone
+
+
+def draft_event_id(stage_seq: int, kind: str) -> str:
+    """The deterministic id of the ``notice.drafted`` entry for a stage's notice of ``kind`` (reserved for
+    hrledger: ``ledger.core.entries.RESERVED_ID_PREFIXES``)."""
+    return f"draft/{stage_seq}/{kind}"

@@ -73,6 +73,15 @@ async def test_batch_is_all_or_nothing(api: Api) -> None:
     assert await tree_size(api) == 1  # event 10 was not written either
 
 
+async def test_an_id_hrledger_keeps_for_its_decisions_is_refused_and_nothing_is_written(api: Api) -> None:
+    """A writer's clock-in under the id of a stage not yet reached would make that stage's append a 409 on every
+    tick (the escalation could never be recorded): the id is refused at intake, the batch with it too."""
+    squat = event(0, event_id="escalation/E1/L-1/reminder")
+    await problem(await api.post(squat), 422, "validation-error", field="event_id")
+    await problem(await api.post({"events": [event(1), squat]}), 422, "validation-error", field="events[1].event_id")
+    assert await tree_size(api) == 0
+
+
 async def test_batch_limits_and_shape(api: Api) -> None:
     await problem(await api.post({"events": []}), 422, "validation-error", "events")
     await problem(await api.post({"events": [event(i) for i in range(1001)]}), 422, "validation-error", "events")
