@@ -2,8 +2,8 @@
 
 Every request passes ONE middleware layer (each layer is a coroutine frame and a call per request, and
 under load they add up): it refuses a client whose failed authentications emptied its bucket, runs the
-handler, maps what the handler raised to problem+json (``api.errors``), charges a 401 to the client's
-bucket (``api.ratelimit``) and observes the request for /metrics and the access log (``api.metrics``),
+handler, maps what the handler raised to problem+json (``api.errors``), charges a 401 that answered a token
+to the client's bucket (``api.ratelimit``) and observes the request for /metrics and the access log (``api.metrics``),
 in that order, so the limiter sees the final status and the metrics see every answer, 429s included.
 """
 
@@ -52,7 +52,7 @@ def service_middleware(
         except BaseException:  # cancelled: the client went away
             observe(request, 500, started)
             raise
-        if response.status == 401:
+        if response.status == 401 and authenticating:  # no header, no guess: nothing to charge
             limits.failed(client_ip(request))
         observe(request, response.status, started)
         return response

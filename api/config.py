@@ -11,6 +11,7 @@ from pathlib import Path
 from aiohttp import web
 
 from api.metrics import Metrics
+from api.ratelimit import DEFAULT_BURST
 from api.workbench.settings import WorkbenchSettings
 from api.workbench.state import Workbench
 from ledger.core.notes import Signer
@@ -50,7 +51,7 @@ class AppConfig:
     tsa_url: str | None = None  # RFC 3161 Time Stamping Authority; None: checkpoints are not timestamped
     tsa_interval: float = 300.0  # seconds between timestamps of the latest checkpoint
     tsa_root: Path | None = None  # PEM root to check each token on receipt
-    auth_failure_burst: int = 10  # failed authentications a client address may make at once ...
+    auth_failure_burst: int = DEFAULT_BURST  # failed authentications a client address may make at once ...
     auth_failure_per_second: float = 0.5  # ... and how fast that allowance refills (429 beyond it)
     lease_ttl: float = 10.0  # MongoDB only: seconds a killed sequencer blocks writes before another takes over
     witnesses_path: Path | None = None  # witness policy (TOML, docs/witnesses.md); None: checkpoints are not witnessed

@@ -23,6 +23,7 @@ from api.errors import decode_json, read_body
 from api.params import wait_param
 from ledger.core.entries import LATEST, Event, validate_envelope
 from ledger.core.notes import format_tlog_proof
+from ledger.domain.personal_data import personal_data_warnings
 from ledger.domain.references import REFERENCES, unmatched_references
 from ledger.domain.schemas import ADMIN_TYPES, validate_event
 from ledger.errors import CheckpointTimeoutError, ForbiddenError, ValidationError
@@ -128,11 +129,16 @@ async def post_events(request: web.Request) -> web.Response:
 
 
 def _unmatched(request: web.Request, events: list[Event]) -> dict[int, list[str]]:
-    """Warnings for events naming a leave or notice the log does not hold (they are recorded all the same)."""
-    if not any(e.type in REFERENCES for e in events):
-        return {}
-    projector = request.app[FOLLOWER].projector
+    """Warnings for events naming a leave or notice the log does not hold, or putting obvious personal data in a
+    field the leaf keeps forever (SPEC section 1); they are recorded all the same."""
     out: dict[int, list[str]] = {}
+    for index, e in enumerate(events):
+        personal = personal_data_warnings(e.subject, e.event_id, e.source)
+        if personal:
+            out[index] = personal
+    if not any(e.type in REFERENCES for e in events):
+        return out
+    projector = request.app[FOLLOWER].projector
     for subject in {e.subject for e in events if e.type in REFERENCES}:
         mine = [(i, e) for i, e in enumerate(events) if e.subject == subject]
         found = unmatched_references([(e.type, e.data) for _, e in mine], projector.facts(subject, LATEST))

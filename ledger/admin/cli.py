@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--auth-failure-burst",
         type=int,
-        default=10,
+        default=100,  # api.ratelimit.DEFAULT_BURST (the service is imported only when it starts)
         help="failed authentications one client address may make before 429",
     )
     p.add_argument(

@@ -208,3 +208,16 @@ async def test_an_event_naming_an_unknown_leave_is_recorded_with_a_warning(api: 
     assert all("warnings" not in r for r in (await resp.json())["results"])
     absence = await (await api.get("/v1/employees/E1/absence", "legal")).json()
     assert [u["value"] for u in absence["unmatched"]] == ["L-1"]
+
+
+async def test_obvious_personal_data_in_a_leaf_field_is_recorded_with_a_warning(api: Api) -> None:
+    """SPEC section 1: subject, event_id and source stay in the leaf forever, so intake warns on obvious cases."""
+    resp = await api.post(event("zhang.san@example.com"))
+    doc = await resp.json()
+    assert resp.status == 201 and "seq" in doc
+    (warning,) = doc["warnings"]
+    assert warning.startswith("event_id looks like an e-mail address")
+    resp = await api.post({"events": [event("b1"), event("b2", subject="13800138000")]})
+    first, second = (await resp.json())["results"]
+    assert "warnings" not in first and second["warnings"][0].startswith("subject looks like a mobile number")
+    assert await tree_size(api) == 3  # warned, all the same recorded

@@ -260,6 +260,7 @@ async def test_limiter_on_a_bare_app_that_raises_its_401(aiohttp_client: Aiohttp
     client = await aiohttp_client(app)
     for _ in range(20):
         assert (await client.get("/", headers={"Authorization": "Bearer good"})).status == 200
+        assert (await client.get("/")).status == 401  # no token, no guess: not charged
     assert [(await client.get("/", headers={"Authorization": "Bearer bad"})).status for _ in range(3)] == [
         401,
         401,
