@@ -225,6 +225,8 @@ def step7_data(b: Bundle, r: Result) -> None:
                     f"{name}: its data is withheld, but it {why}: a {shown(leaf.get('type'))} entry of "
                     f"the {fact.chain} chain may not be withheld",
                 )
+        elif seq in named and leaf.get("type") == ERASED_TYPE:
+            r.fail(7, f"{name}: its data is null, but a ledger.erased entry's own data is never erased")
         elif seq in named:
             fact.data, fact.erased_by = "erased", named[seq]
         else:
