@@ -18,12 +18,13 @@ function init(args)
   if token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 end
 
+-- a distinct clock-in time per event: caches of parsed or shared values must not flatter the figures
 function request()
   counter = counter + 1
   local body = string.format(
     '{"event_id":"%s-%d-%d","type":"attendance.clock_in","subject":"E%d",' ..
-    '"occurred_at":"2026-01-05T09:00:00+08:00","source":"bench","data":{"method":"face"}}',
-    prefix, tid or 0, counter, counter % 5000)
+    '"occurred_at":"2026-01-05T%02d:%02d:%02d+08:00","source":"bench","data":{"method":"face"}}',
+    prefix, tid or 0, counter, counter % 5000, 8 + math.floor(counter / 3600) % 10, math.floor(counter / 60) % 60, counter % 60)
   return wrk.format(nil, nil, nil, body)
 end
 
