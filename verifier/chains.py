@@ -225,6 +225,8 @@ def step7_data(b: Bundle, r: Result) -> None:
                     f"{name}: its data is withheld, but it {why}: a {shown(leaf.get('type'))} entry of "
                     f"the {fact.chain} chain may not be withheld",
                 )
+        elif seq in named and leaf.get("type") == ERASED_TYPE:
+            r.fail(7, f"{name}: its data is null, but a ledger.erased entry's own data is never erased")
         elif seq in named:
             fact.data, fact.erased_by = "erased", named[seq]
         else:
@@ -236,7 +238,12 @@ def step7_data(b: Bundle, r: Result) -> None:
         fact.problems += r.steps[7].failures[before:]
     erased = [f.seq for f in b.facts.values() if f.data == "erased"]
     pending = [f.seq for f in b.facts.values() if f.data == "erasure pending"]
-    kept = [f.seq for f in b.facts.values() if f.chain == "subject" and f.data == "present"]
+    # an erasure record keeps its data forever (SPEC section 1): it does not make an erasure partial
+    kept = [
+        f.seq
+        for f in b.facts.values()
+        if f.chain == "subject" and f.data == "present" and b.leaves[f.seq].get("type") != ERASED_TYPE
+    ]
     if erased:
         partial = " (a partial erasure: other entries of the subject still hold data)" if kept else ""
         r.note(7, f"personal data erased, leaves still proven: seq {', '.join(map(str, erased))}{partial}")

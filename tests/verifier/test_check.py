@@ -125,6 +125,18 @@ def test_erasures_and_withheld_data_are_shown_as_such(tmp_path: Path, capsys: py
     assert any("partial erasure" in n for n in notes)
 
 
+def test_a_whole_erasure_is_not_called_partial(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The erasure record's own data is never erased (SPEC section 1): it must not make a whole erasure "partial".
+    log = sample_log()
+    own = [s for s in range(len(log.leaves)) if log.leaf(s)["subject"] == SUBJECT]
+    log.append(SUBJECT, "ledger.erased", "2026-04-03T10:00:00+08:00", {"seqs": own, "count": len(own)})
+    code, result = result_of(tmp_path, build_bundle(log.inputs(erased=own)), capsys)
+    assert code == 0, result["failures"]
+    notes = next(s for s in result["steps"] if s["step"] == 7)["notes"]
+    erased_note = next(n for n in notes if n.startswith("personal data erased"))
+    assert "partial" not in erased_note
+
+
 def test_usage_errors_exit_2_and_a_bad_archive_exits_1(
     tmp_path: Path, genuine: bytes, capsys: pytest.CaptureFixture[str]
 ) -> None:

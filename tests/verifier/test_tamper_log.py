@@ -9,7 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.bundles import SUBJECT, build_unchecked, entry_file, rewrite, sample_log, signer
+from ledger.core.bundle import bundle_files
+from tests.support.bundles import (
+    SUBJECT,
+    build_unchecked,
+    entry_file,
+    rewrite,
+    sample_log,
+    signed_manifest,
+    signer,
+    zip_files,
+)
 from verifier.check import verify_bundle
 from verifier.cli import run
 
@@ -73,6 +83,20 @@ def test_an_erasure_record_must_name_the_chains_own_entries() -> None:
     other = sample_log()
     other.append(SUBJECT, "ledger.erased", "2026-04-03T10:00:00+08:00", {"seqs": [0], "count": 1})
     refused(build_unchecked(other), "step 7: entries/12.json: ledger.erased names seq 0, an entry of another subject")
+
+
+def test_an_erasure_records_own_data_cannot_be_erased() -> None:
+    # SPEC section 1: an erasure record's own data is never withheld or erased, so a later record naming it
+    # does not excuse its missing data (else a producer could hide what was erased, and when).
+    log = sample_log()
+    log.append(SUBJECT, "ledger.erased", "2026-04-03T10:00:00+08:00", {"seqs": [6], "count": 1})  # 12
+    log.append(SUBJECT, "ledger.erased", "2026-04-03T11:00:00+08:00", {"seqs": [12], "count": 1})  # 13
+    manifest, files = bundle_files(log.inputs(erased=[12]))  # 6 is "erasure pending": only 12 lacks data
+    bundle = zip_files({**files, **signed_manifest(manifest, files, log.key)})
+    failures = refused(
+        bundle, "step 7: entries/12.json: its data is null, but a ledger.erased entry's own data is never"
+    )
+    assert len(failures) == 1, failures
 
 
 # -- nothing printed can hide or fake a result ------------------------------------------------------------
