@@ -8,6 +8,7 @@ receipt order is not the order of facts).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from ledger.domain.facts import Fact, fact_from_entry
 from ledger.domain.leaves import leave_flags
 from ledger.domain.policy import Policy
 from ledger.domain.references import unmatched_facts
-from ledger.domain.schemas import COMPANY, ERASED_TYPE
+from ledger.domain.schemas import COMPANY, ERASED_TYPE, STAGE_ENTERED
 from ledger.domain.timeline import Timeline
 from ledger.errors import ProjectionGapError
 
@@ -60,7 +61,7 @@ class Projector:
         self.position = self.first_seq - 1  # last seq applied
         self._subjects: dict[str, Timeline] = {}
         self._sorted: list[str] | None = None  # subjects() until a new subject arrives
-        self._event_ids: dict[str, int] = {}
+        self._stage_ids: set[str] = set()  # event_ids of stage entries (has_event); other ids are not kept
         self.calendars = CalendarBook(self.policy.calendar)
 
     def feed(self, fact: Fact | StoredEntry) -> bool:
@@ -68,7 +69,7 @@ class Projector:
         if isinstance(fact, StoredEntry):
             fact = fact_from_entry(fact)
         if fact.seq <= self.position:
-            if self._event_ids.get(fact.event_id) != fact.seq:
+            if not self._holds(fact):
                 raise ProjectionGapError(
                     f"seq {fact.seq} ({fact.event_id}) does not match what was applied there; rebuild the projection"
                 )
@@ -86,7 +87,8 @@ class Projector:
             timeline.erase(frozenset(s for s in fact.get("seqs", []) if isinstance(s, int)))
         elif fact.type == CALENDAR_TYPE and fact.subject == COMPANY:
             self.calendars.add(fact.seq, fact.occurred_at, fact.data)
-        self._event_ids[fact.event_id] = fact.seq
+        if fact.type == STAGE_ENTERED:
+            self._stage_ids.add(fact.event_id)
         self.position = fact.seq
         return True
 
@@ -98,8 +100,18 @@ class Projector:
         self.reset()
         self.feed_all(facts)
 
+    def _holds(self, fact: Fact) -> bool:
+        """Whether the fact applied at ``fact.seq`` is this one (a re-fed fact must match what was applied)."""
+        timeline = self._subjects.get(fact.subject)
+        if timeline is None:
+            return False
+        i = bisect.bisect_left(timeline.keys, fact.key)
+        return i < len(timeline.keys) and timeline.keys[i] == fact.key and timeline.facts[i].event_id == fact.event_id
+
     def has_event(self, event_id: str) -> bool:
-        return event_id in self._event_ids
+        """Whether a stage entry with this event_id was applied (the escalator's exactly-once check); the
+        ids of other entries are not indexed, since a projection holding every id grows with the log."""
+        return event_id in self._stage_ids
 
     def subjects(self) -> list[str]:
         if self._sorted is None:
