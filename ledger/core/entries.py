@@ -71,6 +71,8 @@ class Event:
     # The canonical bytes of ``data`` when validation already computed them (ingest would otherwise
     # canonicalise every event twice); not part of the event's identity.
     canonical_data: bytes | None = field(default=None, compare=False, repr=False)
+    # ``occurred_at`` as validation parsed it (the sequencer's clock check would otherwise parse it again).
+    occurred: datetime | None = field(default=None, compare=False, repr=False)
 
     @property
     def data_bytes(self) -> bytes:
@@ -186,7 +188,7 @@ def validate_envelope(obj: Any, *, now: datetime, allow_system: bool = False) ->
     if len(canonical) > MAX_DATA_BYTES:
         raise ValidationError("data", f"is larger than {MAX_DATA_BYTES} bytes")
     assert isinstance(occurred_raw, str)
-    return Event(event_id, type_, subject, occurred_raw, source, data, canonical)
+    return Event(event_id, type_, subject, occurred_raw, source, data, canonical, occurred)
 
 
 def leaf_object(event: Event, *, seq: int, prev: int | None, recorded_at: str, digest: str) -> dict[str, Any]:

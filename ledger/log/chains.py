@@ -65,7 +65,7 @@ def check_occurred(event: Event, recorded: datetime, field: str) -> None:
     """Refuse an event that says it occurred more than 5 minutes after the ``recorded_at`` it would get (422)."""
     if event.occurred_at == AT_RECORDING:
         return
-    occurred = parse_rfc3339(event.occurred_at, field)
+    occurred = event.occurred if event.occurred is not None else parse_rfc3339(event.occurred_at, field)
     if occurred - recorded > OCCURRED_AFTER_RECORDED:
         raise ValidationError(
             field,

@@ -174,7 +174,9 @@ class Escalator:
                 )
                 continue
             data = {"case_id": decision.case_id, "stage_seq": entry.seq, **event.data}
-            own = replace(event, occurred_at=AT_RECORDING, source=self.source, data=data, canonical_data=None)
+            own = replace(
+                event, occurred_at=AT_RECORDING, source=self.source, data=data, canonical_data=None, occurred=None
+            )
             try:
                 validate_event(own)
             except ValidationError as exc:
