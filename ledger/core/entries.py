@@ -100,6 +100,8 @@ MAX_OFFSET = timedelta(hours=14)  # the widest UTC offset in use (Kiribati, +14:
 
 def identifier_problem(value: str) -> str | None:
     """Why ``value`` cannot be an identifier (subject, event_id, source), or None (SPEC section 1)."""
+    if value.isascii() and value.isprintable():
+        return None  # U+0020..U+007E: letters, digits, punctuation, symbols, space; always NFC (most ids)
     for char in value:
         category = unicodedata.category(char)
         if category in _REFUSED_CATEGORIES:

@@ -1,15 +1,19 @@
-"""Event ids hrledger keeps for its own entries (``ledger.core.entries.RESERVED_ID_PREFIXES``): a client's event
+"""Identifiers at intake: the ASCII fast path, and the event ids hrledger keeps for its own entries
+(``ledger.core.entries.RESERVED_ID_PREFIXES``): a client's event
 under one would squat the deterministic id of a decision hrledger has yet to record (a stage, a withdrawal, a
 calendar year, a drafted notice, an erasure), and the log's idempotency would refuse that decision forever."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger.admin.erase import erasure_event_id
-from ledger.core.entries import RESERVED_ID_PREFIXES, validate_envelope
+from ledger.core.entries import RESERVED_ID_PREFIXES, identifier_problem, validate_envelope
 from ledger.domain.calendar import YearCalendar
 from ledger.domain.episodes import stage_event_id
 from ledger.domain.escalation import Withdrawal
@@ -54,3 +58,10 @@ def test_every_id_hrledger_gives_its_own_entries_is_reserved() -> None:
         erasure_event_id("E1", NOW),
     ]
     assert [i for i in own if not i.startswith(RESERVED_ID_PREFIXES)] == []
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), min_size=1, max_size=40))
+def test_ascii_ids_are_judged_as_every_other_id(value: str) -> None:
+    """Printable ASCII skips the per-character scan (most ids are such): the fast path must agree with it."""
+    slow = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf")), None)
+    assert (identifier_problem(value) is None) == (slow is None)
