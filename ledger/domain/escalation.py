@@ -174,6 +174,8 @@ def escalations_due(projector: Projector, now: datetime) -> EscalationPlan:
     calendar = projector.calendar(now)
     company = projector.history(COMPANY)
     for subject in projector.subjects():
+        if not projector.can_escalate(subject):
+            continue  # most subjects only clock in and out: nothing to decide, nothing to withdraw
         history = projector.history(subject)
         ledger = StageLedger(history)
         seen: set[str] = set()

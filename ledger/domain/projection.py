@@ -24,7 +24,7 @@ from ledger.domain.leaves import leave_flags
 from ledger.domain.policy import Policy
 from ledger.domain.references import unmatched_facts
 from ledger.domain.schemas import COMPANY, ERASED_TYPE, STAGE_ENTERED
-from ledger.domain.timeline import Timeline
+from ledger.domain.timeline import LEAVE_REQUESTED, Timeline
 from ledger.errors import ProjectionGapError
 
 _HOUR = timedelta(hours=1)
@@ -138,6 +138,14 @@ class Projector:
     def calendar(self, as_of: datetime) -> WorkCalendar:
         """The working-day calendar an evaluation at ``as_of`` uses (``calendar.adopted`` entries)."""
         return self.calendars.at(as_of)
+
+    def can_escalate(self, subject: str) -> bool:
+        """False for a subject that can have no episode at any instant and holds no stage to withdraw (no
+        leave request, absence without one not counted, no stage entry): the escalator skips it."""
+        tl = self._subjects.get(subject)
+        if tl is None:
+            return False
+        return self.policy.count_absence_without_request or bool(tl.types & {LEAVE_REQUESTED, STAGE_ENTERED})
 
     def episodes(self, subject: str, as_of: datetime) -> list[Episode]:
         return episodes(subject, self.facts(subject, as_of), as_of, self.policy, self.calendar(as_of))

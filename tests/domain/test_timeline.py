@@ -220,3 +220,22 @@ def test_a_new_fact_is_seen_at_once() -> None:
     assert [c["status"] for c in p.cases(as_of)] == ["returned"]
     p.feed(make_fact(4, ERASED_TYPE, "E1", "2025-09-10T10:00:00+08:00", {"seqs": [3]}))
     assert [c["status"] for c in p.cases(as_of)] == ["returned"]  # the clock-in's type and time stay
+
+
+@settings(max_examples=150, deadline=None)
+@given(sessions())
+def test_a_subject_the_escalator_skips_has_nothing_to_decide_or_withdraw(
+    session: tuple[Policy, list[Fact | datetime]],
+) -> None:
+    """``escalations_due`` skips subjects for which ``can_escalate`` is False: at every instant asked, such a
+    subject has no episode (no stage to enter) and no stage entry (none to withdraw)."""
+    policy, steps = session
+    p = Projector(policy)
+    for step in steps:
+        if isinstance(step, Fact):
+            p.feed(step)
+            continue
+        for subject in p.subjects():
+            if not p.can_escalate(subject):
+                assert p.episodes(subject, step) == []
+                assert all(f.type != STAGE_ENTERED for f in p.history(subject))
