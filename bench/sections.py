@@ -254,6 +254,17 @@ profile table above gives the shares.
   random streams at instants on and around deadlines and midnights, in three time zones. The attention
   list and contact health skip subjects that never had a contact file. Not yet remembered: the attention
   list for subjects who have one (the workbench overview), and case documents themselves.
+- *The p99 of reads under ingest, beyond the projection.* Two other pauses of the event loop showed in
+  reads of `GET /v1/cases` every 50 ms beside paced ingest (about 70,000 entries, 320 reads): the escalation
+  tick evaluated every subject once a minute (a 280 ms stall; it now skips subjects that only clock in and
+  out, `Projector.can_escalate`), and CPython's full cyclic collections, which walk every tracked object and
+  the projection holds one `Fact` per entry (a full collection took 85 ms over 140,000 tracked objects in a
+  bare process, and 120 to 190 ms in the service). With the tick fixed, reads peaked at 150 to 190 ms by the
+  collector, and at 39 ms with full collections switched off
+  (`gc.set_threshold(700, 10, 1_000_000)`, an experiment only). The pause grows with the projection. A fix
+  is `gc.freeze()` after the start-up rebuild and periodically (objects moved out of the collector's sight;
+  cyclic garbage alive at that moment would never be collected), or facts held in a form the collector
+  does not track; neither is built yet.
 - *Not built.* The sequencer is not pipelined (sequence batch k+1 while batch k is written): on a
   CPU-bound loop it would overlap only the writer thread's share, and the leaf v2 chain state (`prev`,
   `recorded_at`) would then have to be optimistic and rolled back on a failed commit. uvloop measured no
