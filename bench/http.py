@@ -102,8 +102,11 @@ class Server:
         self.port = port
         self.root = root
         self.url = f"http://127.0.0.1:{port}"
+        # A file, not a pipe: nobody reads the pipe while wrk runs, and a server whose log fills the 64 KiB
+        # pipe blocks on its next log line (an earlier run lost a target for whole rounds that way).
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server; closed in stop()
         self.process = subprocess.Popen(
-            [sys.executable, *args], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            [sys.executable, *args], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=self.log
         )
 
     @property
@@ -116,7 +119,8 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                self.log.seek(0)
+                raise RuntimeError(f"server exited: {self.log.read().decode()[-2000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                     s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
@@ -134,6 +138,8 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait()
+        finally:
+            self.log.close()
 
 
 def _cli(root: Path, *args: str) -> str:
