@@ -9,6 +9,7 @@ name ending in ``?`` is optional; any other field is refused.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
@@ -36,13 +37,14 @@ def parse_date(value: Any, path: str) -> date:
     return day
 
 
-class Check:
+class Check(ABC):
     """One checker: ``check(value, path)`` raises ValidationError; ``describe()`` says what it accepts."""
 
     what = "any value"
 
-    def __call__(self, value: Any, path: str) -> None:  # pragma: no cover - every subclass overrides it
-        raise NotImplementedError
+    @abstractmethod
+    def __call__(self, value: Any, path: str) -> None:
+        """Raise ValidationError naming ``path`` when ``value`` is not accepted."""
 
     def describe(self) -> str:
         return self.what
