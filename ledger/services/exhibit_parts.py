@@ -13,7 +13,7 @@ Row = dict[str, Any]
 
 
 def clean(value: Any) -> str:
-    """Untrusted text, printable and escaped: control, format and bidi characters become \\uXXXX."""
+    """Untrusted text, printable and escaped: control, format and bidi characters become \\u escapes (4 hex digits)."""
     text = "" if value is None else str(value)
     out = []
     for c in text:
