@@ -8,7 +8,6 @@ receipt order is not the order of facts).
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -24,7 +23,7 @@ from ledger.domain.leaves import leave_flags
 from ledger.domain.policy import Policy
 from ledger.domain.references import unmatched_facts
 from ledger.domain.schemas import COMPANY, ERASED_TYPE, STAGE_ENTERED
-from ledger.domain.timeline import LEAVE_REQUESTED, Timeline
+from ledger.domain.timeline import Timeline
 from ledger.errors import ProjectionGapError
 
 _HOUR = timedelta(hours=1)
@@ -103,10 +102,7 @@ class Projector:
     def _holds(self, fact: Fact) -> bool:
         """Whether the fact applied at ``fact.seq`` is this one (a re-fed fact must match what was applied)."""
         timeline = self._subjects.get(fact.subject)
-        if timeline is None:
-            return False
-        i = bisect.bisect_left(timeline.keys, fact.key)
-        return i < len(timeline.keys) and timeline.keys[i] == fact.key and timeline.facts[i].event_id == fact.event_id
+        return timeline is not None and timeline.holds(fact)
 
     def has_event(self, event_id: str) -> bool:
         """Whether a stage entry with this event_id was applied (the escalator's exactly-once check); the
@@ -145,7 +141,7 @@ class Projector:
         tl = self._subjects.get(subject)
         if tl is None:
             return False
-        return self.policy.count_absence_without_request or bool(tl.types & {LEAVE_REQUESTED, STAGE_ENTERED})
+        return tl.may_have_episodes(self.policy) or STAGE_ENTERED in tl.types
 
     def episodes(self, subject: str, as_of: datetime) -> list[Episode]:
         return episodes(subject, self.facts(subject, as_of), as_of, self.policy, self.calendar(as_of))

@@ -56,6 +56,16 @@ class Timeline:
         self.facts = [replace(f, data=None) if f.seq in seqs else f for f in self.facts]
         self._memo.clear()
 
+    def holds(self, fact: Fact) -> bool:
+        """Whether this timeline holds ``fact`` as applied (same place, same event_id)."""
+        i = bisect.bisect_left(self.keys, fact.key)
+        return i < len(self.keys) and self.keys[i] == fact.key and self.facts[i].event_id == fact.event_id
+
+    def may_have_episodes(self, policy: Policy) -> bool:
+        """False when no instant can give this subject an episode: no leave request, and absence without one
+        is not counted by ``policy``."""
+        return policy.count_absence_without_request or LEAVE_REQUESTED in self.types
+
     def episodes(
         self,
         subject: str,
@@ -66,8 +76,8 @@ class Timeline:
     ) -> list[Episode]:
         """``episodes(subject, self.until(as_of), as_of, policy, calendar)``, shared between calls with equal
         inputs: the caller must not change the episodes. ``position`` is ``deadline_position(as_of, policy)``."""
-        if not policy.count_absence_without_request and LEAVE_REQUESTED not in self.types:
-            return []  # no leave request, and absence without one is not counted: no episode at any instant
+        if not self.may_have_episodes(policy):
+            return []
         cut = self.cut(as_of)
         key = (cut, position[0], position[1], id(calendar), id(policy))
         found = self._memo.get(key)
