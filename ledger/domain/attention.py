@@ -21,6 +21,7 @@ from typing import Any
 from ledger.domain.contacts import ATTEMPTS_FOR, SNAPSHOT_TYPES, contact_file, contact_health, normalise
 from ledger.domain.facts import Fact
 from ledger.domain.policy import Policy
+from ledger.domain.schemas import ATTEMPT_RESULTS
 
 REASON_CODES = (
     "no_contact_file",
@@ -33,12 +34,7 @@ REASON_CODES = (
 )
 CHANGES_OFTEN = 3
 CHANGE_WINDOW_DAYS = 365
-#: attempt results that mean the contact itself is dead, with how HR reads them (zh, en)
-DEAD_RESULTS = {
-    "number_invalid": ("空号", "number invalid"),
-    "bounced": ("退信", "bounced"),
-    "returned": ("退回", "returned"),
-}
+DEAD_RESULTS = ("number_invalid", "bounced", "returned")  # the contact itself is dead
 LIVE_RESULTS = ("answered", "delivered", "read", "replied")
 _KIND = {
     "mobile": ("手机", "mobile"),
@@ -116,7 +112,7 @@ def attention_reasons(subject: str, facts: Sequence[Fact], as_of: datetime, poli
         if dead is not None:
             zh, en = _KIND[contact.kind]
             day = dead.occurred_text[:10]
-            said_zh, said_en = DEAD_RESULTS[str(dead.get("result"))]
+            said_zh, said_en = ATTEMPT_RESULTS[str(dead.get("result"))]
             reasons.append(
                 _reason(
                     "contact_failed",

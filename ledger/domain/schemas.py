@@ -8,6 +8,7 @@ employee; the system types are written by hrledger itself and refused from clien
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from typing import Any
 
 from ledger.core.entries import SYSTEM_TYPES, Event
@@ -45,18 +46,19 @@ LEAVE_KINDS = ("sick", "annual", "personal", "marriage", "maternity", "bereaveme
 RECEIVED_BY = ("employee", "co_resident_adult", "service_agent", "other")
 ABSENCE_REASONS = ("illness", "injury", "hospitalised", "detained", "force_majeure", "family_emergency", "other")
 REPORTERS = ("employee", "family", "colleague", "authority", "other")
-ATTEMPT_RESULTS = (
-    "answered",
-    "no_answer",
-    "number_invalid",
-    "unreachable",
-    "delivered",
-    "read",
-    "replied",
-    "bounced",
-    "returned",
-    "refused",
-)
+#: the results a contact attempt may record, with how HR reads each (zh, en)
+ATTEMPT_RESULTS: Mapping[str, tuple[str, str]] = {
+    "answered": ("已接听", "answered"),
+    "no_answer": ("无人接听", "no answer"),
+    "number_invalid": ("空号", "number invalid"),
+    "unreachable": ("无法联系", "unreachable"),
+    "delivered": ("已送达", "delivered"),
+    "read": ("已读", "read"),
+    "replied": ("已回复", "replied"),
+    "bounced": ("退信", "bounced"),
+    "returned": ("退回", "returned"),
+    "refused": ("拒收", "refused"),
+}
 STAGES = ("reminder", "hr_alert", "lost_contact", "absenteeism", "termination_review")
 #: notice kinds that may set the employee a deadline to return
 DEADLINE_KINDS = ("return_demand", "publication")

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.domain.readiness import ITEMS as READINESS_ITEMS
+from ledger.domain.schemas import ATTEMPT_RESULTS
 from ledger.domain.termination import AFTER_ITEMS
 
 Label = tuple[str, str]  # (zh, en)
@@ -79,18 +80,7 @@ CHANNELS: Mapping[str, Label] = {
     "address": ("地址", "address"),
 }
 
-RESULTS: Mapping[str, Label] = {
-    "answered": ("已接听", "answered"),
-    "no_answer": ("无人接听", "no answer"),
-    "number_invalid": ("空号", "number invalid"),
-    "unreachable": ("无法联系", "unreachable"),
-    "delivered": ("已送达", "delivered"),
-    "read": ("已读", "read"),
-    "replied": ("已回复", "replied"),
-    "bounced": ("退信", "bounced"),
-    "returned": ("退回", "returned"),
-    "refused": ("拒收", "refused"),
-}
+RESULTS: Mapping[str, Label] = ATTEMPT_RESULTS  # the schema holds the words with the codes
 
 RECEIVED_BY: Mapping[str, Label] = {
     "employee": ("员工本人", "the employee"),
